@@ -1,0 +1,49 @@
+export {
+  errorCodes,
+  MonkError,
+  isErrorCode,
+  deserializeError,
+  toMonkError,
+  formatLocation,
+} from './errors.ts';
+export type { ErrorCode, SourceLocation, MonkErrorOptions, SerializedError } from './errors.ts';
+export { parseTemplatePath, normalizeTemplatePath, toDnsLabel } from './paths.ts';
+export type { TemplatePath } from './paths.ts';
+export { jsonValueSchema, jsonObjectSchema } from './json.ts';
+export type { JsonValue, JsonObject } from './json.ts';
+export {
+  portMappingSchema,
+  mountSchema,
+  fileSpecSchema,
+  resourceLimitsSchema,
+  containerSpecSchema,
+  readinessCheckSchema,
+  recoveryPolicySchema,
+  defaultRecoveryPolicy,
+  serviceSpecSchema,
+  resolvedRunnableSchema,
+  workloadSchema,
+  workloadId,
+  workloadPhases,
+  observedWorkloadSchema,
+  deploymentSchema,
+} from './workload.ts';
+export type {
+  PortMapping,
+  Mount,
+  FileSpec,
+  ResourceLimits,
+  ContainerSpec,
+  ReadinessCheck,
+  RecoveryPolicy,
+  ServiceSpec,
+  ResolvedRunnable,
+  Workload,
+  WorkloadPhase,
+  ObservedWorkload,
+  Deployment,
+} from './workload.ts';
+export { monkLabels } from './labels.ts';
+export { canonicalJson, specHash } from './spec-hash.ts';
+export { peerStates, peerRecordSchema } from './peer.ts';
+export type { PeerState, PeerRecord } from './peer.ts';

@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { jsonValueSchema } from './json.ts';
+
+/** How a container's ports reach the host. `hostPort` absent: reachable only inside the workload network. */
+export const portMappingSchema = z.object({
+  containerPort: z.number().int().min(1).max(65535),
+  hostPort: z.number().int().min(1).max(65535).optional(),
+  hostIp: z.string().optional(),
+  protocol: z.enum(['tcp', 'udp']),
+});
+export type PortMapping = z.infer<typeof portMappingSchema>;
+
+/** A host path or named volume mounted into a container. */
+export const mountSchema = z.object({
+  kind: z.enum(['bind', 'volume', 'tmpfs']),
+  source: z.string(),
+  target: z.string().min(1),
+  readOnly: z.boolean(),
+});
+export type Mount = z.infer<typeof mountSchema>;
+
+/** A file written into the container before it starts (MonkScript `files`, Compose `configs`). */
+export const fileSpecSchema = z.object({
+  path: z.string().min(1),
+  contents: z.string(),
+  mode: z.number().int().min(0).max(0o7777),
+});
+export type FileSpec = z.infer<typeof fileSpecSchema>;
+
+export const resourceLimitsSchema = z.object({
+  cpus: z.number().positive().optional(),
+  memoryBytes: z.number().int().positive().optional(),
+});
+export type ResourceLimits = z.infer<typeof resourceLimitsSchema>;
+
+/**
+ * Everything the runtime needs to create one container, fully resolved: no expressions, no variables.
+ * Two specs with the same {@link specHash} describe the same container.
+ */
+export const containerSpecSchema = z.object({
+  image: z.string().min(1),
+  entrypoint: z.array(z.string()).optional(),
+  command: z.array(z.string()).optional(),
+  environment: z.record(z.string(), z.string()),
+  ports: z.array(portMappingSchema),
+  mounts: z.array(mountSchema),
+  files: z.array(fileSpecSchema),
+  workingDir: z.string().optional(),
+  user: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  resources: resourceLimitsSchema.optional(),
+  privileged: z.boolean().optional(),
+  capAdd: z.array(z.string()).optional(),
+});
+export type ContainerSpec = z.infer<typeof containerSpecSchema>;
+
+/**
+ * A readiness check. `arrow` runs a MonkScript expression (`exec(...)`, `http-get(...)`, `contains?`) that
+ * must evaluate to true; the others are plain probes (from Compose healthchecks or simple templates).
+ */
+const checkTiming = {
+  initialDelaySeconds: z.number().min(0),
+  periodSeconds: z.number().positive(),
+  timeoutSeconds: z.number().positive(),
+  attempts: z.number().int().positive(),
+};
+export const readinessCheckSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('arrow'), code: z.string().min(1), ...checkTiming }),
+  z.object({ kind: z.literal('exec'), command: z.array(z.string()).min(1), ...checkTiming }),
+  z.object({ kind: z.literal('http'), port: z.number().int(), path: z.string(), ...checkTiming }),
+  z.object({ kind: z.literal('tcp'), port: z.number().int(), ...checkTiming }),
+]);
+export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
+
+/**
+ * What happens when a container exits: `always` restarts it, `on-failure` only on a non-zero exit, `no`
+ * leaves it exited. Restarts back off exponentially from `initialBackoffMs` to `maxBackoffMs`.
+ */
+export const recoveryPolicySchema = z.object({
+  restart: z.enum(['always', 'on-failure', 'no']),
+  initialBackoffMs: z.number().int().positive(),
+  maxBackoffMs: z.number().int().positive(),
+});
+export type RecoveryPolicy = z.infer<typeof recoveryPolicySchema>;
+
+export const defaultRecoveryPolicy: RecoveryPolicy = {
+  restart: 'always',
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 60_000,
+};
+
+/** A service a runnable offers (MonkScript `services`). */
+export const serviceSpecSchema = z.object({
+  name: z.string(),
+  container: z.string().optional(),
+  port: z.number().int().min(0).max(65535),
+  hostPort: z.number().int().min(1).max(65535).optional(),
+  protocol: z.enum(['tcp', 'udp', 'http', 'custom']),
+  publish: z.boolean(),
+});
+export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
+
+/**
+ * One runnable after template resolution: its containers with concrete specs, and what the reconciler
+ * needs to order and check them.
+ */
+export const resolvedRunnableSchema = z.object({
+  /** `ns/name` of the runnable. */
+  path: z.string(),
+  containers: z.array(z.object({ key: z.string(), spec: containerSpecSchema })),
+  services: z.array(serviceSpecSchema),
+  /** Paths of runnables that must be ready before this one starts (`depends.wait-for`). */
+  dependsOn: z.array(z.string()),
+  /** Paths of runnables this one connects to, by connection name. */
+  connections: z.record(z.string(), z.string()),
+  readiness: readinessCheckSchema.optional(),
+  recovery: recoveryPolicySchema,
+  /** Resolved variable values, for `describe` (secret values never appear here). */
+  variables: z.record(z.string(), jsonValueSchema),
+  scale: z.number().int().min(0),
+});
+export type ResolvedRunnable = z.infer<typeof resolvedRunnableSchema>;
+
+/**
+ * One container instance that should exist somewhere in the cluster: the unit of desired state, owned by
+ * exactly one peer.
+ */
+export const workloadSchema = z.object({
+  /** Stable id: `<runnable path>#<container key>`, with `@<n>` appended for replicas beyond the first. */
+  id: z.string(),
+  /** The path `monk run` was given (a runnable or a group); `stop`/`purge` act on all its workloads. */
+  deployment: z.string(),
+  runnable: z.string(),
+  container: z.string(),
+  /** Docker container name and DNS name on the workload network. */
+  name: z.string(),
+  /** Extra DNS names on the workload network (what `connection-hostname` returns). */
+  aliases: z.array(z.string()),
+  spec: containerSpecSchema,
+  specHash: z.string(),
+  /** Workload ids that must be ready before this one starts. */
+  dependsOn: z.array(z.string()),
+  readiness: readinessCheckSchema.optional(),
+  recovery: recoveryPolicySchema,
+  /** The peer that runs it. */
+  owner: z.string(),
+  /** `running` or `stopped`: `monk stop` keeps the workload but stops its container. */
+  state: z.enum(['running', 'stopped']),
+  generation: z.number().int().min(0),
+});
+export type Workload = z.infer<typeof workloadSchema>;
+
+/** Builds the workload id of one container of a runnable. */
+export function workloadId(runnable: string, container: string, replica = 0): string {
+  return replica === 0 ? `${runnable}#${container}` : `${runnable}#${container}@${replica}`;
+}
+
+/** The phases an instance goes through, as shown by `monk ps`. */
+export const workloadPhases = [
+  'pending',
+  'creating',
+  'starting',
+  'running',
+  'ready',
+  'stopping',
+  'stopped',
+  'exited',
+  'backoff',
+  'failed',
+] as const;
+export type WorkloadPhase = (typeof workloadPhases)[number];
+
+/** What the owning peer saw of one workload. Written only by that peer. */
+export const observedWorkloadSchema = z.object({
+  workloadId: z.string(),
+  peer: z.string(),
+  phase: z.enum(workloadPhases),
+  ready: z.boolean(),
+  containerId: z.string().optional(),
+  specHash: z.string().optional(),
+  restarts: z.number().int().min(0),
+  exitCode: z.number().int().optional(),
+  startedAt: z.string().optional(),
+  /** Why it is in this phase, for people (the engine's message on failure). */
+  message: z.string().optional(),
+  errorCode: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type ObservedWorkload = z.infer<typeof observedWorkloadSchema>;
+
+/** A deployment request: what `monk run PATH --set …` recorded. */
+export const deploymentSchema = z.object({
+  path: z.string(),
+  variables: z.record(z.string(), z.string()),
+  state: z.enum(['running', 'stopped']),
+  generation: z.number().int().min(0),
+  updatedAt: z.string(),
+});
+export type Deployment = z.infer<typeof deploymentSchema>;
