@@ -65,7 +65,15 @@ const checkTiming = {
   attempts: z.number().int().positive(),
 };
 export const readinessCheckSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('arrow'), code: z.string().min(1), ...checkTiming }),
+  z.object({
+    kind: z.literal('arrow'),
+    code: z.string().min(1),
+    /** Variable values the code may read (`$name`, `${name}`); filled in when the workload is built. */
+    variables: z.record(z.string(), jsonValueSchema).optional(),
+    /** The runnable whose containers `exec("container", …)` names. */
+    runnable: z.string().optional(),
+    ...checkTiming,
+  }),
   z.object({ kind: z.literal('exec'), command: z.array(z.string()).min(1), ...checkTiming }),
   z.object({ kind: z.literal('http'), port: z.number().int(), path: z.string(), ...checkTiming }),
   z.object({ kind: z.literal('tcp'), port: z.number().int(), ...checkTiming }),

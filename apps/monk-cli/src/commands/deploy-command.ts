@@ -1,0 +1,45 @@
+import { Args, Flags } from '@oclif/core';
+import type { DeployResult, ProgressEvent } from '@monk/sdk';
+import { MonkCommand, parseSetFlags } from '../base-command.ts';
+import { renderPs } from '../render.ts';
+import { readVariablesFile } from '../variables-file.ts';
+
+/** What `run` and `update` share: variables, waiting, live progress per container. */
+export abstract class DeployCommand extends MonkCommand {
+  static override args = { path: Args.string({ required: true, description: 'template path, e.g. ns/app' }) };
+  static override flags = {
+    set: Flags.string({ multiple: true, description: 'set a variable: name=value or ns/runnable/name=value' }),
+    'variables-file': Flags.string({ description: 'YAML file of variables (name: value, or ns/runnable: {name: value})' }),
+    'no-wait': Flags.boolean({ description: 'return once the change is accepted, without waiting for readiness' }),
+    timeout: Flags.integer({ description: 'seconds to wait for every instance to be ready', default: 300 }),
+  };
+
+  protected async deploy(method: 'run' | 'update'): Promise<DeployResult> {
+    const { args, flags } = await this.parse(this.constructor as typeof DeployCommand);
+    const variables = {
+      ...(flags['variables-file'] === undefined ? {} : await readVariablesFile(flags['variables-file'])),
+      ...parseSetFlags(flags.set),
+    };
+    const client = await this.client();
+    const quiet = this.jsonEnabled();
+    const onProgress = (event: ProgressEvent): void => {
+      if (quiet) return;
+      const detail = event.message === undefined ? '' : `: ${event.message}`;
+      process.stderr.write(`  ${event.workloadId.padEnd(40)} ${event.ready ? 'ready' : event.phase}${detail}\n`);
+    };
+    const hasVariables = Object.keys(variables).length > 0;
+    const params = {
+      path: args.path,
+      wait: !flags['no-wait'],
+      timeoutSeconds: flags.timeout,
+      ...(method === 'run' || hasVariables ? { variables } : {}),
+    };
+    if (!quiet) process.stderr.write(`${method === 'run' ? 'Starting' : 'Updating'} ${args.path}\n`);
+    const result = method === 'run' ? await client.run(params, { onProgress }) : await client.update(params, { onProgress });
+    if (!quiet) {
+      this.log(renderPs(result.workloads));
+      this.log(result.ready ? `\n${args.path} is ready.` : `\n${args.path} was accepted (generation ${result.generation}).`);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,23 @@
+import type { InfoResult } from '@monk/sdk';
+import { MonkCommand } from '../base-command.ts';
+
+export class Info extends MonkCommand {
+  static override description = 'Show the monkd this CLI talks to: peer, version, data dir, container runtime.';
+  static override examples = ['<%= config.bin %> info'];
+
+  async run(): Promise<InfoResult> {
+    const info = await (await this.client()).info();
+    if (!this.jsonEnabled()) {
+      this.log(
+        [
+          `peer:     ${info.peerName} (${info.peerId})`,
+          `version:  ${info.version}`,
+          `data dir: ${info.dataDir}`,
+          `started:  ${info.startedAt}`,
+          `runtime:  ${info.runtime.available ? `docker ${info.runtime.version ?? ''}`.trim() : `unavailable: ${info.runtime.message ?? ''}`}`,
+        ].join('\n'),
+      );
+    }
+    return info;
+  }
+}

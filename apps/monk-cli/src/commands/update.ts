@@ -1,0 +1,12 @@
+import type { DeployResult } from '@monk/sdk';
+import { DeployCommand } from './deploy-command.ts';
+
+export class Update extends DeployCommand {
+  static override description =
+    'Re-resolve a running runnable or group from its current template and apply the difference (only changed containers are replaced).';
+  static override examples = ['<%= config.bin %> update examples/app'];
+
+  async run(): Promise<DeployResult> {
+    return this.deploy('update');
+  }
+}

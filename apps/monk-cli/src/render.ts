@@ -1,0 +1,35 @@
+import type { PsEntry } from '@monk/sdk';
+
+/** Renders rows as an aligned text table with a header, like `docker ps`. */
+export function renderTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('   ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** The status column of `monk ps`: phase, readiness and the reason when something is wrong. */
+export function statusOf(entry: PsEntry): string {
+  const restarts = entry.restarts > 0 ? ` (${entry.restarts} restarts)` : '';
+  const base = entry.phase === 'ready' ? 'running, ready' : entry.phase;
+  const message = entry.message !== undefined && entry.phase !== 'ready' ? `: ${entry.message}` : '';
+  return `${base}${restarts}${message}`;
+}
+
+export function renderPs(entries: readonly PsEntry[]): string {
+  if (entries.length === 0) return 'No runnables are running. Start one with monk run NAMESPACE/NAME.';
+  return renderTable(
+    ['RUNNABLE', 'CONTAINER', 'PEER', 'IMAGE', 'PORTS', 'STATUS'],
+    entries.map((e) => [
+      e.runnable,
+      e.name,
+      e.peer,
+      e.image,
+      e.ports.join(','),
+      statusOf(e),
+    ]),
+  );
+}

@@ -1,0 +1,140 @@
+import { chmod, unlink } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { MonkError, toMonkError, type JsonObject } from '@monk/model';
+import {
+  clientFrameSchema,
+  methodParams,
+  readJsonLines,
+  requestFrameSchema,
+  writeJsonLine,
+  type ClientFrame,
+  type MethodName,
+} from '@monk/sdk';
+import type { ControlService } from './control-service.ts';
+import type { Logger } from './logger.ts';
+
+export interface ApiServer {
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the control protocol of @monk/sdk on a unix socket readable only by its owner (mode 0600).
+ * One request per connection. A stale socket file from a killed daemon is replaced; a live one means
+ * another monkd owns this data dir, and starting fails with INVALID_REQUEST.
+ */
+export async function startApiServer(
+  options: { socketPath: string },
+  components: { service: ControlService; logger: Logger },
+): Promise<ApiServer> {
+  await removeStaleSocket(options.socketPath);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    serve(socket, components).catch((error: unknown) => {
+      components.logger.warn('control connection failed', { error: toMonkError(error).toJSON() });
+      socket.destroy();
+    });
+  });
+  const previousUmask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(previousUmask);
+  }
+  await chmod(options.socketPath, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function serve(socket: Socket, components: { service: ControlService; logger: Logger }): Promise<void> {
+  const frames = readJsonLines(socket)[Symbol.asyncIterator]();
+  const controller = new AbortController();
+  socket.once('close', () => controller.abort());
+  const reply = async (frame: JsonObject): Promise<void> => {
+    await writeJsonLine(socket, frame).catch(() => undefined);
+    socket.end();
+  };
+
+  let method: MethodName;
+  let params: unknown;
+  try {
+    const first = await frames.next();
+    if (first.done === true) return;
+    const request = requestFrameSchema.safeParse(first.value);
+    if (!request.success) {
+      throw new MonkError('PROTOCOL_ERROR', `malformed request: ${request.error.message}`);
+    }
+    if (!Object.hasOwn(methodParams, request.data.method)) {
+      throw new MonkError('INVALID_REQUEST', `unknown method "${request.data.method}"`);
+    }
+    method = request.data.method as MethodName;
+    const parsed = methodParams[method].safeParse(request.data.params ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+      throw new MonkError('INVALID_REQUEST', `invalid parameters for ${method}: ${issues}`);
+    }
+    params = parsed.data;
+  } catch (error) {
+    await reply({ error: toMonkError(error, 'PROTOCOL_ERROR').toJSON() as unknown as JsonObject });
+    return;
+  }
+
+  const clientFrames = (async function* (): AsyncGenerator<ClientFrame> {
+    for (;;) {
+      const next = await frames.next().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done === true) return;
+      const frame = clientFrameSchema.safeParse(next.value);
+      if (!frame.success) continue;
+      if ('cancel' in frame.data) {
+        controller.abort();
+        return;
+      }
+      yield frame.data;
+    }
+  })();
+
+  try {
+    const result = await components.service.handle(method, params as never, {
+      emit: (event) => writeJsonLine(socket, { event }),
+      clientFrames,
+      signal: controller.signal,
+    });
+    await reply({ result });
+  } catch (error) {
+    const monkError = toMonkError(error);
+    if (monkError.code === 'INTERNAL') {
+      components.logger.error(`${method} failed unexpectedly`, { error: monkError.toJSON(), stack: monkError.stack });
+    }
+    await reply({ error: monkError.toJSON() as unknown as JsonObject });
+  }
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) {
+    throw new MonkError('INVALID_REQUEST', `another monkd is already serving ${path}; stop it first`);
+  }
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}

@@ -1,0 +1,501 @@
+import {
+  monkLabels,
+  MonkError,
+  toMonkError,
+  type Deployment,
+  type JsonObject,
+  type JsonValue,
+  type ObservedWorkload,
+  type Workload,
+} from '@monk/model';
+import type { Graph } from '@monk/graph';
+import {
+  dumpTemplate,
+  resolveDeployment,
+  templateRecordSchema,
+  type TemplateRecord,
+  type TemplateSource,
+} from '@monk/monkscript';
+import { diffWorkloads, formatPlan } from '@monk/planner';
+import type { ContainerRuntime } from '@monk/runtime';
+import type {
+  ClientFrame,
+  DeployResult,
+  DescribeResult,
+  InfoResult,
+  MethodName,
+  ParsedParams,
+  PlanResult,
+  PsEntry,
+  TemplateSummary,
+} from '@monk/sdk';
+import type { Logger } from './logger.ts';
+import type { Reconciler } from './reconciler.ts';
+import { buildWorkloads, runnableHostname, selectWorkloads } from './workloads.ts';
+
+/** What a handler may do while it runs: stream events, read client frames, notice a hang-up. */
+export interface CallChannel {
+  emit(event: JsonObject): Promise<void>;
+  readonly clientFrames: AsyncIterable<ClientFrame>;
+  readonly signal: AbortSignal;
+}
+
+export interface ControlService {
+  handle<M extends MethodName>(method: M, params: ParsedParams<M>, channel: CallChannel): Promise<JsonValue>;
+}
+
+export interface ControlServiceOptions {
+  readonly peerId: string;
+  readonly peerName: string;
+  readonly dataDir: string;
+  readonly volumeRoot: string;
+  readonly version: string;
+  readonly startedAt: string;
+}
+
+/**
+ * The daemon's control API: every method of the protocol in @monk/sdk. Changes are written to the graph
+ * and made durable (`graph.flush()`) before the call answers; the reconciler does the rest.
+ */
+export function createControlService(
+  options: ControlServiceOptions,
+  components: { graph: Graph; runtime: ContainerRuntime; reconciler: Reconciler; logger: Logger; now: () => number },
+): ControlService {
+  const { graph, runtime, reconciler, logger } = components;
+
+  const templates: TemplateSource = {
+    get(path) {
+      const value = graph.getTemplate(path);
+      return value === undefined ? undefined : parseRecord(value, path);
+    },
+    list() {
+      return graph.listTemplates().map(({ path, value }) => parseRecord(value, path));
+    },
+  };
+
+  async function resolveWorkloads(path: string, variables: Record<string, string>, generation: number) {
+    const resolved = await resolveDeployment({
+      path,
+      templates,
+      overrides: variables,
+      host: { hostnameOf: runnableHostname },
+      volumeRoot: options.volumeRoot,
+    });
+    const workloads = buildWorkloads({
+      deployment: normalize(path),
+      runnables: resolved.runnables,
+      owner: options.peerId,
+      generation,
+    });
+    return { workloads, warnings: resolved.warnings };
+  }
+
+  async function deploy(
+    method: 'run' | 'update',
+    params: ParsedParams<'run'> | ParsedParams<'update'>,
+    channel: CallChannel,
+  ): Promise<DeployResult> {
+    const path = normalize(params.path);
+    const previous = graph.getDeployment(path);
+    if (method === 'update' && previous === undefined) {
+      throw new MonkError('NOT_RUNNING', `${path} is not running; start it with monk run ${path}`);
+    }
+    const variables = params.variables ?? previous?.variables ?? {};
+    const generation = (previous?.generation ?? 0) + 1;
+    const { workloads } = await resolveWorkloads(path, variables, generation);
+    if (workloads.length === 0) {
+      throw new MonkError('TEMPLATE_INVALID', `${path} defines no containers to run`);
+    }
+    const current = graph.listWorkloads({ deployment: path });
+    const changes = diffWorkloads(current, workloads);
+    const taken = graph.listWorkloads().filter((w) => w.deployment !== path && workloads.some((n) => n.id === w.id));
+    if (taken.length > 0) {
+      throw new MonkError(
+        'INVALID_REQUEST',
+        `${taken.map((w) => w.id).join(', ')} already run as part of ${taken[0]?.deployment ?? '?'}; purge that first`,
+      );
+    }
+    // Unchanged workloads keep their generation, so their containers are adopted, not recreated.
+    const byId = new Map(current.map((w) => [w.id, w]));
+    const next = workloads.map((w) => {
+      const old = byId.get(w.id);
+      return old !== undefined && old.specHash === w.specHash && old.state === 'running' ? old : w;
+    });
+    const deployment: Deployment = {
+      path,
+      variables,
+      state: 'running',
+      generation,
+      updatedAt: new Date(components.now()).toISOString(),
+    };
+    graph.transact(() => {
+      graph.putDeployment(deployment);
+      graph.deleteWorkloads(current.filter((w) => !next.some((n) => n.id === w.id)).map((w) => w.id));
+      graph.putWorkloads(next);
+    });
+    await graph.flush();
+    logger.info(`${method} ${path}`, { generation, workloads: next.length });
+    reconciler.kick();
+    const ids = next.map((w) => w.id);
+    if (!params.wait) {
+      return { path, generation, changes, workloads: psEntries(ids), ready: false };
+    }
+    const ready = await waitFor(ids, { timeoutSeconds: params.timeoutSeconds, channel, until: 'ready' });
+    return { path, generation, changes, workloads: psEntries(ids), ready };
+  }
+
+  /**
+   * Follows the observed state of some workloads until they are all ready (or all stopped),
+   * emitting a progress event on every phase change. Throws DEPLOY_FAILED as soon as one fails.
+   */
+  async function waitFor(
+    ids: readonly string[],
+    waitOptions: { timeoutSeconds: number; channel: CallChannel; until: 'ready' | 'stopped' },
+  ): Promise<boolean> {
+    const seen = new Map<string, string>();
+    const deadline = components.now() + waitOptions.timeoutSeconds * 1000;
+    return new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        unsubscribe();
+        clearInterval(poll);
+        fn();
+      };
+      const check = (): void => {
+        const statuses = ids.map((id) => ({ id, observed: graph.getObserved(id) }));
+        for (const { id, observed } of statuses) {
+          if (observed === undefined) continue;
+          const key = `${observed.phase}|${observed.ready}|${observed.message ?? ''}`;
+          if (seen.get(id) !== key) {
+            seen.set(id, key);
+            waitOptions.channel
+              .emit({
+                type: 'progress',
+                workloadId: id,
+                phase: observed.phase,
+                ready: observed.ready,
+                ...(observed.message === undefined ? {} : { message: observed.message }),
+              })
+              .catch(() => undefined);
+          }
+        }
+        if (waitOptions.until === 'ready') {
+          const failed = statuses.filter(({ observed }) => observed !== undefined && isFailure(observed));
+          if (failed.length > 0) {
+            finish(() =>
+              reject(
+                new MonkError(
+                  'DEPLOY_FAILED',
+                  failed.map(({ id, observed }) => `${id}: ${observed?.message ?? observed?.phase ?? 'failed'}`).join('; '),
+                  { details: { failed: failed.map(({ id }) => id) } },
+                ),
+              ),
+            );
+            return;
+          }
+          if (statuses.every(({ observed }) => observed?.ready === true)) finish(() => resolve(true));
+        } else if (statuses.every(({ observed }) => observed === undefined || ['stopped', 'exited'].includes(observed.phase))) {
+          finish(() => resolve(true));
+        }
+        if (components.now() > deadline) {
+          finish(() =>
+            reject(
+              new MonkError('TIMEOUT', `not ${waitOptions.until} after ${waitOptions.timeoutSeconds}s`, {
+                details: { pending: statuses.filter(({ observed }) => observed?.ready !== true).map(({ id }) => id) },
+              }),
+            ),
+          );
+        }
+      };
+      const unsubscribe = graph.onChange((changes) => {
+        if (changes.some((c) => c.kind === 'observed')) check();
+      });
+      const poll = setInterval(check, 500);
+      waitOptions.channel.signal.addEventListener('abort', () =>
+        finish(() => reject(new MonkError('CANCELLED', 'the client went away'))),
+      );
+      check();
+    });
+  }
+
+  function psEntries(ids?: readonly string[], all = true): PsEntry[] {
+    const workloads = graph.listWorkloads();
+    const selected = ids === undefined ? workloads : workloads.filter((w) => ids.includes(w.id));
+    return selected
+      .filter((w) => all || w.state === 'running')
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((w) => psEntry(w, graph.getObserved(w.id)));
+  }
+
+  function findDeploymentPaths(path: string): string[] {
+    const normalized = normalize(path);
+    const deployments = graph.listDeployments().map((d) => d.path);
+    if (deployments.includes(normalized)) return [normalized];
+    const owning = new Set(selectWorkloads(graph.listWorkloads(), normalized).map((w) => w.deployment));
+    return [...owning];
+  }
+
+  const handlers: { [M in MethodName]: (params: ParsedParams<M>, channel: CallChannel) => Promise<unknown> } = {
+    info: async () => {
+      const status = reconciler.runtimeStatus();
+      const result: InfoResult = {
+        peerId: options.peerId,
+        peerName: options.peerName,
+        version: options.version,
+        dataDir: options.dataDir,
+        startedAt: options.startedAt,
+        runtime: {
+          available: status.available,
+          ...(status.version === undefined ? {} : { version: status.version }),
+          ...(status.message === undefined ? {} : { message: status.message }),
+        },
+      };
+      return result;
+    },
+    'templates.put': async (params) => {
+      const records = params.templates.map((value, index) => {
+        const parsed = templateRecordSchema.safeParse(value);
+        if (!parsed.success) {
+          throw new MonkError('INVALID_REQUEST', `template #${index + 1} is malformed: ${parsed.error.message}`);
+        }
+        return parsed.data as TemplateRecord;
+      });
+      graph.putTemplates(records.map((record) => ({ path: record.path, value: record as unknown as JsonObject })));
+      await graph.flush();
+      return { loaded: records.map((r) => r.path) };
+    },
+    'templates.list': async () => {
+      const running = new Set(graph.listDeployments().map((d) => d.path));
+      const list: TemplateSummary[] = templates
+        .list()
+        .map((record) => ({
+          path: record.path,
+          kind: record.kind,
+          file: record.file,
+          private: isPrivate(record),
+          running: running.has(record.path),
+        }))
+        .sort((a, b) => a.path.localeCompare(b.path));
+      return list;
+    },
+    'templates.dump': async (params) => dumpTemplate({ path: normalize(params.path), templates }),
+    plan: async (params) => {
+      const path = normalize(params.path);
+      const previous = graph.getDeployment(path);
+      const variables = Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
+      const { workloads, warnings } = await resolveWorkloads(path, variables, (previous?.generation ?? 0) + 1);
+      const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
+      const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
+      return result;
+    },
+    run: (params, channel) => deploy('run', params, channel),
+    update: (params, channel) => deploy('update', params, channel),
+    stop: async (params, channel) => {
+      const paths = findDeploymentPaths(params.path);
+      if (paths.length === 0) throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
+      const stopped: string[] = [];
+      graph.transact(() => {
+        for (const path of paths) {
+          const deployment = graph.getDeployment(path);
+          if (deployment !== undefined) {
+            graph.putDeployment({ ...deployment, state: 'stopped', updatedAt: new Date(components.now()).toISOString() });
+          }
+          const workloads = graph.listWorkloads({ deployment: path }).map((w) => ({ ...w, state: 'stopped' as const }));
+          graph.putWorkloads(workloads);
+          stopped.push(...workloads.map((w) => w.id));
+        }
+      });
+      await graph.flush();
+      reconciler.kick();
+      await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
+      return { stopped };
+    },
+    purge: async (params, channel) => {
+      const path = normalize(params.path);
+      const paths = findDeploymentPaths(path);
+      const removed = paths.flatMap((p) => graph.listWorkloads({ deployment: p }).map((w) => w.id));
+      const excised: string[] = [];
+      if (paths.length === 0 && !params.excise) throw new MonkError('NOT_RUNNING', `${path} is not running`);
+      if (params.excise && graph.getTemplate(path) === undefined) {
+        throw new MonkError('TEMPLATE_NOT_FOUND', `no template at ${path}`);
+      }
+      graph.transact(() => {
+        for (const p of paths) {
+          graph.deleteWorkloads(graph.listWorkloads({ deployment: p }).map((w) => w.id));
+          graph.deleteDeployment(p);
+        }
+        if (params.excise) {
+          graph.deleteTemplates([path]);
+          excised.push(path);
+        }
+      });
+      await graph.flush();
+      reconciler.kick();
+      await waitForRemoval(removed, channel);
+      return { removed, excised };
+    },
+    ps: async (params) => psEntries(undefined, params.all),
+    describe: async (params) => {
+      const path = normalize(params.path);
+      const workloads = selectWorkloads(graph.listWorkloads(), path);
+      const record = templates.get(path);
+      if (workloads.length === 0 && record === undefined) {
+        throw new MonkError('RUNNABLE_NOT_FOUND', `nothing is known at ${path}: no template and no running instance`);
+      }
+      const deployment = graph.getDeployment(path);
+      const result: DescribeResult = {
+        path,
+        kind: record?.kind ?? 'runnable',
+        ...(deployment === undefined
+          ? {}
+          : {
+              deployment: {
+                state: deployment.state,
+                generation: deployment.generation,
+                variables: deployment.variables,
+                updatedAt: deployment.updatedAt,
+              },
+            }),
+        workloads: workloads.map((w) => ({
+          ...psEntry(w, graph.getObserved(w.id)),
+          aliases: w.aliases,
+          dependsOn: w.dependsOn,
+          specHash: w.specHash,
+        })),
+      };
+      return result;
+    },
+    logs: async (params, channel) => {
+      const workloads = pickWorkloads(params.path, params.container);
+      const controller = new AbortController();
+      const signal = AbortSignal.any([controller.signal, channel.signal]);
+      await Promise.all(
+        workloads.map(async (w) => {
+          const container = await findContainer(w);
+          for await (const entry of runtime.logs(container, {
+            follow: params.follow,
+            ...(params.tail === undefined ? {} : { tail: params.tail }),
+            signal,
+          })) {
+            await channel.emit({ type: 'log', workloadId: w.id, container: w.container, stream: entry.stream, line: entry.line });
+          }
+        }),
+      ).catch((error: unknown) => {
+        if (!channel.signal.aborted) throw error;
+      });
+      return { done: true };
+    },
+    exec: async (params, channel) => {
+      const [workload] = pickWorkloads(params.path, params.container);
+      if (workload === undefined) throw new MonkError('RUNNABLE_NOT_FOUND', `no instance at ${params.path}`);
+      const container = await findContainer(workload);
+      const stdin = (async function* (): AsyncGenerator<Uint8Array> {
+        for await (const frame of channel.clientFrames) {
+          if ('stdin' in frame) yield Buffer.from(frame.stdin, 'base64');
+          else return;
+        }
+      })();
+      const session = runtime.execStream(container, {
+        command: params.command,
+        tty: params.tty,
+        stdin,
+        signal: channel.signal,
+      });
+      for await (const chunk of session.output) {
+        await channel.emit({ type: 'output', stream: chunk.stream, data: Buffer.from(chunk.data).toString('base64') });
+      }
+      return { exitCode: await session.exitCode };
+    },
+  };
+
+  function pickWorkloads(path: string, container: string | undefined): Workload[] {
+    const workloads = selectWorkloads(graph.listWorkloads(), normalize(path)).filter(
+      (w) => container === undefined || w.container === container,
+    );
+    if (workloads.length === 0) {
+      throw new MonkError(
+        'RUNNABLE_NOT_FOUND',
+        container === undefined ? `no instance at ${path}` : `no container "${container}" in ${path}`,
+      );
+    }
+    return workloads;
+  }
+
+  async function findContainer(workload: Workload): Promise<string> {
+    const containers = await runtime.listContainers({ all: true, labels: { [monkLabels.workload]: workload.id } });
+    const running = containers.find((c) => c.state === 'running') ?? containers[0];
+    if (running === undefined) {
+      throw new MonkError('NOT_RUNNING', `${workload.id} has no container on this peer yet`);
+    }
+    return running.id;
+  }
+
+  async function waitForRemoval(ids: readonly string[], channel: CallChannel): Promise<void> {
+    const deadline = components.now() + 60_000;
+    while (components.now() < deadline && !channel.signal.aborted) {
+      const left = await Promise.all(
+        ids.map(async (id) => (await runtime.listContainers({ all: true, labels: { [monkLabels.workload]: id } })).length),
+      );
+      if (left.every((n) => n === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (!channel.signal.aborted) throw new MonkError('TIMEOUT', 'containers were not removed within 60s');
+  }
+
+  return {
+    async handle(method, params, channel) {
+      const handler = handlers[method] as (params: unknown, channel: CallChannel) => Promise<unknown>;
+      try {
+        return (await handler(params, channel)) as JsonValue;
+      } catch (error) {
+        throw toMonkError(error);
+      }
+    },
+  };
+}
+
+function normalize(path: string): string {
+  return path.startsWith('/') ? path.slice(1) : path;
+}
+
+function parseRecord(value: JsonObject, path: string): TemplateRecord {
+  const parsed = templateRecordSchema.safeParse(value);
+  if (!parsed.success) throw new MonkError('GRAPH_CORRUPT', `stored template ${path} is malformed: ${parsed.error.message}`);
+  return parsed.data as TemplateRecord;
+}
+
+function isPrivate(record: TemplateRecord): boolean {
+  const metadata = record.definition['metadata'];
+  return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) && (metadata as JsonObject)['private'] === true;
+}
+
+function isFailure(observed: ObservedWorkload): boolean {
+  if (observed.phase === 'failed') return true;
+  if (observed.phase === 'exited' && (observed.exitCode ?? 0) !== 0) return true;
+  return observed.phase === 'backoff' && observed.restarts >= 3;
+}
+
+function psEntry(w: Workload, observed: ObservedWorkload | undefined): PsEntry {
+  return {
+    workloadId: w.id,
+    deployment: w.deployment,
+    runnable: w.runnable,
+    container: w.container,
+    name: w.name,
+    image: w.spec.image,
+    peer: w.owner,
+    desired: w.state,
+    phase: observed?.phase ?? 'pending',
+    ready: observed?.ready ?? false,
+    restarts: observed?.restarts ?? 0,
+    ports: w.spec.ports.map((p) =>
+      p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostPort}->${p.containerPort}/${p.protocol}`,
+    ),
+    ...(observed?.containerId === undefined ? {} : { containerId: observed.containerId }),
+    ...(observed?.message === undefined ? {} : { message: observed.message }),
+    ...(observed?.errorCode === undefined ? {} : { errorCode: observed.errorCode }),
+    ...(observed?.updatedAt === undefined ? {} : { updatedAt: observed.updatedAt }),
+  };
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { mkdir } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toMonkError } from '@monk/model';
+import { startDaemon } from './daemon.ts';
+import { createLogger, type LogLevel } from './logger.ts';
+import { loadOrCreatePeer } from './peer-identity.ts';
+
+const usage = `monkd: the monk daemon of this host
+
+  --data-dir DIR        state of this peer (default: $MONK_HOME or ~/.monk)
+  --api-socket PATH     control API socket, mode 0600 (default: DIR/monkd.sock)
+  --docker-socket PATH  Docker engine socket (default: /var/run/docker.sock)
+  --name NAME           peer name (default: the host name)
+  --resync-seconds N    full reconcile pass at least this often (default: 10)
+  --log-level LEVEL     debug | info | warn | error (default: info)`;
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    'api-socket': { type: 'string' },
+    'docker-socket': { type: 'string' },
+    name: { type: 'string' },
+    'resync-seconds': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help === true) {
+  console.log(usage);
+  process.exit(0);
+}
+
+const dataDir = resolve(values['data-dir'] ?? process.env['MONK_HOME'] ?? join(homedir(), '.monk'));
+const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+const logger = createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(logLevel) ? logLevel : 'info' });
+
+try {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const peer = await loadOrCreatePeer({ dataDir, name: values.name ?? hostname() });
+  const daemon = await startDaemon(
+    {
+      dataDir,
+      apiSocket: resolve(values['api-socket'] ?? join(dataDir, 'monkd.sock')),
+      dockerSocket: values['docker-socket'] ?? '/var/run/docker.sock',
+      peerId: peer.id,
+      peerName: peer.name,
+      resyncIntervalMs: Number(values['resync-seconds'] ?? 10) * 1000,
+      version: '0.1.0',
+    },
+    logger,
+  );
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`received ${signal}, stopping`);
+    daemon.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('stop failed', { error: toMonkError(error).toJSON() });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (error) {
+  const monkError = toMonkError(error);
+  logger.error(`monkd could not start: ${monkError.message}`, { code: monkError.code });
+  process.exit(1);
+}

@@ -1,0 +1,486 @@
+import {
+  monkLabels,
+  MonkError,
+  toMonkError,
+  type ObservedWorkload,
+  type Workload,
+  type WorkloadPhase,
+} from '@monk/model';
+import type { Graph } from '@monk/graph';
+import { planReconcile, describeStep, nextRestartDelay, type ObservedContainer, type PlanStep } from '@monk/planner';
+import type { ContainerInfo, ContainerRuntime } from '@monk/runtime';
+import type { Logger } from './logger.ts';
+import type { ReadinessProber } from './readiness.ts';
+
+/** The name of the user-defined bridge network every monk container joins on this host. */
+export const workloadNetwork = 'monk';
+
+export interface RuntimeStatus {
+  readonly available: boolean;
+  readonly version?: string;
+  readonly message?: string;
+}
+
+export interface Reconciler {
+  start(): void;
+  stop(): Promise<void>;
+  /** Asks for a pass soon (coalesced). */
+  kick(): void;
+  runtimeStatus(): RuntimeStatus;
+}
+
+interface FailureRecord {
+  count: number;
+  nextAttemptAt: number;
+  message: string;
+  code: string;
+}
+
+interface RestartState {
+  restarts: number;
+  consecutive: number;
+}
+
+/**
+ * The continuous reconcile loop of one peer: observe the Docker engine, ask the planner for the steps
+ * that move this peer's workloads toward the desired graph, apply them, and write what it observed back
+ * under this peer's own keys. Runs on graph changes, Docker events, readiness changes and a periodic
+ * resync; survives the engine going away and comes back by itself.
+ */
+export function createReconciler(
+  options: { peerId: string; resyncIntervalMs: number },
+  components: { graph: Graph; runtime: ContainerRuntime; prober: ReadinessProber; logger: Logger; now: () => number },
+): Reconciler {
+  const { graph, runtime, prober, logger, now } = components;
+  const failures = new Map<string, FailureRecord>();
+  const restarts = new Map<string, RestartState>();
+  let status: RuntimeStatus = { available: false, message: 'not checked yet' };
+  let networkReady = false;
+  let events: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+  let inPass = false;
+  let again = false;
+  let stopped = true;
+  let current: Promise<void> = Promise.resolve();
+
+  for (const observed of graph.listObserved({ peer: options.peerId })) {
+    restarts.set(observed.workloadId, { restarts: observed.restarts, consecutive: 0 });
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    const at = now() + Math.max(0, delayMs);
+    if (timer !== undefined && timerAt <= at) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerAt = Number.POSITIVE_INFINITY;
+      runPass();
+    }, Math.max(0, delayMs));
+  }
+
+  function runPass(): void {
+    if (stopped) return;
+    if (inPass) {
+      again = true;
+      return;
+    }
+    inPass = true;
+    current = pass()
+      .catch((error: unknown) => {
+        logger.error('reconcile pass failed', { error: toMonkError(error).toJSON() });
+        schedule(1_000);
+      })
+      .finally(() => {
+        inPass = false;
+        if (again) {
+          again = false;
+          runPass();
+        }
+      });
+  }
+
+  async function checkRuntime(): Promise<boolean> {
+    try {
+      const info = await runtime.info();
+      if (!status.available) logger.info('container runtime available', { version: info.version });
+      status = { available: true, version: info.version };
+      if (!networkReady) {
+        await runtime.ensureNetwork(workloadNetwork, { labels: { [monkLabels.managed]: 'true' } });
+        networkReady = true;
+      }
+      if (events === undefined) watchEvents();
+      return true;
+    } catch (error) {
+      const monkError = toMonkError(error, 'RUNTIME_UNAVAILABLE');
+      if (status.available || status.message !== monkError.message) {
+        logger.warn('container runtime unavailable', { error: monkError.toJSON() });
+      }
+      status = { available: false, message: monkError.message };
+      networkReady = false;
+      events?.abort();
+      events = undefined;
+      return false;
+    }
+  }
+
+  function watchEvents(): void {
+    const controller = new AbortController();
+    events = controller;
+    const consume = async (): Promise<void> => {
+      for await (const event of runtime.events({ signal: controller.signal, labels: { [monkLabels.managed]: 'true' } })) {
+        if (event.type === 'die' || event.type === 'destroy' || event.type === 'stop' || event.type === 'oom') {
+          schedule(50);
+        } else {
+          schedule(200);
+        }
+      }
+    };
+    consume()
+      .catch((error: unknown) => {
+        if (controller.signal.aborted) return;
+        logger.warn('docker event stream ended', { error: toMonkError(error).toJSON() });
+      })
+      .finally(() => {
+        if (events === controller) events = undefined;
+        // The stream ends when the engine goes away: find out soon, and resync.
+        schedule(500);
+      });
+  }
+
+  async function listOwnContainers(): Promise<ContainerInfo[]> {
+    return runtime.listContainers({ all: true, labels: { [monkLabels.managed]: 'true' } });
+  }
+
+  async function pass(): Promise<void> {
+    if (!(await checkRuntime())) {
+      markUnavailable();
+      schedule(2_000);
+      return;
+    }
+    const containers = await listOwnContainers();
+    const workloads = graph.listWorkloads();
+    const mine = workloads.filter((w) => w.owner === options.peerId);
+    prober.sync(mine, containers);
+
+    const plan = planReconcile({
+      peerId: options.peerId,
+      workloads,
+      containers: containers.map(toObserved),
+      ready: readinessMap(workloads, containers),
+      restarts: restartRecords(containers),
+      now: now(),
+    });
+
+    const t = now();
+    const steps = plan.steps.filter((step) => {
+      if (step.kind !== 'create' && step.kind !== 'replace') return true;
+      const failure = failures.get(step.workloadId);
+      return failure === undefined || failure.nextAttemptAt <= t;
+    });
+    if (steps.length > 0) {
+      logger.debug('applying plan', { steps: steps.map(describeStep) });
+      await applySteps(steps, new Map(workloads.map((w) => [w.id, w])));
+    }
+
+    const after = steps.length > 0 ? await listOwnContainers() : containers;
+    if (steps.length > 0) prober.sync(mine, after);
+    writeObserved(mine, after, plan.waiting);
+
+    let next = options.resyncIntervalMs;
+    for (const waiting of plan.waiting) {
+      if (waiting.until !== undefined) next = Math.min(next, waiting.until - now());
+    }
+    for (const failure of failures.values()) next = Math.min(next, failure.nextAttemptAt - now());
+    schedule(Math.max(next, 50));
+  }
+
+  async function applySteps(steps: readonly PlanStep[], byId: ReadonlyMap<string, Workload>): Promise<void> {
+    // Independent steps run together: the planner only emits creates whose dependencies are ready.
+    const removals = steps.filter((s) => s.kind === 'stop' || s.kind === 'remove');
+    const others = steps.filter((s) => s.kind !== 'stop' && s.kind !== 'remove');
+    await runLimited(removals, 8, (step) => applyStep(step, byId));
+    await runLimited(others, 8, (step) => applyStep(step, byId));
+  }
+
+  async function applyStep(step: PlanStep, byId: ReadonlyMap<string, Workload>): Promise<void> {
+    try {
+      switch (step.kind) {
+        case 'create': {
+          const workload = byId.get(step.workloadId);
+          if (workload !== undefined) await createAndStart(workload);
+          break;
+        }
+        case 'replace': {
+          const workload = byId.get(step.workloadId);
+          await runtime.stopContainer(step.containerId, { timeoutSeconds: 10 });
+          await runtime.removeContainer(step.containerId, { force: true });
+          if (workload !== undefined) await createAndStart(workload);
+          break;
+        }
+        case 'start':
+          await runtime.startContainer(step.containerId);
+          break;
+        case 'restart': {
+          const state = restarts.get(step.workloadId) ?? { restarts: 0, consecutive: 0 };
+          restarts.set(step.workloadId, { restarts: state.restarts + 1, consecutive: state.consecutive + 1 });
+          await runtime.startContainer(step.containerId);
+          break;
+        }
+        case 'stop':
+          await runtime.stopContainer(step.containerId, { timeoutSeconds: 10 });
+          break;
+        case 'remove':
+          await runtime.removeContainer(step.containerId, { force: true });
+          break;
+        default: {
+          const unknown: never = step;
+          throw new MonkError('INTERNAL', `unknown plan step ${JSON.stringify(unknown)}`);
+        }
+      }
+      if (step.workloadId !== undefined && (step.kind === 'create' || step.kind === 'replace')) {
+        failures.delete(step.workloadId);
+      }
+      logger.info(describeStep(step));
+    } catch (error) {
+      const monkError = toMonkError(error, 'RUNTIME_ERROR');
+      if (monkError.code === 'RUNTIME_UNAVAILABLE') throw monkError;
+      logger.warn(`failed: ${describeStep(step)}`, { error: monkError.toJSON() });
+      if (step.workloadId !== undefined && (step.kind === 'create' || step.kind === 'replace')) {
+        const previous = failures.get(step.workloadId);
+        const count = (previous?.count ?? 0) + 1;
+        const delay = Math.min(1_000 * 2 ** (count - 1), 60_000);
+        failures.set(step.workloadId, { count, nextAttemptAt: now() + delay, message: monkError.message, code: monkError.code });
+      }
+    }
+  }
+
+  async function createAndStart(workload: Workload): Promise<void> {
+    const created = await runtime.createContainer({
+      name: workload.name,
+      spec: workload.spec,
+      labels: {
+        [monkLabels.managed]: 'true',
+        [monkLabels.workload]: workload.id,
+        [monkLabels.specHash]: workload.specHash,
+        [monkLabels.peer]: options.peerId,
+        [monkLabels.generation]: String(workload.generation),
+      },
+      network: { name: workloadNetwork, aliases: [workload.name, ...workload.aliases] },
+      hostname: workload.name,
+    });
+    if (workload.spec.files.length > 0) await runtime.putFiles(created.id, workload.spec.files);
+    restarts.set(workload.id, { restarts: restarts.get(workload.id)?.restarts ?? 0, consecutive: 0 });
+    await runtime.startContainer(created.id);
+  }
+
+  function readinessMap(workloads: readonly Workload[], containers: readonly ContainerInfo[]): Record<string, boolean> {
+    const ready: Record<string, boolean> = {};
+    const running = new Map<string, ContainerInfo>();
+    for (const c of containers) {
+      const id = c.labels[monkLabels.workload];
+      if (id !== undefined && c.state === 'running') running.set(id, c);
+    }
+    for (const w of workloads) {
+      if (w.owner !== options.peerId) {
+        ready[w.id] = graph.getObserved(w.id)?.ready ?? false;
+        continue;
+      }
+      const container = running.get(w.id);
+      ready[w.id] = container !== undefined && (w.readiness === undefined || prober.isReady(w.id, container.id));
+    }
+    return ready;
+  }
+
+  function restartRecords(containers: readonly ContainerInfo[]): Record<string, { restarts: number; lastExitAt?: number }> {
+    const records: Record<string, { restarts: number; lastExitAt?: number }> = {};
+    for (const c of containers) {
+      const id = c.labels[monkLabels.workload];
+      if (id === undefined) continue;
+      const state = restarts.get(id) ?? { restarts: 0, consecutive: 0 };
+      // A container that has stayed up for a minute has recovered: back-off starts over.
+      if (c.state === 'running' && c.startedAt !== undefined && now() - Date.parse(c.startedAt) > 60_000) {
+        state.consecutive = 0;
+        restarts.set(id, state);
+      }
+      const finished = c.finishedAt === undefined ? undefined : Date.parse(c.finishedAt);
+      records[id] = {
+        restarts: state.consecutive,
+        ...(finished === undefined || Number.isNaN(finished) || finished <= 0 ? {} : { lastExitAt: finished }),
+      };
+    }
+    return records;
+  }
+
+  function writeObserved(
+    mine: readonly Workload[],
+    containers: readonly ContainerInfo[],
+    waiting: ReadonlyArray<{ workloadId: string; reason: string; until?: number }>,
+  ): void {
+    const byWorkload = new Map<string, ContainerInfo>();
+    for (const c of containers) {
+      const id = c.labels[monkLabels.workload];
+      if (id === undefined) continue;
+      const existing = byWorkload.get(id);
+      if (existing === undefined || (c.state === 'running' && existing.state !== 'running')) {
+        byWorkload.set(id, c);
+      }
+    }
+    const waitingById = new Map(waiting.map((w) => [w.workloadId, w]));
+    const updatedAt = new Date(now()).toISOString();
+    const desiredIds = new Set(mine.map((w) => w.id));
+    graph.transact(() => {
+      for (const workload of mine) {
+        const next = observe(workload, byWorkload.get(workload.id), waitingById.get(workload.id));
+        const previous = graph.getObserved(workload.id);
+        if (previous !== undefined && sameObservation(previous, next)) continue;
+        graph.setObserved({ ...next, updatedAt });
+      }
+      for (const observed of graph.listObserved({ peer: options.peerId })) {
+        if (!desiredIds.has(observed.workloadId)) graph.deleteObserved(observed.workloadId);
+      }
+    });
+  }
+
+  function observe(
+    workload: Workload,
+    container: ContainerInfo | undefined,
+    waiting: { reason: string; until?: number } | undefined,
+  ): Omit<ObservedWorkload, 'updatedAt'> {
+    const failure = failures.get(workload.id);
+    const restartCount = restarts.get(workload.id)?.restarts ?? 0;
+    const base = { workloadId: workload.id, peer: options.peerId, restarts: restartCount };
+    if (container === undefined) {
+      if (workload.state === 'stopped') return { ...base, phase: 'stopped', ready: false };
+      if (failure !== undefined) {
+        return { ...base, phase: 'failed', ready: false, message: failure.message, errorCode: failure.code };
+      }
+      if (waiting !== undefined) return { ...base, phase: 'pending', ready: false, message: waiting.reason };
+      return { ...base, phase: 'creating', ready: false };
+    }
+    const withContainer = {
+      ...base,
+      containerId: container.id,
+      ...(container.labels[monkLabels.specHash] === undefined ? {} : { specHash: container.labels[monkLabels.specHash] }),
+      ...(container.startedAt === undefined ? {} : { startedAt: container.startedAt }),
+    };
+    const phase = (p: WorkloadPhase, extra: { ready?: boolean; message?: string; exitCode?: number } = {}) => ({
+      ...withContainer,
+      phase: p,
+      ready: extra.ready ?? false,
+      ...(extra.message === undefined ? {} : { message: extra.message }),
+      ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
+    });
+    switch (container.state) {
+      case 'running': {
+        if (workload.state === 'stopped') return phase('stopping');
+        if (failure !== undefined) return phase('failed', { message: failure.message });
+        if (workload.readiness === undefined) return phase('ready', { ready: true });
+        const probe = prober.status(workload.id, container.id);
+        return probe.ready
+          ? phase('ready', { ready: true })
+          : phase(probe.failed ? 'failed' : 'running', probe.message === undefined ? {} : { message: probe.message });
+      }
+      case 'created':
+      case 'restarting':
+        return phase('starting');
+      case 'paused':
+        return phase('running', { message: 'paused' });
+      case 'removing':
+        return phase('stopping');
+      case 'exited':
+      case 'dead': {
+        const exitCode = container.exitCode ?? 0;
+        if (workload.state === 'stopped') return phase('stopped', { exitCode });
+        if (failure !== undefined) return phase('failed', { message: failure.message, exitCode });
+        const shouldRestart =
+          workload.recovery.restart === 'always' || (workload.recovery.restart === 'on-failure' && exitCode !== 0);
+        if (!shouldRestart) return phase('exited', { exitCode, message: `exited with code ${exitCode}` });
+        const delay = nextRestartDelay(workload.recovery, restarts.get(workload.id)?.consecutive ?? 0);
+        const message =
+          waiting?.until === undefined
+            ? `exited with code ${exitCode}; restarting`
+            : `exited with code ${exitCode}; restarting in ${Math.ceil(Math.max(waiting.until - now(), 0) / 1000)}s (back-off ${Math.round(delay / 1000)}s)`;
+        return phase('backoff', { exitCode, message });
+      }
+      default: {
+        const unknown: never = container.state;
+        throw new MonkError('INTERNAL', `unknown container state ${String(unknown)}`);
+      }
+    }
+  }
+
+  function markUnavailable(): void {
+    const updatedAt = new Date(now()).toISOString();
+    graph.transact(() => {
+      for (const observed of graph.listObserved({ peer: options.peerId })) {
+        const message = `container runtime unavailable: ${status.message ?? 'no answer'}`;
+        if (observed.message === message) continue;
+        graph.setObserved({ ...observed, ready: false, message, errorCode: 'RUNTIME_UNAVAILABLE', updatedAt });
+      }
+    });
+  }
+
+  return {
+    start() {
+      stopped = false;
+      prober.onChange(() => schedule(0));
+      runPass();
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      events?.abort();
+      prober.stop();
+      await current;
+    },
+    kick() {
+      schedule(20);
+    },
+    runtimeStatus: () => status,
+  };
+}
+
+function toObserved(c: ContainerInfo): ObservedContainer {
+  const workloadId = c.labels[monkLabels.workload];
+  const specHash = c.labels[monkLabels.specHash];
+  const peer = c.labels[monkLabels.peer];
+  return {
+    id: c.id,
+    name: c.name,
+    state: c.state,
+    ...(workloadId === undefined ? {} : { workloadId }),
+    ...(specHash === undefined ? {} : { specHash }),
+    ...(peer === undefined ? {} : { peer }),
+    ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+    ...(c.finishedAt === undefined ? {} : { finishedAt: c.finishedAt }),
+    ...(c.error === undefined ? {} : { error: c.error }),
+  };
+}
+
+function sameObservation(a: ObservedWorkload, b: Omit<ObservedWorkload, 'updatedAt'>): boolean {
+  return (
+    a.phase === b.phase &&
+    a.ready === b.ready &&
+    a.containerId === b.containerId &&
+    a.specHash === b.specHash &&
+    a.restarts === b.restarts &&
+    a.exitCode === b.exitCode &&
+    a.message === b.message &&
+    a.errorCode === b.errorCode &&
+    a.startedAt === b.startedAt
+  );
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let index = 0;
+  const worker = async (): Promise<void> => {
+    while (index < items.length) {
+      const item = items[index++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,99 @@
+import {
+  monkLabels,
+  specHash,
+  toDnsLabel,
+  workloadId,
+  type ReadinessCheck,
+  type ResolvedRunnable,
+  type Workload,
+} from '@monk/model';
+
+/** The DNS name a runnable's containers answer to on the workload network (`connection-hostname`). */
+export function runnableHostname(runnablePath: string): string {
+  return toDnsLabel(runnablePath.replaceAll('/', '-'));
+}
+
+/** The Docker container name of one container of a runnable. */
+export function containerName(runnablePath: string, container: string, replica = 0): string {
+  const base = `${runnablePath.replaceAll('/', '-')}-${container}`;
+  return toDnsLabel(replica === 0 ? base : `${base}-${replica}`);
+}
+
+/**
+ * Turns resolved runnables into the workloads that should run: one per container and replica, with
+ * dependency edges expanded from runnables to their workloads. Pure.
+ */
+export function buildWorkloads(options: {
+  deployment: string;
+  runnables: readonly ResolvedRunnable[];
+  owner: string;
+  generation: number;
+}): Workload[] {
+  const idsByRunnable = new Map<string, string[]>();
+  for (const runnable of options.runnables) {
+    const replicas = Math.max(runnable.scale, 1);
+    const ids: string[] = [];
+    for (let replica = 0; replica < replicas; replica++) {
+      for (const { key } of runnable.containers) ids.push(workloadId(runnable.path, key, replica));
+    }
+    idsByRunnable.set(runnable.path, ids);
+  }
+
+  const workloads: Workload[] = [];
+  for (const runnable of options.runnables) {
+    const dependsOn = runnable.dependsOn.flatMap((path) => idsByRunnable.get(path) ?? []);
+    const replicas = Math.max(runnable.scale, 1);
+    for (let replica = 0; replica < replicas; replica++) {
+      for (const { key, spec } of runnable.containers) {
+        const id = workloadId(runnable.path, key, replica);
+        const name = containerName(runnable.path, key, replica);
+        const aliases = [runnableHostname(runnable.path)];
+        const labels = {
+          ...spec.labels,
+          [monkLabels.runnable]: runnable.path,
+          [monkLabels.container]: key,
+          [monkLabels.deployment]: options.deployment,
+        };
+        const fullSpec = { ...spec, labels };
+        workloads.push({
+          id,
+          deployment: options.deployment,
+          runnable: runnable.path,
+          container: key,
+          name,
+          aliases,
+          spec: fullSpec,
+          specHash: specHash({ spec: fullSpec, name, aliases }),
+          dependsOn,
+          ...(runnable.readiness === undefined ? {} : { readiness: withScope(runnable.readiness, runnable) }),
+          recovery: runnable.recovery,
+          owner: options.owner,
+          state: 'running',
+          generation: options.generation,
+        });
+      }
+    }
+  }
+  return workloads;
+}
+
+/** An Arrow readiness check carries the runnable's variables, so the prober can evaluate it later. */
+function withScope(check: ReadinessCheck, runnable: ResolvedRunnable): ReadinessCheck {
+  if (check.kind !== 'arrow') return check;
+  return { ...check, variables: runnable.variables, runnable: runnable.path };
+}
+
+/**
+ * Which workloads a user path names: a deployment path, a runnable path (`ns/name`), a container of one
+ * (`ns/name/container`), or a workload id.
+ */
+export function selectWorkloads(workloads: readonly Workload[], path: string): Workload[] {
+  const normalized = path.startsWith('/') ? path.slice(1) : path;
+  return workloads.filter(
+    (w) =>
+      w.deployment === normalized ||
+      w.runnable === normalized ||
+      w.id === normalized ||
+      `${w.runnable}/${w.container}` === normalized,
+  );
+}

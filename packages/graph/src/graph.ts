@@ -1,0 +1,795 @@
+import * as Y from 'yjs';
+import {
+  deploymentSchema,
+  jsonObjectSchema,
+  MonkError,
+  observedWorkloadSchema,
+  peerRecordSchema,
+  workloadSchema,
+} from '@monk/model';
+import type { Deployment, JsonObject, ObservedWorkload, PeerRecord, Workload } from '@monk/model';
+import type { z } from 'zod';
+import {
+  decodeGraphStateVector,
+  decodeGraphUpdate,
+  encodeGraphStateVector,
+  encodeGraphUpdate,
+} from './graph-update-codec.ts';
+import type { RawBlock } from './graph-update-codec.ts';
+import type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
+import type { GraphStore } from './graph-store.ts';
+import { createObservedRegisters } from './observed-registers.ts';
+import type { ObservedBlock, ObservedEntry, ObservedRegisters } from './observed-registers.ts';
+
+/** The graph schema version this code reads and writes (`meta.schemaVersion`). */
+export const graphSchemaVersion = 1;
+
+/** What kind of record a {@link GraphChange} is about. */
+export type GraphChangeKind = 'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta';
+
+/**
+ * One changed record. `key` is the template or deployment path, the workload id (also for observed
+ * records, with `peer` naming the observing peer), the peer id, or the meta field name. `origin` says
+ * whether this replica wrote it or it arrived from a peer (or from disk while loading).
+ */
+export interface GraphChange {
+  readonly kind: GraphChangeKind;
+  readonly key: string;
+  readonly origin: 'local' | 'remote';
+  readonly peer?: string;
+}
+
+/** An update the graph produced: a local write (once durable) or what a remote update changed here. */
+export type GraphUpdateEvent =
+  | { readonly local: true; readonly update: Uint8Array }
+  | { readonly local: false; readonly update: Uint8Array; readonly origin: string };
+
+/** Cluster-wide facts kept in the graph. */
+export interface GraphMeta {
+  readonly schemaVersion: number;
+  readonly clusterId?: string;
+  readonly clusterName?: string;
+}
+
+/**
+ * The live application graph of one replica (one per daemon).
+ *
+ * Desired state (templates, deployments, workloads, peers, meta) merges across peers (a Yjs document,
+ * last writer wins per record). Observed state is written only by the peer that observes it and kept in
+ * compacting per-peer registers, so rewriting statuses does not grow the graph.
+ *
+ * Writes apply to memory synchronously and go to the store in the background; `flush()` resolves once all
+ * of them are durable. Every write validates its input and throws `INVALID_REQUEST` before changing
+ * anything. After a storage failure every write throws `STORAGE_FAILED` and `flush()` rejects: reopen the
+ * graph from its store. Records read from disk or from peers are validated; invalid ones are left out of
+ * reads and reported through `onProblem`. Returned records are frozen.
+ *
+ * Replication works on opaque bytes: {@link Graph.encodeStateVector}, {@link Graph.encodeUpdateSince},
+ * {@link Graph.applyRemoteUpdate} and {@link Graph.onUpdate}; {@link createGraphSync} speaks them over
+ * a transport.
+ *
+ * @example
+ * const graph = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir }) });
+ * graph.putWorkloads([workload]);
+ * await graph.flush();
+ * graph.onChange((changes) => reconcile(changes));
+ */
+export interface Graph {
+  readonly peerId: string;
+
+  /** Writes templates by path, all in one transaction (a path written again is replaced). */
+  putTemplates(records: ReadonlyArray<{ readonly path: string; readonly value: JsonObject }>): void;
+  deleteTemplates(paths: readonly string[]): void;
+  getTemplate(path: string): JsonObject | undefined;
+  /** All templates, sorted by path. */
+  listTemplates(): Array<{ path: string; value: JsonObject }>;
+
+  putDeployment(deployment: Deployment): void;
+  getDeployment(path: string): Deployment | undefined;
+  listDeployments(): Deployment[];
+  deleteDeployment(path: string): void;
+
+  /** Writes workloads by id, in one transaction. */
+  putWorkloads(workloads: readonly Workload[]): void;
+  deleteWorkloads(ids: readonly string[]): void;
+  getWorkload(id: string): Workload | undefined;
+  /** Workloads sorted by id, optionally only those of one owner and/or one deployment. */
+  listWorkloads(filter?: { readonly owner?: string; readonly deployment?: string }): Workload[];
+
+  putPeer(peer: PeerRecord): void;
+  getPeer(id: string): PeerRecord | undefined;
+  listPeers(): PeerRecord[];
+  removePeer(id: string): void;
+
+  getMeta(): GraphMeta;
+  setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void;
+
+  /** Records what this peer observes of a workload. Throws `INVALID_REQUEST` if `status.peer !== peerId`. */
+  setObserved(status: ObservedWorkload): void;
+  /** Forgets this peer's observation of a workload (no-op if there is none). */
+  deleteObserved(workloadId: string): void;
+  /** Observed records sorted by workload id then peer, optionally of one peer only. */
+  listObserved(filter?: { readonly peer?: string; readonly workloadId?: string }): ObservedWorkload[];
+  /**
+   * One observation of a workload: `peer`'s if given, else the workload owner's, else the most recently
+   * updated one.
+   */
+  getObserved(workloadId: string, peer?: string): ObservedWorkload | undefined;
+
+  /** Runs several writes as one: one update, one change batch. Nested calls join the outer one. */
+  transact(fn: () => void): void;
+  /** Resolves once every write made so far is durable; rejects with `STORAGE_FAILED` if one is not. */
+  flush(): Promise<void>;
+  /** Calls `listener` with the changes of each transaction (local or remote). Returns an unsubscribe. */
+  onChange(listener: (changes: readonly GraphChange[]) => void): () => void;
+
+  /** This replica's version summary, for a peer to compute what we lack. */
+  encodeStateVector(): Uint8Array;
+  /** Everything a replica at `stateVector` lacks (everything, when omitted). Throws `PROTOCOL_ERROR`. */
+  encodeUpdateSince(stateVector?: Uint8Array): Uint8Array;
+  /**
+   * Merges an update from a peer (`origin` names it). Malformed input throws `PROTOCOL_ERROR` and leaves
+   * the graph unchanged; invalid records inside a well-formed update are skipped and reported.
+   */
+  applyRemoteUpdate(update: Uint8Array, origin: string): void;
+  /** Calls `listener` with each local update once it is durable (at once when there is no store). */
+  onLocalUpdate(listener: (update: Uint8Array) => void): () => void;
+  /** Local updates (once durable) and the part of each remote update that was new here. */
+  onUpdate(listener: (event: GraphUpdateEvent) => void): () => void;
+
+  /** Waits for pending writes and closes the store. Idempotent; the graph is unusable afterwards. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link createGraph}. */
+export interface GraphOptions {
+  /** This replica's peer id: the only peer whose observed records it may write. */
+  readonly peerId: string;
+  /** Where updates persist; without one the graph lives in memory only. */
+  readonly store?: GraphStore;
+  /** Orders this peer's observed writes across restarts (default: the system clock). */
+  readonly clock?: () => Date;
+  /** Source of randomness in [0, 1) for the Yjs client id (default: crypto). Inject for reproducible tests. */
+  readonly random?: () => number;
+  /** Told about invalid records and other skipped input. */
+  readonly onProblem?: GraphProblemListener;
+  /** Deleted observed records remembered per peer to serve small catch-ups (default 256). */
+  readonly maxObservedTombstones?: number;
+}
+
+const mapNames = {
+  template: 'templates',
+  deployment: 'deployments',
+  workload: 'workloads',
+  peer: 'peers',
+  meta: 'meta',
+} as const;
+type DesiredKind = keyof typeof mapNames;
+type DesiredValue = {
+  template: JsonObject;
+  deployment: Deployment;
+  workload: Workload;
+  peer: PeerRecord;
+  meta: unknown;
+};
+
+const localOrigin = Symbol('monk-graph-local');
+
+/**
+ * Opens a graph replica, loading whatever its store holds. Throws `GRAPH_CORRUPT` when the stored
+ * updates cannot be decoded, `SCHEMA_VERSION_UNSUPPORTED` when the graph was written by a newer schema,
+ * and `STORAGE_FAILED` when the store cannot be read.
+ *
+ * @example
+ * const graph = await createGraph({ peerId, store: createFileStore({ dir: '/var/lib/monk/graph' }) });
+ */
+export async function createGraph(options: GraphOptions): Promise<Graph> {
+  try {
+    const loaded = options.store === undefined ? [] : await options.store.load();
+    const graph = new LiveGraph(options);
+    graph.load(loaded);
+    return graph;
+  } catch (error) {
+    await options.store?.close();
+    throw error;
+  }
+}
+
+class LiveGraph implements Graph {
+  readonly peerId: string;
+  readonly #options: GraphOptions;
+  readonly #doc: Y.Doc;
+  readonly #maps: { readonly [K in DesiredKind]: Y.Map<unknown> };
+  readonly #cache: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
+  readonly #registers: ObservedRegisters;
+  readonly #changeListeners = new Set<(changes: readonly GraphChange[]) => void>();
+  readonly #updateListeners = new Set<(event: GraphUpdateEvent) => void>();
+  #depth = 0;
+  #origin: 'local' | 'remote' = 'local';
+  #loading = false;
+  #pendingYjs: Uint8Array[] = [];
+  #pendingBlocks: ObservedBlock[] = [];
+  #pendingChanges: GraphChange[] = [];
+  #lastSeq = 0;
+  #sinceCompaction = 0;
+  #inflight: Promise<void> = Promise.resolve();
+  #failure: MonkError | undefined;
+  #closed = false;
+
+  constructor(options: GraphOptions) {
+    this.peerId = options.peerId;
+    this.#options = options;
+    this.#doc = new Y.Doc({ gc: true });
+    // A fresh client id per session: Yjs must never reuse one after a crash lost part of its history.
+    if (options.random !== undefined) this.#doc.clientID = Math.floor(options.random() * 0x1_0000_0000) >>> 0;
+    this.#maps = {
+      template: this.#doc.getMap(mapNames.template),
+      deployment: this.#doc.getMap(mapNames.deployment),
+      workload: this.#doc.getMap(mapNames.workload),
+      peer: this.#doc.getMap(mapNames.peer),
+      meta: this.#doc.getMap(mapNames.meta),
+    };
+    this.#cache = { template: new Map(), deployment: new Map(), workload: new Map(), peer: new Map(), meta: new Map() };
+    this.#registers = createObservedRegisters(
+      options.maxObservedTombstones === undefined ? {} : { maxTombstones: options.maxObservedTombstones },
+    );
+    this.#doc.on('update', (update: Uint8Array) => {
+      this.#pendingYjs.push(update);
+    });
+    this.#doc.on('afterTransaction', (transaction: Y.Transaction) => {
+      for (const [type, keys] of transaction.changed) {
+        const kind = this.#kindOf(type);
+        if (kind === undefined) continue;
+        for (const key of keys) {
+          if (key === null) continue;
+          this.#refresh(kind, key);
+          this.#pendingChanges.push({ kind, key, origin: this.#origin });
+        }
+      }
+    });
+  }
+
+  /** Applies the stored updates, then stamps the schema version of a new graph. */
+  load(updates: readonly Uint8Array[]): void {
+    this.#loading = true;
+    try {
+      updates.forEach((update, index) => {
+        try {
+          this.#applyDecoded(update, 'store');
+        } catch (error) {
+          throw new MonkError('GRAPH_CORRUPT', `stored graph update #${index} cannot be read`, {
+            cause: error,
+            details: { record: index },
+          });
+        }
+      });
+    } finally {
+      this.#loading = false;
+      this.#resetPending();
+    }
+    this.#lastSeq = this.#registers.latest(this.peerId);
+    this.#sinceCompaction = updates.length;
+    this.#checkSchemaVersion();
+    if (this.#maps.meta.get('schemaVersion') === undefined) {
+      this.#write(() => this.#maps.meta.set('schemaVersion', graphSchemaVersion));
+    }
+  }
+
+  // ---- desired state
+
+  putTemplates(records: ReadonlyArray<{ readonly path: string; readonly value: JsonObject }>): void {
+    const values = records.map((record) => {
+      requireKey('template path', record.path);
+      if (!isPlainObject(record.value)) throw invalid(`template ${record.path} is not a JSON object`);
+      return { path: record.path, value: validated(jsonObjectSchema, record.value, `template ${record.path}`) };
+    });
+    this.#write(() => {
+      for (const { path, value } of values) this.#maps.template.set(path, value);
+    });
+  }
+
+  deleteTemplates(paths: readonly string[]): void {
+    this.#deleteKeys('template', paths);
+  }
+
+  getTemplate(path: string): JsonObject | undefined {
+    return this.#cache.template.get(path);
+  }
+
+  listTemplates(): Array<{ path: string; value: JsonObject }> {
+    return sortedEntries(this.#cache.template).map(([path, value]) => ({ path, value }));
+  }
+
+  putDeployment(deployment: Deployment): void {
+    const value = validated(deploymentSchema, deployment, `deployment ${String(deployment.path)}`);
+    requireKey('deployment path', value.path);
+    this.#write(() => this.#maps.deployment.set(value.path, value));
+  }
+
+  getDeployment(path: string): Deployment | undefined {
+    return this.#cache.deployment.get(path);
+  }
+
+  listDeployments(): Deployment[] {
+    return sortedEntries(this.#cache.deployment).map(([, value]) => value);
+  }
+
+  deleteDeployment(path: string): void {
+    this.#deleteKeys('deployment', [path]);
+  }
+
+  putWorkloads(workloads: readonly Workload[]): void {
+    const values = workloads.map((workload) => {
+      const value = validated(workloadSchema, workload, `workload ${String(workload.id)}`);
+      requireKey('workload id', value.id);
+      return value;
+    });
+    this.#write(() => {
+      for (const value of values) this.#maps.workload.set(value.id, value);
+    });
+  }
+
+  deleteWorkloads(ids: readonly string[]): void {
+    this.#deleteKeys('workload', ids);
+  }
+
+  getWorkload(id: string): Workload | undefined {
+    return this.#cache.workload.get(id);
+  }
+
+  listWorkloads(filter: { readonly owner?: string; readonly deployment?: string } = {}): Workload[] {
+    return sortedEntries(this.#cache.workload)
+      .map(([, value]) => value)
+      .filter(
+        (workload) =>
+          (filter.owner === undefined || workload.owner === filter.owner) &&
+          (filter.deployment === undefined || workload.deployment === filter.deployment),
+      );
+  }
+
+  putPeer(peer: PeerRecord): void {
+    const value = validated(peerRecordSchema, peer, `peer ${String(peer.id)}`);
+    requireKey('peer id', value.id);
+    this.#write(() => this.#maps.peer.set(value.id, value));
+  }
+
+  getPeer(id: string): PeerRecord | undefined {
+    return this.#cache.peer.get(id);
+  }
+
+  listPeers(): PeerRecord[] {
+    return sortedEntries(this.#cache.peer).map(([, value]) => value);
+  }
+
+  removePeer(id: string): void {
+    this.#deleteKeys('peer', [id]);
+  }
+
+  getMeta(): GraphMeta {
+    const meta = this.#cache.meta;
+    const text = (key: string): string | undefined => {
+      const value = meta.get(key);
+      return typeof value === 'string' ? value : undefined;
+    };
+    const version = meta.get('schemaVersion');
+    const clusterId = text('clusterId');
+    const clusterName = text('clusterName');
+    return {
+      schemaVersion: typeof version === 'number' ? version : graphSchemaVersion,
+      ...(clusterId === undefined ? {} : { clusterId }),
+      ...(clusterName === undefined ? {} : { clusterName }),
+    };
+  }
+
+  setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void {
+    requireKey('cluster id', identity.clusterId);
+    requireKey('cluster name', identity.clusterName);
+    this.#write(() => {
+      this.#maps.meta.set('clusterId', identity.clusterId);
+      this.#maps.meta.set('clusterName', identity.clusterName);
+    });
+  }
+
+  // ---- observed state
+
+  setObserved(status: ObservedWorkload): void {
+    const value = validated(observedWorkloadSchema, status, `observed status of ${String(status.workloadId)}`);
+    requireKey('workload id', value.workloadId);
+    if (value.peer !== this.peerId) {
+      throw invalid(`peer ${this.peerId} cannot write the observed status of peer ${value.peer}`);
+    }
+    this.#write(() => this.#writeObserved(value.workloadId, deepFreeze(value)));
+  }
+
+  deleteObserved(workloadId: string): void {
+    if (this.#registers.get(this.peerId, workloadId) === undefined) {
+      this.#ensureWritable();
+      return;
+    }
+    this.#write(() => this.#writeObserved(workloadId, undefined));
+  }
+
+  listObserved(filter: { readonly peer?: string; readonly workloadId?: string } = {}): ObservedWorkload[] {
+    return this.#registers
+      .list()
+      .filter(
+        (status) =>
+          (filter.peer === undefined || status.peer === filter.peer) &&
+          (filter.workloadId === undefined || status.workloadId === filter.workloadId),
+      )
+      .sort((a, b) => compareStrings(a.workloadId, b.workloadId) || compareStrings(a.peer, b.peer));
+  }
+
+  getObserved(workloadId: string, peer?: string): ObservedWorkload | undefined {
+    if (peer !== undefined) return this.#registers.get(peer, workloadId);
+    const owner = this.#cache.workload.get(workloadId)?.owner;
+    const owned = owner === undefined ? undefined : this.#registers.get(owner, workloadId);
+    if (owned !== undefined) return owned;
+    const all = this.listObserved({ workloadId });
+    return all.sort((a, b) => compareStrings(b.updatedAt, a.updatedAt))[0];
+  }
+
+  #writeObserved(key: string, value: ObservedWorkload | undefined): void {
+    const seq = Math.max(this.#lastSeq + 1, this.#clockSeq());
+    this.#lastSeq = seq;
+    const block = this.#registers.write({ peer: this.peerId, key, value, seq });
+    this.#pushBlock(block);
+    this.#pendingChanges.push({ kind: 'observed', key, origin: 'local', peer: this.peerId });
+  }
+
+  /** Milliseconds × 1000: a restart that lost its unsynced tail still never reuses a sequence number. */
+  #clockSeq(): number {
+    const now = (this.#options.clock ?? (() => new Date()))().getTime();
+    return Number.isFinite(now) && now > 0 ? Math.floor(now) * 1000 : 0;
+  }
+
+  /** Consecutive deltas of one peer in one transaction travel as one block. */
+  #pushBlock(block: ObservedBlock): void {
+    const last = this.#pendingBlocks.at(-1);
+    if (
+      last !== undefined &&
+      last.kind === 'delta' &&
+      block.kind === 'delta' &&
+      last.peer === block.peer &&
+      last.to === block.from
+    ) {
+      this.#pendingBlocks[this.#pendingBlocks.length - 1] = {
+        ...last,
+        to: block.to,
+        entries: [...last.entries, ...block.entries],
+      };
+      return;
+    }
+    this.#pendingBlocks.push(block);
+  }
+
+  // ---- transactions, durability, feeds
+
+  transact(fn: () => void): void {
+    this.#write(fn);
+  }
+
+  async flush(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.#inflight;
+      await seen;
+    } while (seen !== this.#inflight);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  onChange(listener: (changes: readonly GraphChange[]) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  onLocalUpdate(listener: (update: Uint8Array) => void): () => void {
+    return this.onUpdate((event) => {
+      if (event.local) listener(event.update);
+    });
+  }
+
+  onUpdate(listener: (event: GraphUpdateEvent) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
+  }
+
+  // ---- replication
+
+  encodeStateVector(): Uint8Array {
+    return encodeGraphStateVector({ yjs: Y.encodeStateVector(this.#doc), observed: this.#registers.vector() });
+  }
+
+  encodeUpdateSince(stateVector?: Uint8Array): Uint8Array {
+    const vector = stateVector === undefined ? undefined : decodeGraphStateVector(stateVector);
+    let yjs: Uint8Array;
+    try {
+      yjs = Y.encodeStateAsUpdate(this.#doc, vector?.yjs);
+    } catch (error) {
+      throw new MonkError('PROTOCOL_ERROR', 'malformed Yjs state vector in a graph state vector', { cause: error });
+    }
+    return encodeGraphUpdate({ yjs, blocks: this.#registers.blocksSince(vector?.observed) });
+  }
+
+  applyRemoteUpdate(update: Uint8Array, origin: string): void {
+    this.#ensureWritable();
+    this.#applyDecoded(update, origin);
+    this.#checkSchemaVersion();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#inflight;
+    this.#changeListeners.clear();
+    this.#updateListeners.clear();
+    this.#doc.destroy();
+    await this.#options.store?.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- internals
+
+  #applyDecoded(update: Uint8Array, origin: string): void {
+    const decoded = decodeGraphUpdate(update);
+    if (decoded.yjs !== undefined) {
+      try {
+        Y.decodeUpdate(decoded.yjs);
+      } catch (error) {
+        throw new MonkError('PROTOCOL_ERROR', `malformed Yjs update from ${origin}`, { cause: error });
+      }
+    }
+    const blocks = decoded.blocks.map((block) => this.#validBlock(block, origin));
+    this.#origin = 'remote';
+    this.#depth++;
+    try {
+      if (decoded.yjs !== undefined) {
+        try {
+          Y.applyUpdate(this.#doc, decoded.yjs, origin);
+        } catch (error) {
+          throw new MonkError('PROTOCOL_ERROR', `Yjs rejected an update from ${origin}`, { cause: error });
+        }
+      }
+      for (const block of blocks) {
+        const result = this.#registers.apply(block);
+        if (!result.changed) continue;
+        this.#pendingBlocks.push(block);
+        if (block.peer === this.peerId) this.#lastSeq = Math.max(this.#lastSeq, this.#registers.latest(this.peerId));
+        for (const key of result.changedKeys) {
+          this.#pendingChanges.push({ kind: 'observed', key, origin: 'remote', peer: block.peer });
+        }
+      }
+    } finally {
+      this.#depth--;
+      this.#origin = 'local';
+      if (this.#loading) this.#resetPending();
+      else this.#finish({ local: false, origin });
+    }
+  }
+
+  #validBlock(block: RawBlock, origin: string): ObservedBlock {
+    const entries: ObservedEntry[] = [];
+    for (const entry of block.entries) {
+      if (entry.value === undefined) {
+        entries.push({ key: entry.key, seq: entry.seq, value: undefined });
+        continue;
+      }
+      const parsed = observedWorkloadSchema.safeParse(entry.value);
+      if (parsed.success && parsed.data.peer === block.peer && parsed.data.workloadId === entry.key) {
+        entries.push({ key: entry.key, seq: entry.seq, value: deepFreeze(plain(parsed.data)) });
+      } else {
+        this.#report({
+          kind: 'invalid-record',
+          message: `skipped an invalid observed record ${entry.key} of peer ${block.peer} from ${origin}`,
+          details: { kind: 'observed', key: entry.key, peer: block.peer, origin },
+        });
+      }
+    }
+    return { ...block, entries };
+  }
+
+  #write(fn: () => void): void {
+    this.#ensureWritable();
+    this.#depth++;
+    try {
+      this.#doc.transact(fn, localOrigin);
+    } finally {
+      this.#depth--;
+      if (this.#depth === 0) this.#finish({ local: true });
+    }
+  }
+
+  #deleteKeys(kind: DesiredKind, keys: readonly string[]): void {
+    const map = this.#maps[kind];
+    this.#write(() => {
+      for (const key of keys) if (map.has(key)) map.delete(key);
+    });
+  }
+
+  #finish(event: { local: true } | { local: false; origin: string }): void {
+    if (this.#depth > 0) return;
+    const yjsParts = this.#pendingYjs;
+    const blocks = this.#pendingBlocks;
+    const changes = this.#pendingChanges;
+    this.#resetPending();
+    if (changes.length > 0) {
+      for (const listener of [...this.#changeListeners]) this.#call(() => listener(changes));
+    }
+    if (yjsParts.length === 0 && blocks.length === 0) return;
+    const yjs = yjsParts.length === 0 ? undefined : yjsParts.length === 1 ? yjsParts[0] : Y.mergeUpdates(yjsParts);
+    const update = encodeGraphUpdate({ yjs, blocks });
+    const durable = this.#persist(update);
+    if (event.local) {
+      // Peers hear of a local write only once it is on disk: a write that fails never leaves this replica.
+      this.#track(durable.then(() => this.#emit({ local: true, update })));
+    } else {
+      this.#emit({ local: false, update, origin: event.origin });
+    }
+  }
+
+  #persist(update: Uint8Array): Promise<void> {
+    const store = this.#options.store;
+    if (store === undefined) return Promise.resolve();
+    const appended = store.append(update);
+    this.#track(appended);
+    this.#sinceCompaction++;
+    if (store.compactEvery > 0 && this.#sinceCompaction >= store.compactEvery) {
+      this.#sinceCompaction = 0;
+      this.#track(store.compact(this.encodeUpdateSince()));
+    }
+    return appended;
+  }
+
+  #track(promise: Promise<void>): void {
+    const settled = promise.catch((error: unknown) => {
+      this.#failure ??=
+        error instanceof MonkError && error.code === 'STORAGE_FAILED'
+          ? error
+          : new MonkError('STORAGE_FAILED', `graph of ${this.peerId} could not persist an update`, { cause: error });
+    });
+    this.#inflight = this.#inflight.then(() => settled);
+  }
+
+  #emit(event: GraphUpdateEvent): void {
+    if (this.#failure !== undefined || this.#closed) return;
+    for (const listener of [...this.#updateListeners]) this.#call(() => listener(event));
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#report({
+        kind: 'rejected-update',
+        message: `a graph listener threw: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+
+  #resetPending(): void {
+    this.#pendingYjs = [];
+    this.#pendingBlocks = [];
+    this.#pendingChanges = [];
+  }
+
+  #ensureWritable(): void {
+    if (this.#closed) throw invalid(`graph of ${this.peerId} is closed`);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #checkSchemaVersion(): void {
+    const version = this.#maps.meta.get('schemaVersion');
+    if (typeof version === 'number' && version > graphSchemaVersion) {
+      throw new MonkError(
+        'SCHEMA_VERSION_UNSUPPORTED',
+        `the graph has schema version ${version}; this monk reads up to ${graphSchemaVersion}`,
+        { details: { schemaVersion: version, supported: graphSchemaVersion } },
+      );
+    }
+  }
+
+  #kindOf(type: object): DesiredKind | undefined {
+    for (const kind of Object.keys(mapNames) as DesiredKind[]) if (this.#maps[kind] === type) return kind;
+    return undefined;
+  }
+
+  /** Re-reads one record from the document into the validated, frozen read cache. */
+  #refresh(kind: DesiredKind, key: string): void {
+    const cache = this.#cache[kind] as Map<string, unknown>;
+    const raw = this.#maps[kind].get(key);
+    if (raw === undefined) {
+      cache.delete(key);
+      return;
+    }
+    const value = readRecord(kind, key, raw);
+    if (value === undefined) {
+      cache.delete(key);
+      this.#report({
+        kind: 'invalid-record',
+        message: `skipped an invalid ${kind} record ${key}`,
+        details: { kind, key },
+      });
+      return;
+    }
+    cache.set(key, deepFreeze(value));
+  }
+
+  #report(problem: GraphProblem): void {
+    this.#options.onProblem?.(problem);
+  }
+}
+
+function readRecord(kind: DesiredKind, key: string, raw: unknown): unknown {
+  // Nested Yjs types or binary content can only come from a foreign writer; they are never valid records.
+  if (raw instanceof Y.AbstractType || raw instanceof Uint8Array) return undefined;
+  switch (kind) {
+    case 'template':
+      return isPlainObject(raw) ? parsed(jsonObjectSchema, raw) : undefined;
+    case 'deployment': {
+      const value = parsed(deploymentSchema, raw);
+      return value?.path === key ? value : undefined;
+    }
+    case 'workload': {
+      const value = parsed(workloadSchema, raw);
+      return value?.id === key ? value : undefined;
+    }
+    case 'peer': {
+      const value = parsed(peerRecordSchema, raw);
+      return value?.id === key ? value : undefined;
+    }
+    case 'meta':
+      return raw === null || typeof raw === 'string' || typeof raw === 'number' ? raw : undefined;
+  }
+}
+
+function parsed<T>(schema: z.ZodType<T>, raw: unknown): T | undefined {
+  const result = schema.safeParse(raw);
+  return result.success ? result.data : undefined;
+}
+
+function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw invalid(`${what} is invalid: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  return plain(result.data);
+}
+
+function invalid(message: string): MonkError {
+  return new MonkError('INVALID_REQUEST', message);
+}
+
+function requireKey(what: string, key: unknown): void {
+  if (typeof key !== 'string' || key.length === 0) throw invalid(`${what} must be a non-empty string`);
+}
+
+/** A JSON round trip: drops `undefined` fields so every replica holds exactly the same value. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortedEntries<V>(map: ReadonlyMap<string, V>): Array<[string, V]> {
+  return [...map].sort((a, b) => compareStrings(a[0], b[0]));
+}

@@ -1,0 +1,8 @@
+export { createGraph, graphSchemaVersion } from './graph.ts';
+export type { Graph, GraphOptions, GraphChange, GraphChangeKind, GraphMeta, GraphUpdateEvent } from './graph.ts';
+export type { GraphStore } from './graph-store.ts';
+export type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
+export { createFileStore } from './file-store.ts';
+export type { FileStoreOptions } from './file-store.ts';
+export { createMemoryStore } from './memory-store.ts';
+export type { MemoryStoreOptions } from './memory-store.ts';

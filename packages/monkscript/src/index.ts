@@ -1,0 +1,12 @@
+export { templateKinds, templateRecordSchema } from './template-record.ts';
+export type { TemplateKind, TemplateRecord, LoadWarning } from './template-record.ts';
+export { createNodeFileSource, createMemoryFileSource } from './file-source.ts';
+export type { FileSource } from './file-source.ts';
+export { parseManifest } from './parse-manifest.ts';
+export type { Manifest, ManifestImage } from './parse-manifest.ts';
+export { loadTemplates } from './load-templates.ts';
+export type { LoadTemplatesResult } from './load-templates.ts';
+export { loadDocuments } from './load-documents.ts';
+export type { LoadResult } from './load-documents.ts';
+export { createTemplateSource } from './template-source.ts';
+export type { TemplateSource } from './template-source.ts';

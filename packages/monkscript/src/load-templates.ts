@@ -1,0 +1,210 @@
+import { posix } from 'node:path';
+import { MonkError } from '@monk/model';
+import type { JsonObject, JsonValue } from '@monk/model';
+import type { SourceDocument } from './build-records.ts';
+import type { FileSource } from './file-source.ts';
+import { finishLoad } from './load-documents.ts';
+import type { LoadResult } from './load-documents.ts';
+import { parseManifest } from './parse-manifest.ts';
+import type { Manifest } from './parse-manifest.ts';
+import { parseYamlDocuments } from './parse-yaml.ts';
+import { isObject } from './sections.ts';
+import type { TemplateSource } from './template-source.ts';
+
+/** The result of {@link loadTemplates}: records, warnings, and the MANIFESTs read on the way. */
+export interface LoadTemplatesResult extends LoadResult {
+  readonly manifests: Manifest[];
+}
+
+const yamlFile = /\.ya?ml$/i;
+const composeFile = /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/i;
+const embedPrefix = /^<<<\s*(\S.*?)\s*$/;
+
+function isManifestName(name: string): boolean {
+  return name === 'MANIFEST' || name.endsWith('.MANIFEST');
+}
+
+interface Pending {
+  readonly file: string;
+  readonly documents: SourceDocument[];
+}
+
+interface LoadContext {
+  readonly files: FileSource;
+  readonly pending: Pending[];
+  readonly manifests: Manifest[];
+  readonly visited: Set<string>;
+}
+
+async function readText(context: LoadContext, options: { path: string; code: 'TEMPLATE_NOT_FOUND' | 'MANIFEST_INVALID'; why: string }): Promise<string> {
+  try {
+    return await context.files.readFile(options.path);
+  } catch (error) {
+    throw new MonkError(options.code, `cannot read ${options.path}: ${options.why}`, {
+      cause: error,
+      details: { path: options.path },
+    });
+  }
+}
+
+async function isDirectory(context: LoadContext, path: string): Promise<boolean | undefined> {
+  try {
+    return await context.files.isDirectory(path);
+  } catch {
+    return undefined;
+  }
+}
+
+async function listDir(context: LoadContext, path: string): Promise<string[]> {
+  try {
+    return (await context.files.listDir(path)).slice().sort();
+  } catch (error) {
+    throw new MonkError('TEMPLATE_NOT_FOUND', `cannot list ${path}`, { cause: error, details: { path } });
+  }
+}
+
+async function loadYamlFile(context: LoadContext, path: string): Promise<void> {
+  if (context.visited.has(path)) return;
+  context.visited.add(path);
+  const text = await readText(context, { path, code: 'TEMPLATE_NOT_FOUND', why: 'the template file does not exist' });
+  const parsed = parseYamlDocuments({ file: path, text });
+  if (composeFile.test(posix.basename(path)) || looksLikeCompose(parsed)) {
+    throw new MonkError('COMPOSE_INVALID', `${path} is a Docker Compose file; Compose import is not available in this build`, {
+      details: { path },
+    });
+  }
+  const documents: SourceDocument[] = [];
+  for (const document of parsed) {
+    const value = await expandEmbeds(context, { templateFile: path, value: document.value, keyPath: '', locations: document.locations });
+    documents.push({ value, locations: document.locations, line: document.line });
+  }
+  context.pending.push({ file: path, documents });
+}
+
+function looksLikeCompose(documents: readonly { value: JsonValue }[]): boolean {
+  return documents.some((document) => isObject(document.value) && document.value['namespace'] === undefined && isObject(document.value['services']));
+}
+
+interface EmbedOptions {
+  readonly templateFile: string;
+  readonly value: JsonValue;
+  readonly keyPath: string;
+  readonly locations: ReadonlyMap<string, readonly [number, number]>;
+}
+
+async function expandEmbeds(context: LoadContext, options: EmbedOptions): Promise<JsonValue> {
+  const { value, keyPath } = options;
+  if (typeof value === 'string') {
+    const match = embedPrefix.exec(value);
+    if (match === null) return value;
+    const embedded = posix.join(posix.dirname(options.templateFile), match[1] ?? '');
+    try {
+      return await context.files.readFile(embedded);
+    } catch (error) {
+      throw new MonkError(
+        'EMBED_NOT_FOUND',
+        `${options.templateFile}: ${keyPath} embeds "${match[1] ?? ''}" (${embedded}), which does not exist`,
+        {
+          cause: error,
+          location: {
+            file: options.templateFile,
+            line: options.locations.get(keyPath)?.[0] ?? 0,
+            column: options.locations.get(keyPath)?.[1] ?? 0,
+            path: keyPath,
+          },
+          details: { templateFile: options.templateFile, key: keyPath, embeddedFile: embedded },
+        },
+      );
+    }
+  }
+  if (Array.isArray(value)) {
+    const items: JsonValue[] = [];
+    for (const [index, item] of (value as readonly JsonValue[]).entries()) {
+      items.push(await expandEmbeds(context, { ...options, value: item, keyPath: `${keyPath}/${index}` }));
+    }
+    return items;
+  }
+  if (isObject(value)) {
+    const result: Record<string, JsonValue> = {};
+    for (const [key, item] of Object.entries(value as JsonObject)) {
+      result[key] = await expandEmbeds(context, { ...options, value: item, keyPath: keyPath === '' ? key : `${keyPath}/${key}` });
+    }
+    return result;
+  }
+  return value;
+}
+
+async function loadManifest(context: LoadContext, path: string): Promise<void> {
+  if (context.visited.has(path)) return;
+  context.visited.add(path);
+  const text = await readText(context, { path, code: 'MANIFEST_INVALID', why: 'the MANIFEST does not exist' });
+  const manifest = parseManifest({ file: path, text });
+  context.manifests.push(manifest);
+  const folder = posix.dirname(path);
+  for (const file of manifest.load) {
+    const target = posix.join(folder, file);
+    if ((await isDirectory(context, target)) !== false) {
+      throw new MonkError('MANIFEST_INVALID', `${path}: LOAD ${file}: no such file (${target})`, { details: { manifest: path, file: target } });
+    }
+    await loadYamlFile(context, target);
+  }
+  for (const dir of manifest.dirs) {
+    const target = posix.join(folder, dir);
+    if ((await isDirectory(context, target)) !== true) {
+      throw new MonkError('MANIFEST_INVALID', `${path}: DIRS ${dir}: no such folder (${target})`, { details: { manifest: path, dir: target } });
+    }
+    await loadEntry(context, target);
+  }
+}
+
+async function loadFolder(context: LoadContext, path: string): Promise<void> {
+  const names = await listDir(context, path);
+  if (names.includes('MANIFEST')) {
+    await loadManifest(context, posix.join(path, 'MANIFEST'));
+    return;
+  }
+  const compose = names.find((name) => composeFile.test(name));
+  if (compose !== undefined) {
+    await loadYamlFile(context, posix.join(path, compose));
+    return;
+  }
+  const yamls = names.filter((name) => yamlFile.test(name));
+  for (const name of yamls) {
+    const target = posix.join(path, name);
+    if ((await isDirectory(context, target)) === false) await loadYamlFile(context, target);
+  }
+}
+
+async function loadEntry(context: LoadContext, entry: string): Promise<void> {
+  const path = posix.normalize(entry);
+  const directory = await isDirectory(context, path);
+  if (directory === undefined) {
+    throw new MonkError('TEMPLATE_NOT_FOUND', `nothing to load at ${path}`, { details: { path } });
+  }
+  if (directory) await loadFolder(context, path);
+  else if (isManifestName(posix.basename(path))) await loadManifest(context, path);
+  else await loadYamlFile(context, path);
+}
+
+/**
+ * Loads MonkScript from files, folders or MANIFESTs, all or nothing: one broken file rejects the whole
+ * load and nothing is returned. A folder loads its MANIFEST if it has one, else its `*.yaml`/`*.yml`
+ * files (sorted). A MANIFEST loads its `LOAD` files and `DIRS` folders. `<<<` embeds are read relative to
+ * the template file. References to templates neither loaded here nor in `known` (hub templates) are
+ * warnings, not errors; resolving a template that needs them fails.
+ *
+ * @throws MonkError `TEMPLATE_PARSE_ERROR`, `TEMPLATE_INVALID`, `EMBED_NOT_FOUND`, `MANIFEST_INVALID`,
+ *   `TEMPLATE_NOT_FOUND` (an entry or LOADed file does not exist), each naming file, line and key.
+ * @example
+ * const { templates, warnings } = await loadTemplates({ entries: ['kits/redis/MANIFEST'], files: createNodeFileSource() });
+ */
+export async function loadTemplates(options: {
+  entries: readonly string[];
+  files: FileSource;
+  known?: TemplateSource;
+}): Promise<LoadTemplatesResult> {
+  const context: LoadContext = { files: options.files, pending: [], manifests: [], visited: new Set() };
+  for (const entry of options.entries) await loadEntry(context, entry);
+  const result = finishLoad({ batches: context.pending, ...(options.known === undefined ? {} : { known: options.known }) });
+  return { ...result, manifests: context.manifests };
+}

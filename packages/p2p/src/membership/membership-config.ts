@@ -1,0 +1,91 @@
+import { MonkError } from '@monk/model';
+
+/**
+ * Tuning of the failure detector and of gossip. Every duration is in milliseconds of the injected clock.
+ * {@link defaultMembershipConfig} is tuned for a LAN (see the README for the reasoning and the measured
+ * figures); a WAN wants every interval and timeout several times longer.
+ */
+export interface MembershipConfig {
+  /** Each member probes one other member per interval (randomised round robin). */
+  readonly probeIntervalMs: number;
+  /** How long a direct ping waits for its ack before indirect probes start. Less than half the interval. */
+  readonly probeTimeoutMs: number;
+  /** How many other members are asked to probe a target that missed its direct ping (SWIM's k). */
+  readonly indirectChecks: number;
+  /** Minimum suspicion timeout = suspicionMult × max(1, log10 n) × probeIntervalMs. */
+  readonly suspicionMult: number;
+  /** Maximum suspicion timeout = suspicionMaxTimeoutMult × the minimum (Lifeguard). */
+  readonly suspicionMaxTimeoutMult: number;
+  /** Independent suspicions that shrink a suspicion timeout from its maximum to its minimum (Lifeguard). */
+  readonly suspicionConfirmations: number;
+  /** Each update is sent retransmitMult × ceil(log10(n + 1)) times before it is dropped from the queue. */
+  readonly retransmitMult: number;
+  /** How often pending updates are pushed to `gossipNodes` random members (only when some are pending). */
+  readonly gossipIntervalMs: number;
+  /** Fan-out of each gossip round. */
+  readonly gossipNodes: number;
+  /** Dead members keep receiving gossip this long, so a member wrongly declared dead learns it and refutes. */
+  readonly gossipToTheDeadMs: number;
+  /** At most this many updates ride on one message. */
+  readonly maxPiggybackUpdates: number;
+  /** Full-state push-pull with one random live member this often (anti-entropy). */
+  readonly pushPullIntervalMs: number;
+  /** Push-pull with one random dead member this often, so healed partitions and restarted peers merge. */
+  readonly reconnectIntervalMs: number;
+  /** Timeout of a push-pull (join, anti-entropy, reconnect) and of a leave announcement. */
+  readonly requestTimeoutMs: number;
+  /** Lifeguard local health: probe interval and timeout stretch up to this factor while our probes fail. */
+  readonly awarenessMaxMultiplier: number;
+}
+
+/**
+ * LAN defaults, tuned in virtual time (bench/membership.bench.ts) to declare a killed peer dead at every other
+ * member within 5 s (p99) for 5–20 members, and to declare nobody dead under 10 % random message loss.
+ *
+ * Detection time ≈ wait until someone probes the dead peer (p99 ≈ 4.6 probe intervals with many probers)
+ * + one probe round (one interval) + the suspicion timeout (Lifeguard confirmations shrink it towards its
+ * minimum as other members fail their own probes) + dissemination of `dead` (a few gossip rounds).
+ * A 400 ms interval keeps that sum under 5 s; the suspicion timeout stays several gossip rounds longer than
+ * a refutation needs to reach the suspecters, which is what prevents false positives under loss.
+ */
+export const defaultMembershipConfig: MembershipConfig = {
+  probeIntervalMs: 400,
+  probeTimeoutMs: 150,
+  indirectChecks: 3,
+  suspicionMult: 3,
+  suspicionMaxTimeoutMult: 3,
+  suspicionConfirmations: 3,
+  retransmitMult: 4,
+  gossipIntervalMs: 150,
+  gossipNodes: 3,
+  gossipToTheDeadMs: 10_000,
+  maxPiggybackUpdates: 16,
+  pushPullIntervalMs: 30_000,
+  reconnectIntervalMs: 10_000,
+  requestTimeoutMs: 2_000,
+  awarenessMaxMultiplier: 4,
+};
+
+/** Merges `overrides` over the defaults and checks the result; throws MonkError `INVALID_REQUEST`. */
+export function resolveMembershipConfig(overrides: Partial<MembershipConfig> = {}): MembershipConfig {
+  const config: MembershipConfig = { ...defaultMembershipConfig, ...overrides };
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new MonkError('INVALID_REQUEST', `membership config ${key} must be a finite number ≥ 0`, {
+        details: { key, value },
+      });
+    }
+  }
+  if (config.probeIntervalMs <= 0 || config.gossipIntervalMs <= 0) {
+    throw new MonkError('INVALID_REQUEST', 'membership config intervals must be > 0');
+  }
+  if (config.probeTimeoutMs <= 0 || config.probeTimeoutMs * 2 > config.probeIntervalMs) {
+    throw new MonkError('INVALID_REQUEST', 'membership config probeTimeoutMs must be > 0 and ≤ half of probeIntervalMs', {
+      details: { probeTimeoutMs: config.probeTimeoutMs, probeIntervalMs: config.probeIntervalMs },
+    });
+  }
+  if (config.suspicionMaxTimeoutMult < 1 || config.awarenessMaxMultiplier < 1) {
+    throw new MonkError('INVALID_REQUEST', 'membership config multipliers must be ≥ 1');
+  }
+  return config;
+}

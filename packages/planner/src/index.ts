@@ -1,0 +1,22 @@
+export { planReconcile, describeStep } from './plan-reconcile.ts';
+export type {
+  ContainerState,
+  ObservedContainer,
+  RestartRecord,
+  ReconcileInput,
+  PlanStep,
+  WaitingWorkload,
+  Plan,
+} from './plan-reconcile.ts';
+export { nextRestartDelay } from './restart-backoff.ts';
+export { diffWorkloads } from './deployment-diff.ts';
+export type { DeploymentChange } from './deployment-diff.ts';
+export { formatPlan } from './format-plan.ts';
+export { placeWorkloads, reassignOrphans } from './placement.ts';
+export type {
+  PlacementPeer,
+  PlacementRequest,
+  PlacementFailure,
+  Reassignment,
+  OwnedWorkload,
+} from './placement.ts';

@@ -1,0 +1,30 @@
+export { containerStates, runtimeEventTypes } from './container-runtime.ts';
+export type {
+  ContainerState,
+  ContainerInfo,
+  CreateContainerOptions,
+  RuntimeEventType,
+  RuntimeEvent,
+  LogEntry,
+  LogsOptions,
+  ExecOptions,
+  ExecResult,
+  ExecStreamOptions,
+  ExecOutputChunk,
+  ExecSession,
+  EventsOptions,
+  ListContainersOptions,
+  RuntimeVersion,
+  ContainerRuntime,
+} from './container-runtime.ts';
+export { createDockerRuntime } from './docker-runtime.ts';
+export type { DockerRuntimeOptions } from './docker-runtime.ts';
+export { createMemoryRuntime } from './memory-runtime.ts';
+export type {
+  MemoryRuntime,
+  MemoryRuntimeOptions,
+  MemoryExecRequest,
+  MemoryExecHandler,
+  MemoryProcess,
+  MemoryProcessHandler,
+} from './memory-runtime.ts';

@@ -1,0 +1,28 @@
+export { createMonkClient } from './client.ts';
+export type { MonkClient, CallOptions } from './client.ts';
+export { createUnixSocketTransport } from './transport.ts';
+export type { ControlTransport, FrameChannel } from './transport.ts';
+export { readJsonLines, writeJsonLine } from './frames.ts';
+export {
+  protocolVersion,
+  methodParams,
+  requestFrameSchema,
+  clientFrameSchema,
+} from './protocol.ts';
+export type {
+  MethodName,
+  MethodParams,
+  ParsedParams,
+  RequestFrame,
+  ClientFrame,
+  TemplateSummary,
+  PsEntry,
+  ProgressEvent,
+  DeployResult,
+  PlanChange,
+  PlanResult,
+  InfoResult,
+  LogEvent,
+  ExecOutputEvent,
+  DescribeResult,
+} from './protocol.ts';

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { jsonObjectSchema, jsonValueSchema } from '@monk/model';
+
+/**
+ * The control protocol between monk clients (CLI, SDK users) and monkd. One request per connection:
+ * the client writes one JSON line `{ v, method, params }`; the server answers with any number of
+ * `{ event }` lines and exactly one final `{ result }` or `{ error }` line. Interactive methods (`exec`)
+ * also read `{ stdin }` / `{ stdinEnd }` lines from the client. The same frames travel over a unix socket
+ * (newline-delimited) and over a libp2p stream (length-prefixed).
+ */
+export const protocolVersion = 1;
+
+const variables = z.record(z.string(), z.string());
+const path = z.string().min(1);
+
+/** Parameters of every method, validated by the daemon at its edge. */
+export const methodParams = {
+  info: z.object({}),
+  'templates.put': z.object({ templates: z.array(jsonObjectSchema).min(1) }),
+  'templates.list': z.object({}),
+  'templates.dump': z.object({ path }),
+  plan: z.object({ path, variables: variables.default({}) }),
+  run: z.object({
+    path,
+    variables: variables.default({}),
+    wait: z.boolean().default(true),
+    timeoutSeconds: z.number().positive().default(300),
+  }),
+  update: z.object({
+    path,
+    variables: variables.optional(),
+    wait: z.boolean().default(true),
+    timeoutSeconds: z.number().positive().default(300),
+  }),
+  stop: z.object({ path }),
+  purge: z.object({ path, excise: z.boolean().default(false) }),
+  ps: z.object({ all: z.boolean().default(false) }),
+  describe: z.object({ path }),
+  logs: z.object({
+    path,
+    container: z.string().optional(),
+    tail: z.number().int().min(0).optional(),
+    follow: z.boolean().default(false),
+  }),
+  exec: z.object({
+    path,
+    container: z.string().optional(),
+    command: z.array(z.string()).min(1),
+    tty: z.boolean().default(false),
+  }),
+} as const;
+
+export type MethodName = keyof typeof methodParams;
+export type MethodParams<M extends MethodName> = z.input<(typeof methodParams)[M]>;
+export type ParsedParams<M extends MethodName> = z.output<(typeof methodParams)[M]>;
+
+export const requestFrameSchema = z.object({
+  v: z.literal(protocolVersion),
+  method: z.string(),
+  params: jsonValueSchema.optional(),
+});
+export type RequestFrame = z.infer<typeof requestFrameSchema>;
+
+/** Frames the client may send after the request line (interactive methods only). */
+export const clientFrameSchema = z.union([
+  z.object({ stdin: z.string() }),
+  z.object({ stdinEnd: z.literal(true) }),
+  z.object({ cancel: z.literal(true) }),
+]);
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+/** What a template listing returns. */
+export interface TemplateSummary {
+  readonly path: string;
+  readonly kind: string;
+  readonly file: string;
+  readonly private: boolean;
+  readonly running: boolean;
+}
+
+/** One row of `monk ps`. */
+export interface PsEntry {
+  readonly workloadId: string;
+  readonly deployment: string;
+  readonly runnable: string;
+  readonly container: string;
+  readonly name: string;
+  readonly image: string;
+  readonly peer: string;
+  readonly desired: 'running' | 'stopped';
+  readonly phase: string;
+  readonly ready: boolean;
+  readonly restarts: number;
+  readonly containerId?: string;
+  readonly ports: readonly string[];
+  readonly message?: string;
+  readonly errorCode?: string;
+  readonly updatedAt?: string;
+}
+
+/** A progress event of `run`/`update`: one workload changed phase. */
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly workloadId: string;
+  readonly phase: string;
+  readonly ready: boolean;
+  readonly message?: string;
+}
+
+/** The answer of `run`/`update`: the deployment and where each of its workloads ended. */
+export interface DeployResult {
+  readonly path: string;
+  readonly generation: number;
+  readonly changes: readonly PlanChange[];
+  readonly workloads: readonly PsEntry[];
+  readonly ready: boolean;
+}
+
+/** One line of a plan: what `run`/`update` would do to one workload, and why. */
+export interface PlanChange {
+  readonly kind: 'create' | 'update' | 'remove' | 'unchanged';
+  readonly workloadId: string;
+  readonly reasons: readonly string[];
+}
+
+export interface PlanResult {
+  readonly path: string;
+  readonly changes: readonly PlanChange[];
+  readonly text: string;
+  readonly warnings: readonly string[];
+}
+
+export interface InfoResult {
+  readonly peerId: string;
+  readonly peerName: string;
+  readonly version: string;
+  readonly dataDir: string;
+  readonly startedAt: string;
+  readonly runtime: { readonly available: boolean; readonly version?: string; readonly message?: string };
+}
+
+export interface LogEvent {
+  readonly type: 'log';
+  readonly workloadId: string;
+  readonly container: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+export interface ExecOutputEvent {
+  readonly type: 'output';
+  readonly stream: 'stdout' | 'stderr';
+  /** base64 of the bytes */
+  readonly data: string;
+}
+
+export interface DescribeResult {
+  readonly path: string;
+  readonly kind: string;
+  readonly deployment?: { readonly state: string; readonly generation: number; readonly variables: Record<string, string>; readonly updatedAt: string };
+  readonly workloads: ReadonlyArray<PsEntry & { readonly aliases: readonly string[]; readonly dependsOn: readonly string[]; readonly specHash: string }>;
+}
