@@ -5,7 +5,11 @@
 set -euo pipefail
 
 image="monk-local/busybox:latest"
-if docker image inspect "$image" >/dev/null 2>&1; then exit 0; fi
+# The recipe's own hash is a label: an image built by an older recipe is rebuilt.
+recipe="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
+if [ "$(docker image inspect -f '{{index .Config.Labels "monk.recipe"}}' "$image" 2>/dev/null)" = "$recipe" ]; then
+  exit 0
+fi
 
 rootfs="$(mktemp -d)"
 trap 'rm -rf "$rootfs"' EXIT
@@ -18,8 +22,12 @@ done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$rootfs/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' > "$rootfs/etc/group"
 chmod 1777 "$rootfs/tmp"
+# Kits write `bash:` scripts; busybox has no bash applet, so bash is its POSIX shell here.
+printf '#!/bin/sh\nexec /bin/sh "$@"\n' > "$rootfs/bin/bash"
+chmod 755 "$rootfs/bin/bash"
 tar -C "$rootfs" -c . | docker import \
   --change 'CMD ["/bin/sh"]' \
   --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change "LABEL monk.recipe=$recipe" \
   - "$image" >/dev/null
 echo "built $image" >&2

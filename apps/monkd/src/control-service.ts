@@ -424,7 +424,10 @@ export function createControlService(
   }
 
   async function findContainer(workload: Workload): Promise<string> {
-    const containers = await runtime.listContainers({ all: true, labels: { [monkLabels.workload]: workload.id } });
+    const containers = await runtime.listContainers({
+      all: true,
+      labels: { [monkLabels.workload]: workload.id, [monkLabels.peer]: options.peerId },
+    });
     const running = containers.find((c) => c.state === 'running') ?? containers[0];
     if (running === undefined) {
       throw new MonkError('NOT_RUNNING', `${workload.id} has no container on this peer yet`);
@@ -436,7 +439,11 @@ export function createControlService(
     const deadline = components.now() + 60_000;
     while (components.now() < deadline && !channel.signal.aborted) {
       const left = await Promise.all(
-        ids.map(async (id) => (await runtime.listContainers({ all: true, labels: { [monkLabels.workload]: id } })).length),
+        ids.map(
+          async (id) =>
+            (await runtime.listContainers({ all: true, labels: { [monkLabels.workload]: id, [monkLabels.peer]: options.peerId } }))
+              .length,
+        ),
       );
       if (left.every((n) => n === 0)) return;
       await new Promise((resolve) => setTimeout(resolve, 200));

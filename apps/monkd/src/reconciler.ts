@@ -130,7 +130,8 @@ export function createReconciler(
     const controller = new AbortController();
     events = controller;
     const consume = async (): Promise<void> => {
-      for await (const event of runtime.events({ signal: controller.signal, labels: { [monkLabels.managed]: 'true' } })) {
+      const labels = { [monkLabels.managed]: 'true', [monkLabels.peer]: options.peerId };
+      for await (const event of runtime.events({ signal: controller.signal, labels })) {
         if (event.type === 'die' || event.type === 'destroy' || event.type === 'stop' || event.type === 'oom') {
           schedule(50);
         } else {
@@ -150,8 +151,10 @@ export function createReconciler(
       });
   }
 
+  // Only this peer's containers: several peers may share one engine (tests, a laptop), and none may
+  // mistake another's containers for orphans.
   async function listOwnContainers(): Promise<ContainerInfo[]> {
-    return runtime.listContainers({ all: true, labels: { [monkLabels.managed]: 'true' } });
+    return runtime.listContainers({ all: true, labels: { [monkLabels.managed]: 'true', [monkLabels.peer]: options.peerId } });
   }
 
   async function pass(): Promise<void> {
@@ -259,7 +262,7 @@ export function createReconciler(
 
   async function createAndStart(workload: Workload): Promise<void> {
     const created = await runtime.createContainer({
-      name: workload.name,
+      name: dockerName(workload.name, options.peerId),
       spec: workload.spec,
       labels: {
         [monkLabels.managed]: 'true',
@@ -441,6 +444,14 @@ export function createReconciler(
     },
     runtimeStatus: () => status,
   };
+}
+
+/**
+ * The engine-wide container name: the workload's name plus a short peer suffix, so that peers sharing an
+ * engine never collide. Other containers reach it by the workload name and aliases on the network.
+ */
+export function dockerName(workloadName: string, peerId: string): string {
+  return `${workloadName}-${peerId.replace(/[^a-zA-Z0-9]/g, '').slice(-6).toLowerCase()}`;
 }
 
 function toObserved(c: ContainerInfo): ObservedContainer {

@@ -250,7 +250,7 @@ class LiveGraph implements Graph {
     });
   }
 
-  /** Applies the stored updates, then stamps the schema version of a new graph. */
+  /** Applies the stored updates and checks the schema version. */
   load(updates: readonly Uint8Array[]): void {
     this.#loading = true;
     try {
@@ -271,9 +271,6 @@ class LiveGraph implements Graph {
     this.#lastSeq = this.#registers.latest(this.peerId);
     this.#sinceCompaction = updates.length;
     this.#checkSchemaVersion();
-    if (this.#maps.meta.get('schemaVersion') === undefined) {
-      this.#write(() => this.#maps.meta.set('schemaVersion', graphSchemaVersion));
-    }
   }
 
   // ---- desired state
@@ -596,7 +593,13 @@ class LiveGraph implements Graph {
     this.#ensureWritable();
     this.#depth++;
     try {
-      this.#doc.transact(fn, localOrigin);
+      this.#doc.transact(() => {
+        fn();
+        // The first write of a replica stamps the version, so an empty joining replica writes nothing.
+        if (this.#maps.meta.get('schemaVersion') === undefined) {
+          this.#maps.meta.set('schemaVersion', graphSchemaVersion);
+        }
+      }, localOrigin);
     } finally {
       this.#depth--;
       if (this.#depth === 0) this.#finish({ local: true });
@@ -622,7 +625,11 @@ class LiveGraph implements Graph {
     if (yjsParts.length === 0 && blocks.length === 0) return;
     const yjs = yjsParts.length === 0 ? undefined : yjsParts.length === 1 ? yjsParts[0] : Y.mergeUpdates(yjsParts);
     const update = encodeGraphUpdate({ yjs, blocks });
-    const durable = this.#persist(update);
+    if (this.#options.store === undefined) {
+      this.#emit(event.local ? { local: true, update } : { local: false, update, origin: event.origin });
+      return;
+    }
+    const durable = this.#persist(this.#options.store, update);
     if (event.local) {
       // Peers hear of a local write only once it is on disk: a write that fails never leaves this replica.
       this.#track(durable.then(() => this.#emit({ local: true, update })));
@@ -631,9 +638,7 @@ class LiveGraph implements Graph {
     }
   }
 
-  #persist(update: Uint8Array): Promise<void> {
-    const store = this.#options.store;
-    if (store === undefined) return Promise.resolve();
+  #persist(store: GraphStore, update: Uint8Array): Promise<void> {
     const appended = store.append(update);
     this.#track(appended);
     this.#sinceCompaction++;

@@ -30,7 +30,10 @@ export function orderByDependencies(nodes: readonly DependencyNode[]): Dependenc
   return { rank: topologicalRank(ids, edges), cycles: findCycles(ids, edges) };
 }
 
-function topologicalRank(ids: readonly string[], edges: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+function topologicalRank(
+  ids: readonly string[],
+  edges: ReadonlyMap<string, readonly string[]>,
+): Map<string, number> {
   const dependents = new Map<string, string[]>(ids.map((id) => [id, []]));
   const pending = new Map<string, number>();
   for (const id of ids) {
@@ -55,7 +58,10 @@ function topologicalRank(ids: readonly string[], edges: ReadonlyMap<string, read
 }
 
 /** Tarjan's strongly connected components; each non-trivial one is reported by its shortest closed path. */
-function findCycles(ids: readonly string[], edges: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
+function findCycles(
+  ids: readonly string[],
+  edges: ReadonlyMap<string, readonly string[]>,
+): Map<string, string[]> {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();
@@ -93,7 +99,10 @@ function findCycles(ids: readonly string[], edges: ReadonlyMap<string, readonly 
   return cycles;
 }
 
-function shortestCycle(component: ReadonlySet<string>, edges: ReadonlyMap<string, readonly string[]>): string[] {
+function shortestCycle(
+  component: ReadonlySet<string>,
+  edges: ReadonlyMap<string, readonly string[]>,
+): string[] {
   const start = [...component].sort(compareStrings)[0] ?? '';
   const parent = new Map<string, string>();
   const queue = [start];

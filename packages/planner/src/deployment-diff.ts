@@ -69,7 +69,12 @@ function compareSpecs(old: ContainerSpec, next: ContainerSpec): string[] {
   reasons.push(...compareMounts(old.mounts, next.mounts));
   const files = (spec: ContainerSpec): Record<string, string> =>
     Object.fromEntries(spec.files.map((file) => [file.path, canonicalJson(file)]));
-  for (const change of compareKeyed({ field: 'file', before: files(old), after: files(next), separator: ' ' })) {
+  for (const change of compareKeyed({
+    field: 'file',
+    before: files(old),
+    after: files(next),
+    separator: ' ',
+  })) {
     reasons.push(change);
   }
   scalar(reasons, { field: 'workingDir', before: old.workingDir, after: next.workingDir });
@@ -89,7 +94,11 @@ function compareSpecs(old: ContainerSpec, next: ContainerSpec): string[] {
 /** Pushes `field: before → after` when a plain, non-secret value differs. */
 function scalar(
   reasons: string[],
-  change: { field: string; before: string | number | boolean | undefined; after: string | number | boolean | undefined },
+  change: {
+    field: string;
+    before: string | number | boolean | undefined;
+    after: string | number | boolean | undefined;
+  },
 ): void {
   if (change.before === change.after) return;
   reasons.push(`${change.field}: ${show(change.before)} → ${show(change.after)}`);
@@ -148,7 +157,10 @@ function compareChecks(before: ReadinessCheck | undefined, after: ReadinessCheck
 }
 
 function formatPort(port: PortMapping): string {
-  const host = port.hostPort === undefined ? '' : `${port.hostIp === undefined ? '' : `${port.hostIp}:`}${port.hostPort}:`;
+  const host =
+    port.hostPort === undefined
+      ? ''
+      : `${port.hostIp === undefined ? '' : `${port.hostIp}:`}${port.hostPort}:`;
   return `${host}${port.containerPort}/${port.protocol}`;
 }
 

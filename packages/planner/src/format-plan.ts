@@ -22,6 +22,9 @@ export function formatPlan(changes: readonly DeploymentChange[]): string {
   if (lines.length === 0) lines.push('No changes.');
   const unchanged = count('unchanged');
   const tail = unchanged === 0 ? '' : ` (${unchanged} unchanged)`;
-  lines.push('', `Plan: ${count('create')} to create, ${count('update')} to update, ${count('remove')} to remove${tail}.`);
+  lines.push(
+    '',
+    `Plan: ${count('create')} to create, ${count('update')} to update, ${count('remove')} to remove${tail}.`,
+  );
   return lines.join('\n');
 }

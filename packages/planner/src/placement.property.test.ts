@@ -77,7 +77,9 @@ describe('placement properties', () => {
             expect(target).toBe(owner.id);
           } else if (typeof target === 'string') {
             const chosen = peers.find((p) => p.id === target);
-            expect(chosen !== undefined && eligible(chosen, required), `${request.id} on ${target}`).toBe(true);
+            expect(chosen !== undefined && eligible(chosen, required), `${request.id} on ${target}`).toBe(
+              true,
+            );
           } else {
             expect(peers.some((p) => eligible(p, required))).toBe(false);
             for (const tag of target?.missingTags ?? []) expect(required).toContain(tag);
@@ -98,10 +100,17 @@ describe('placement properties', () => {
       fc.property(arbitrary, ({ peers, workloads, base }) => {
         const placed = placeWorkloads({
           workloads: Array.from({ length: workloads }, (_, i) => ({ id: `w${i}` })),
-          peers: Array.from({ length: peers }, (_, i) => ({ id: `p${i}`, tags: [], state: 'alive', role: 'peer', workloads: base })),
+          peers: Array.from({ length: peers }, (_, i) => ({
+            id: `p${i}`,
+            tags: [],
+            state: 'alive',
+            role: 'peer',
+            workloads: base,
+          })),
         });
         const load = new Map<string, number>();
-        for (const target of placed.values()) if (typeof target === 'string') load.set(target, (load.get(target) ?? 0) + 1);
+        for (const target of placed.values())
+          if (typeof target === 'string') load.set(target, (load.get(target) ?? 0) + 1);
         const values = Array.from({ length: peers }, (_, i) => load.get(`p${i}`) ?? 0);
         expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
       }),
@@ -115,7 +124,9 @@ describe('placement properties', () => {
         const withOwner = (list: readonly PlacementRequest[]) =>
           list.map((r) => ({ id: r.id, owner: r.owner ?? 'missing', requiredTags: r.requiredTags ?? [] }));
         const moves = reassignOrphans({ workloads: withOwner(requests), peers });
-        expect(reassignOrphans({ workloads: withOwner(shuffledRequests), peers: shuffledPeers })).toEqual(moves);
+        expect(reassignOrphans({ workloads: withOwner(shuffledRequests), peers: shuffledPeers })).toEqual(
+          moves,
+        );
         for (const move of moves) {
           const from = peers.find((p) => p.id === move.from);
           const to = peers.find((p) => p.id === move.to);
@@ -130,7 +141,10 @@ describe('placement properties', () => {
 
   it('moves an orphan again only when the peer it went to dies too', () => {
     const arbitrary = fc.record({
-      peers: fc.uniqueArray(fc.nat(40).map((n) => `p${n}`), { minLength: 2, maxLength: 8 }),
+      peers: fc.uniqueArray(
+        fc.nat(40).map((n) => `p${n}`),
+        { minLength: 2, maxLength: 8 },
+      ),
       workloads: fc.uniqueArray(workloadIdArbitrary, { maxLength: 30 }),
       victim: fc.nat(),
     });
@@ -138,7 +152,13 @@ describe('placement properties', () => {
       fc.property(arbitrary, ({ peers, workloads, victim }) => {
         const live = (dead: ReadonlySet<string>): PlacementPeer[] => [
           { id: 'origin', tags: [], state: 'dead', role: 'peer', workloads: 0 },
-          ...peers.map((id): PlacementPeer => ({ id, tags: [], state: dead.has(id) ? 'dead' : 'alive', role: 'peer', workloads: 0 })),
+          ...peers.map((id): PlacementPeer => ({
+            id,
+            tags: [],
+            state: dead.has(id) ? 'dead' : 'alive',
+            role: 'peer',
+            workloads: 0,
+          })),
         ];
         const orphans = workloads.map((id) => ({ id, owner: 'origin' }));
         const killed = peers[victim % peers.length] ?? '';

@@ -58,7 +58,11 @@ describe('placeWorkloads', () => {
   it('places on a peer that has every required tag', () => {
     const placed = placeWorkloads({
       workloads: [{ id: 'w1', requiredTags: ['gpu', 'ssd'] }],
-      peers: [peer('a', { tags: ['gpu'] }), peer('b', { tags: ['ssd'] }), peer('c', { tags: ['ssd', 'gpu', 'x'] })],
+      peers: [
+        peer('a', { tags: ['gpu'] }),
+        peer('b', { tags: ['ssd'] }),
+        peer('c', { tags: ['ssd', 'gpu', 'x'] }),
+      ],
     });
     expect(placed.get('w1')).toBe('c');
   });
@@ -77,7 +81,10 @@ describe('placeWorkloads', () => {
     {
       name: 'tags spread over peers but never together',
       peers: [peer('b', { tags: ['ssd'] }), peer('a', { tags: ['gpu'] })],
-      failure: { reason: 'no alive peer has all of the tags gpu, ssd (closest: a, missing ssd)', missingTags: ['ssd'] },
+      failure: {
+        reason: 'no alive peer has all of the tags gpu, ssd (closest: a, missing ssd)',
+        missingTags: ['ssd'],
+      },
     },
     {
       name: 'no alive peer at all',
@@ -97,7 +104,10 @@ describe('placeWorkloads', () => {
 
   it('fills the least loaded peers first', () => {
     const workloads = Array.from({ length: 4 }, (_, i) => ({ id: `w${i}` }));
-    const placed = placeWorkloads({ workloads, peers: [peer('a', { workloads: 5 }), peer('b'), peer('c', { workloads: 1 })] });
+    const placed = placeWorkloads({
+      workloads,
+      peers: [peer('a', { workloads: 5 }), peer('b'), peer('c', { workloads: 1 })],
+    });
     const added = counts(placed);
     expect(added['a']).toBeUndefined();
     expect(Math.abs((added['b'] ?? 0) - ((added['c'] ?? 0) + 1))).toBeLessThanOrEqual(1);
@@ -131,8 +141,8 @@ describe('placeWorkloads', () => {
 
   it('breaks load ties by rendezvous weight, not by peer name', () => {
     const workloads = Array.from({ length: 200 }, (_, i) => ({ id: `w${i}` }));
-    const firstChoices = workloads.map(
-      ({ id }) => placeWorkloads({ workloads: [{ id }], peers: [peer('a'), peer('b'), peer('c')] }).get(id),
+    const firstChoices = workloads.map(({ id }) =>
+      placeWorkloads({ workloads: [{ id }], peers: [peer('a'), peer('b'), peer('c')] }).get(id),
     );
     const share = counts(new Map(firstChoices.map((target, i) => [String(i), target])));
     for (const id of ['a', 'b', 'c']) expect(share[id]).toBeGreaterThan(40);
@@ -140,7 +150,12 @@ describe('placeWorkloads', () => {
 });
 
 describe('reassignOrphans', () => {
-  const peers = [peer('a'), peer('b', { tags: ['gpu'] }), peer('dead', { state: 'dead' }), peer('gone', { state: 'left' })];
+  const peers = [
+    peer('a'),
+    peer('b', { tags: ['gpu'] }),
+    peer('dead', { state: 'dead' }),
+    peer('gone', { state: 'left' }),
+  ];
 
   it('moves the workloads of dead and departed peers and nothing else', () => {
     const moves = reassignOrphans({
@@ -162,12 +177,19 @@ describe('reassignOrphans', () => {
   });
 
   it('leaves an orphan that no live peer can run where it is', () => {
-    expect(reassignOrphans({ peers, workloads: [{ id: 'w1', owner: 'dead', requiredTags: ['tpu'] }] })).toEqual([]);
+    expect(
+      reassignOrphans({ peers, workloads: [{ id: 'w1', owner: 'dead', requiredTags: ['tpu'] }] }),
+    ).toEqual([]);
   });
 
   it('never moves a workload to an operator or a suspect peer', () => {
     const moves = reassignOrphans({
-      peers: [peer('op', { role: 'operator' }), peer('s', { state: 'suspect' }), peer('dead', { state: 'dead' }), peer('z')],
+      peers: [
+        peer('op', { role: 'operator' }),
+        peer('s', { state: 'suspect' }),
+        peer('dead', { state: 'dead' }),
+        peer('z'),
+      ],
       workloads: Array.from({ length: 20 }, (_, i) => ({ id: `w${i}`, owner: 'dead' })),
     });
     expect(new Set(moves.map((m) => m.to))).toEqual(new Set(['z']));

@@ -157,12 +157,18 @@ function isEligible(peer: PlacementPeer, required: readonly string[]): boolean {
 function placementFailure(required: readonly string[], peers: readonly PlacementPeer[]): PlacementFailure {
   const alive = peers.filter((peer) => peer.role === 'peer' && peer.state === 'alive');
   if (alive.length === 0) {
-    return { reason: `no alive peer to run it (${peers.length} known, none alive with role peer)`, missingTags: [] };
+    return {
+      reason: `no alive peer to run it (${peers.length} known, none alive with role peer)`,
+      missingTags: [],
+    };
   }
   const tags = [...new Set(required)];
   const nowhere = tags.filter((tag) => !alive.some((peer) => peer.tags.includes(tag)));
   if (nowhere.length > 0) {
-    return { reason: `no alive peer has ${plural('tag', nowhere)} ${nowhere.join(', ')}`, missingTags: nowhere };
+    return {
+      reason: `no alive peer has ${plural('tag', nowhere)} ${nowhere.join(', ')}`,
+      missingTags: nowhere,
+    };
   }
   const lacking = (peer: PlacementPeer): string[] => tags.filter((tag) => !peer.tags.includes(tag));
   const closest = [...alive].sort(

@@ -33,8 +33,12 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc
     const workloads = shapes.map((shape, index) =>
       makeWorkload(`w${index}`, {
         owner: shape.owner,
-        state: shape.state as Workload['state'],
-        recovery: { restart: shape.restart as Workload['recovery']['restart'], initialBackoffMs: 1_000, maxBackoffMs: 8_000 },
+        state: shape.state,
+        recovery: {
+          restart: shape.restart,
+          initialBackoffMs: 1_000,
+          maxBackoffMs: 8_000,
+        },
         spec: { image: shape.image, environment: {}, ports: [], mounts: [], files: [], labels: {} },
         dependsOn: shape.dependsOn.filter((dep) => dep < index).map((dep) => `ns/app#w${dep}`),
       }),
@@ -51,7 +55,8 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc
         const workload = workloads[shape.target];
         const base = { id: `c${index}`, state: shape.state, exitCode: shape.exitCode };
         if (shape.target === -2) return { ...base, name: `stray-${index}` };
-        if (workload === undefined) return { ...base, name: `gone-${index}`, workloadId: 'ns/gone#x', specHash: 'x' };
+        if (workload === undefined)
+          return { ...base, name: `gone-${index}`, workloadId: 'ns/gone#x', specHash: 'x' };
         const specHash = shape.currentSpec ? workload.specHash : 'old';
         return { ...base, name: workload.name, workloadId: workload.id, specHash };
       }),
@@ -59,7 +64,14 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc
   });
 
 function inputFor(scenario: Scenario, ready: Record<string, boolean>): ReconcileInput {
-  return { peerId: 'peer-a', workloads: scenario.workloads, containers: scenario.containers, ready, restarts: {}, now };
+  return {
+    peerId: 'peer-a',
+    workloads: scenario.workloads,
+    containers: scenario.containers,
+    ready,
+    restarts: {},
+    now,
+  };
 }
 
 /** Readiness as a perfect prober would see it: other peers' running workloads, and our matching running containers. */
@@ -127,7 +139,8 @@ function checkPlanInvariants(scenario: Scenario, ready: Record<string, boolean>)
     }
     if (step.kind === 'create' || step.kind === 'start') {
       const workload = scenario.workloads.find((w) => w.id === step.workloadId);
-      for (const dep of workload?.dependsOn ?? []) expect(ready[dep], `${step.workloadId} started before ${dep}`).toBe(true);
+      for (const dep of workload?.dependsOn ?? [])
+        expect(ready[dep], `${step.workloadId} started before ${dep}`).toBe(true);
     }
     if (step.kind === 'remove' && known.get(step.containerId)?.state !== 'exited') {
       const stopped = plan.steps.some((s) => s.kind === 'stop' && s.containerId === step.containerId);
@@ -171,7 +184,9 @@ describe('planReconcile properties', () => {
             (['running', 'restarting', 'paused'].includes(container.state) ||
               (['exited', 'dead'].includes(container.state) &&
                 (workload.recovery.restart === 'no' ||
-                  (workload.recovery.restart === 'on-failure' && container.state === 'exited' && container.exitCode === 0))));
+                  (workload.recovery.restart === 'on-failure' &&
+                    container.state === 'exited' &&
+                    container.exitCode === 0))));
           expect(settled || waits, `${workload.id} neither runs, waits, nor is done`).toBe(true);
           if (waits) {
             expect(workload.dependsOn.some((dep) => probe(scenario)[dep] !== true)).toBe(true);

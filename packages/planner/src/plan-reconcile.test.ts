@@ -21,15 +21,30 @@ function container(workload: Workload, overrides: Partial<ObservedContainer> = {
   };
 }
 
+function withoutHash(observed: ObservedContainer): ObservedContainer {
+  const { specHash: _, ...rest } = observed;
+  return rest;
+}
+
 function plan(input: Partial<ReconcileInput>): Plan {
-  return planReconcile({ peerId: 'peer-a', workloads: [], containers: [], ready: {}, restarts: {}, now, ...input });
+  return planReconcile({
+    peerId: 'peer-a',
+    workloads: [],
+    containers: [],
+    ready: {},
+    restarts: {},
+    now,
+    ...input,
+  });
 }
 
 function lines(input: Partial<ReconcileInput>): { steps: string[]; waiting: string[] } {
   const result = plan(input);
   return {
     steps: result.steps.map(describeStep),
-    waiting: result.waiting.map((w) => `${w.workloadId}: ${w.reason}${w.until === undefined ? '' : ` until +${w.until - now}`}`),
+    waiting: result.waiting.map(
+      (w) => `${w.workloadId}: ${w.reason}${w.until === undefined ? '' : ` until +${w.until - now}`}`,
+    ),
   };
 }
 
@@ -41,8 +56,15 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'creates a workload that has no container', input: { workloads: [web] }, steps: ['create ns/app#web: no container yet'] },
-  { name: 'leaves a running container with the right spec alone', input: { workloads: [web], containers: [container(web)] } },
+  {
+    name: 'creates a workload that has no container',
+    input: { workloads: [web] },
+    steps: ['create ns/app#web: no container yet'],
+  },
+  {
+    name: 'leaves a running container with the right spec alone',
+    input: { workloads: [web], containers: [container(web)] },
+  },
   {
     name: 'does not run workloads owned by another peer',
     input: { workloads: [makeWorkload('web', { owner: 'peer-b' })] },
@@ -51,7 +73,7 @@ const cases: Case[] = [
     name: 'creates a dependency but holds back its dependent until it is ready',
     input: { workloads: [app, db] },
     steps: ['create ns/app#db: no container yet'],
-    waiting: ['ns/app#app: waiting for ns/app#db (being changed) to be ready'],
+    waiting: ['ns/app#app: waiting for ns/app#db to be ready'],
   },
   {
     name: 'waits for a dependency that runs but is not ready',
@@ -90,10 +112,18 @@ const cases: Case[] = [
       containers: [container(db, { specHash: 'old' })],
       ready: { [db.id]: true },
     },
-    steps: ['replace ns/app#db (container c-db): spec changed (hash none → ' + db.specHash.slice(0, 8) + ')'].map(
-      (line) => line.replace('hash none', 'hash old'),
-    ),
-    waiting: ['ns/app#app: waiting for ns/app#db (being changed) to be ready'],
+    steps: [`replace ns/app#db (container c-db): spec changed (hash old → ${db.specHash.slice(0, 8)})`],
+    waiting: ['ns/app#app: waiting for ns/app#db (replaced in this plan) to be ready'],
+  },
+  {
+    name: 'does not trust a stale readiness of a dependency that is about to start',
+    input: {
+      workloads: [app, db],
+      containers: [container(db, { state: 'created' })],
+      ready: { [db.id]: true },
+    },
+    steps: ['start ns/app#db (container c-db): created but not started'],
+    waiting: ['ns/app#app: waiting for ns/app#db to be ready'],
   },
   {
     name: 'ignores an inherited object key as readiness',
@@ -102,7 +132,7 @@ const cases: Case[] = [
   },
   {
     name: 'replaces a running container whose spec changed without waiting for dependencies',
-    input: { workloads: [app, db], containers: [container(db), container(app, { specHash: undefined })] },
+    input: { workloads: [app, db], containers: [container(db), withoutHash(container(app))] },
     steps: [`replace ns/app#app (container c-app): spec changed (hash none → ${app.specHash.slice(0, 8)})`],
   },
   {
@@ -117,10 +147,19 @@ const cases: Case[] = [
     name: 'replaces an exited container whose spec changed without waiting for its backoff',
     input: {
       workloads: [web],
-      containers: [container(web, { specHash: 'old', state: 'exited', exitCode: 1, finishedAt: new Date(now).toISOString() })],
+      containers: [
+        container(web, {
+          specHash: 'old',
+          state: 'exited',
+          exitCode: 1,
+          finishedAt: new Date(now).toISOString(),
+        }),
+      ],
       restarts: { [web.id]: { restarts: 5, lastExitAt: now } },
     },
-    steps: [`replace ns/app#web (container c-web): spec changed (hash old → ${web.specHash.slice(0, 8)}) (container exited)`],
+    steps: [
+      `replace ns/app#web (container c-web): spec changed (hash old → ${web.specHash.slice(0, 8)}) (container exited)`,
+    ],
   },
   {
     name: 'replaces a container whose name changed',
@@ -148,7 +187,10 @@ const cases: Case[] = [
   },
   {
     name: 'restarts without waiting for dependencies',
-    input: { workloads: [app, db], containers: [container(db), container(app, { state: 'exited', exitCode: 2 })] },
+    input: {
+      workloads: [app, db],
+      containers: [container(db), container(app, { state: 'exited', exitCode: 2 })],
+    },
     steps: ['restart ns/app#app (container c-app): exited with code 2; restart #1 (recovery: always)'],
   },
   {
@@ -164,7 +206,9 @@ const cases: Case[] = [
       workloads: [makeWorkload('web', { recovery: { ...web.recovery, restart: 'on-failure' } })],
       containers: [container(web, { state: 'exited', exitCode: 137, error: 'OOMKilled' })],
     },
-    steps: ['restart ns/app#web (container c-web): exited with code 137 (OOMKilled); restart #1 (recovery: on-failure)'],
+    steps: [
+      'restart ns/app#web (container c-web): exited with code 137 (OOMKilled); restart #1 (recovery: on-failure)',
+    ],
   },
   {
     name: 'restarts a dead container under on-failure',
@@ -203,7 +247,9 @@ const cases: Case[] = [
     name: "takes the exit time from the container's finishedAt when there is no record",
     input: {
       workloads: [web],
-      containers: [container(web, { state: 'exited', exitCode: 1, finishedAt: new Date(now - 400).toISOString() })],
+      containers: [
+        container(web, { state: 'exited', exitCode: 1, finishedAt: new Date(now - 400).toISOString() }),
+      ],
     },
     waiting: ['ns/app#web: exited with code 1; restart #1 in 600ms (backoff 1s) until +600'],
   },
@@ -211,7 +257,9 @@ const cases: Case[] = [
     name: 'uses the later of the recorded and the observed exit time',
     input: {
       workloads: [web],
-      containers: [container(web, { state: 'exited', exitCode: 1, finishedAt: new Date(now - 1_000).toISOString() })],
+      containers: [
+        container(web, { state: 'exited', exitCode: 1, finishedAt: new Date(now - 1_000).toISOString() }),
+      ],
       restarts: { [web.id]: { restarts: 1, lastExitAt: now - 60_000 } },
     },
     waiting: ['ns/app#web: exited with code 1; restart #2 in 1s (backoff 2s) until +1000'],
@@ -245,7 +293,10 @@ const cases: Case[] = [
       containers: [container(web, { state: 'exited', exitCode: 0, specHash: 'old' })],
     },
   },
-  { name: 'does not create a stopped workload', input: { workloads: [makeWorkload('web', { state: 'stopped' })] } },
+  {
+    name: 'does not create a stopped workload',
+    input: { workloads: [makeWorkload('web', { state: 'stopped' })] },
+  },
   {
     name: 'stops and removes a container whose workload is no longer desired',
     input: { containers: [container(web)] },
@@ -286,14 +337,20 @@ const cases: Case[] = [
   },
   {
     name: 'waits for a container with the same name to finish removing before creating',
-    input: { workloads: [web], containers: [container(web, { id: 'c-old', workloadId: 'ns/old#web', state: 'removing' })] },
+    input: {
+      workloads: [web],
+      containers: [container(web, { id: 'c-old', workloadId: 'ns/old#web', state: 'removing' })],
+    },
     waiting: ['ns/app#web: waiting for the old container ns-app-web to be removed'],
   },
   {
     name: 'keeps the duplicate with the current spec, removes the other, then fixes its name',
     input: {
       workloads: [web],
-      containers: [container(web, { id: 'c-1', specHash: 'old' }), container(web, { id: 'c-2', name: 'ns-app-web-2' })],
+      containers: [
+        container(web, { id: 'c-1', specHash: 'old' }),
+        container(web, { id: 'c-2', name: 'ns-app-web-2' }),
+      ],
     },
     steps: [
       'stop ns/app#web (container c-1): duplicate container of ns/app#web (keeping c-2)',
@@ -331,7 +388,7 @@ const cases: Case[] = [
       'ns/app#a: dependency cycle: ns/app#a → ns/app#b → ns/app#c → ns/app#a',
       'ns/app#b: dependency cycle: ns/app#a → ns/app#b → ns/app#c → ns/app#a',
       'ns/app#c: dependency cycle: ns/app#a → ns/app#b → ns/app#c → ns/app#a',
-      'ns/app#d: waiting for ns/app#a (being changed) to be ready',
+      'ns/app#d: waiting for ns/app#a to be ready',
     ],
   },
   {
@@ -376,10 +433,18 @@ describe('planReconcile', () => {
   it('plans the same whatever the order of its inputs', () => {
     const input = {
       workloads: [web, app, db, makeWorkload('x', { owner: 'peer-b' })],
-      containers: [container(db), container(web, { id: 'c-2', specHash: 'old' }), container(web, { id: 'c-1', specHash: 'old' })],
+      containers: [
+        container(db),
+        container(web, { id: 'c-2', specHash: 'old' }),
+        container(web, { id: 'c-1', specHash: 'old' }),
+      ],
       ready: { [db.id]: true },
     };
-    const reversed = { ...input, workloads: [...input.workloads].reverse(), containers: [...input.containers].reverse() };
+    const reversed = {
+      ...input,
+      workloads: [...input.workloads].reverse(),
+      containers: [...input.containers].reverse(),
+    };
     expect(plan(reversed)).toEqual(plan(input));
   });
 
@@ -391,23 +456,43 @@ describe('planReconcile', () => {
     });
     expect(result).toEqual({
       steps: [],
-      waiting: [{ workloadId: web.id, reason: 'exited with code 1; restart #1 in 1s (backoff 1s)', until: now + 1_000 }],
+      waiting: [
+        {
+          workloadId: web.id,
+          reason: 'exited with code 1; restart #1 in 1s (backoff 1s)',
+          until: now + 1_000,
+        },
+      ],
     });
   });
 
   it('describes a replacement with the names it needs to apply it', () => {
     const result = plan({ workloads: [makeWorkload('web', { spec: spec2 })], containers: [container(web)] });
     expect(result.steps).toEqual([
-      expect.objectContaining({ kind: 'replace', workloadId: web.id, containerId: 'c-web', name: 'ns-app-web' }),
+      expect.objectContaining({
+        kind: 'replace',
+        workloadId: web.id,
+        containerId: 'c-web',
+        name: 'ns-app-web',
+      }),
     ]);
   });
 });
 
 describe('describeStep', () => {
   const table: Array<[PlanStep, string]> = [
-    [{ kind: 'create', workloadId: 'ns/app#web', name: 'ns-app-web', reason: 'no container yet' }, 'create ns/app#web: no container yet'],
-    [{ kind: 'start', workloadId: 'ns/app#web', containerId: 'abcdef0123456789', reason: 'r' }, 'start ns/app#web (container abcdef012345): r'],
-    [{ kind: 'replace', workloadId: 'w', containerId: 'c', name: 'n', reason: 'r' }, 'replace w (container c): r'],
+    [
+      { kind: 'create', workloadId: 'ns/app#web', name: 'ns-app-web', reason: 'no container yet' },
+      'create ns/app#web: no container yet',
+    ],
+    [
+      { kind: 'start', workloadId: 'ns/app#web', containerId: 'abcdef0123456789', reason: 'r' },
+      'start ns/app#web (container abcdef012345): r',
+    ],
+    [
+      { kind: 'replace', workloadId: 'w', containerId: 'c', name: 'n', reason: 'r' },
+      'replace w (container c): r',
+    ],
     [{ kind: 'restart', workloadId: 'w', containerId: 'c', reason: 'r' }, 'restart w (container c): r'],
     [{ kind: 'stop', workloadId: 'w', containerId: 'c', reason: 'r' }, 'stop w (container c): r'],
     [{ kind: 'remove', containerId: 'c', reason: 'r' }, 'remove container c: r'],

@@ -91,6 +91,15 @@ const stateRank: Readonly<Record<ContainerState, number>> = {
   removing: 6,
 };
 
+const pastTense: Readonly<Record<PlanStep['kind'], string>> = {
+  create: 'created',
+  start: 'started',
+  replace: 'replaced',
+  restart: 'restarted',
+  stop: 'stopped',
+  remove: 'removed',
+};
+
 /** What one workload needs, before dependencies are checked. */
 type Intent =
   | { kind: 'step'; step: PlanStep; gated: boolean }
@@ -146,7 +155,8 @@ export function planReconcile(input: ReconcileInput): Plan {
     const workload = id === undefined ? undefined : desired.get(id);
     if (id === undefined) discard(container, 'monk container without a workload label');
     else if (workload === undefined) discard(container, `workload ${id} is no longer desired`);
-    else if (workload.owner !== input.peerId) discard(container, `workload ${id} is assigned to ${workload.owner}`);
+    else if (workload.owner !== input.peerId)
+      discard(container, `workload ${id} is assigned to ${workload.owner}`);
     else claimed.set(id, [...(claimed.get(id) ?? []), container]);
   }
 
@@ -160,7 +170,13 @@ export function planReconcile(input: ReconcileInput): Plan {
   }
 
   const removing = new Set(containers.filter((c) => c.state === 'removing').map((c) => plainName(c.name)));
-  const changing = new Set([...intents].filter(([, intent]) => intent.kind === 'step').map(([id]) => id));
+  // A dependency with a step of its own is not ready whatever its last probe said. Gated steps may yet
+  // wait, so only the definite ones are named.
+  const changing = new Map<string, string | undefined>();
+  for (const [id, intent] of intents) {
+    if (intent.kind === 'step')
+      changing.set(id, intent.gated ? undefined : `${pastTense[intent.step.kind]} in this plan`);
+  }
   const isReady = readinessOf(input.ready);
   const steps: PlanStep[] = [];
   const stops: PlanStep[] = [];
@@ -183,7 +199,10 @@ export function planReconcile(input: ReconcileInput): Plan {
     if (block !== undefined) {
       waiting.push({ workloadId: workload.id, reason: block });
     } else if ((step.kind === 'create' || step.kind === 'replace') && removing.has(step.name)) {
-      waiting.push({ workloadId: workload.id, reason: `waiting for the old container ${step.name} to be removed` });
+      waiting.push({
+        workloadId: workload.id,
+        reason: `waiting for the old container ${step.name} to be removed`,
+      });
     } else {
       steps.push(step);
     }
@@ -192,7 +211,9 @@ export function planReconcile(input: ReconcileInput): Plan {
 }
 
 /** Stop (when it runs) and remove each unwanted container, by container id. */
-function removalSteps(discarded: ReadonlyArray<{ container: ObservedContainer; reason: string }>): PlanStep[] {
+function removalSteps(
+  discarded: ReadonlyArray<{ container: ObservedContainer; reason: string }>,
+): PlanStep[] {
   return [...discarded]
     .sort((a, b) => compareStrings(a.container.id, b.container.id))
     .flatMap(({ container, reason }): PlanStep[] => {
@@ -212,7 +233,12 @@ function intentFor(options: {
   const workloadId = workload.id;
   if (workload.state === 'stopped') {
     if (container === undefined || !activeStates.has(container.state)) return { kind: 'none' };
-    const step: PlanStep = { kind: 'stop', workloadId, containerId: container.id, reason: 'workload is stopped' };
+    const step: PlanStep = {
+      kind: 'stop',
+      workloadId,
+      containerId: container.id,
+      reason: 'workload is stopped',
+    };
     return { kind: 'step', step, gated: false };
   }
   if (container === undefined) {
@@ -223,13 +249,23 @@ function intentFor(options: {
   if (changed !== undefined) {
     const running = activeStates.has(container.state);
     const reason = running ? changed : `${changed} (container ${container.state})`;
-    const step: PlanStep = { kind: 'replace', workloadId, containerId: container.id, name: workload.name, reason };
+    const step: PlanStep = {
+      kind: 'replace',
+      workloadId,
+      containerId: container.id,
+      name: workload.name,
+      reason,
+    };
     return { kind: 'step', step, gated: !running };
   }
   switch (container.state) {
     case 'created': {
       const reason = 'created but not started';
-      return { kind: 'step', step: { kind: 'start', workloadId, containerId: container.id, reason }, gated: true };
+      return {
+        kind: 'step',
+        step: { kind: 'start', workloadId, containerId: container.id, reason },
+        gated: true,
+      };
     }
     case 'exited':
     case 'dead':
@@ -284,7 +320,7 @@ function blockedBy(options: {
   desired: ReadonlyMap<string, Workload>;
   cycles: ReadonlyMap<string, readonly string[]>;
   isReady: (id: string) => boolean;
-  changing: ReadonlySet<string>;
+  changing: ReadonlyMap<string, string | undefined>;
 }): string | undefined {
   const { workload, desired, isReady, changing } = options;
   const cycle = options.cycles.get(workload.id);
@@ -293,7 +329,10 @@ function blockedBy(options: {
     const dependency = desired.get(id);
     if (dependency === undefined) return [`${id} (no such workload)`];
     if (dependency.state === 'stopped') return [`${id} (stopped)`];
-    if (changing.has(id)) return [`${id} (being changed)`];
+    if (changing.has(id)) {
+      const change = changing.get(id);
+      return [change === undefined ? id : `${id} (${change})`];
+    }
     return isReady(id) ? [] : [id];
   });
   if (notReady.length === 0) return undefined;

@@ -243,10 +243,8 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
             });
           }
         }
+        // Like Docker, the network is only looked up when the container starts.
         const network = create.network?.name ?? 'bridge';
-        if (!networks.has(network)) {
-          throw new MonkError('RUNTIME_ERROR', `network ${network} not found`, { details: { statusCode: 404 } });
-        }
         sequence += 1;
         const container: MemoryContainer = {
           id: createHash('sha256').update(`memory-container-${sequence}`).digest('hex'),
@@ -270,6 +268,9 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
       return call(() => {
         const container = find(id);
         if (container.state === 'running') return;
+        if (!networks.has(container.network)) {
+          throw new MonkError('RUNTIME_ERROR', `network ${container.network} not found`, { details: { statusCode: 404 } });
+        }
         container.state = 'running';
         delete container.exitCode;
         container.startedAt = now();

@@ -263,7 +263,10 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       expect(entries.filter((e) => e.stream === 'stderr').map((e) => e.line)).toEqual(['err-1']);
       expect(entries.every((e) => e.time === undefined)).toBe(true);
 
-      expect(await collectLogs(container.id, { tail: 1 })).toEqual([{ stream: 'stdout', line: 'out-2' }]);
+      // stdout and stderr are separate pipes: which line the engine received last is not fixed.
+      const last = await collectLogs(container.id, { tail: 1 });
+      expect(last).toHaveLength(1);
+      expect(entries).toContainEqual(last[0]);
 
       const stamped = await collectLogs(container.id, { timestamps: true });
       expect(stamped.map((e) => e.line).sort()).toEqual(['err-1', 'out-1', 'out-2']);
@@ -370,7 +373,9 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       await runtime.removeContainer(created.id, { force: true });
       await runtime.removeNetwork(network);
       await runtime.removeNetwork(network);
-      await expectCode(create({ network: { name: network, aliases: [] } }), 'RUNTIME_ERROR');
+      // The network is looked up at start, not at create.
+      const orphan = await create({ network: { name: network, aliases: [] } });
+      await expectCode(runtime.startContainer(orphan.id), 'RUNTIME_ERROR');
     });
   });
 }

@@ -21,19 +21,25 @@ const maxQuotedExpression = 200;
 export function arrowError(code: ErrorCode, message: string, site: ArrowErrorSite): MonkError {
   const { line, column } = lineAndColumn(site.expression, site.offset);
   const quoted =
-    site.expression.length > maxQuotedExpression ? `${site.expression.slice(0, maxQuotedExpression)}…` : site.expression;
+    site.expression.length > maxQuotedExpression
+      ? `${site.expression.slice(0, maxQuotedExpression)}…`
+      : site.expression;
   const position = line === 1 ? `column ${column}` : `line ${line}, column ${column}`;
   const where = site.location === undefined ? '' : ` in ${formatLocation(site.location)}`;
-  return new MonkError(code, `${message} (at ${position} of arrow expression ${JSON.stringify(quoted)}${where})`, {
-    ...(site.location === undefined ? {} : { location: site.location }),
-    ...(site.cause === undefined ? {} : { cause: site.cause }),
-    details: {
-      expression: quoted,
-      line,
-      column,
-      ...(site.operator === undefined ? {} : { operator: site.operator }),
+  return new MonkError(
+    code,
+    `${message} (at ${position} of arrow expression ${JSON.stringify(quoted)}${where})`,
+    {
+      ...(site.location === undefined ? {} : { location: site.location }),
+      ...(site.cause === undefined ? {} : { cause: site.cause }),
+      details: {
+        expression: quoted,
+        line,
+        column,
+        ...(site.operator === undefined ? {} : { operator: site.operator }),
+      },
     },
-  });
+  );
 }
 
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {

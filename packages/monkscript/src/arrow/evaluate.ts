@@ -69,7 +69,10 @@ export interface EvaluateArrowOptions {
  * const program = parseArrow('<- $db_name default("wpdb")');
  * await evaluateArrow(program, { scope: { lookup: () => undefined }, host: {} }); // "wpdb"
  */
-export async function evaluateArrow(program: ArrowProgram, options: EvaluateArrowOptions): Promise<JsonValue> {
+export async function evaluateArrow(
+  program: ArrowProgram,
+  options: EvaluateArrowOptions,
+): Promise<JsonValue> {
   const machine = new Machine(program, options);
   const stack: Value[] = [];
   await machine.run(program.body, { stack, depth: 0 });
@@ -121,7 +124,8 @@ function renderTemplate(
         break;
       }
     }
-    if (text.length > options.maxString) options.fail(`string longer than ${options.maxString} characters`, 0);
+    if (text.length > options.maxString)
+      options.fail(`string longer than ${options.maxString} characters`, 0);
   }
   return text;
 }
@@ -151,24 +155,31 @@ class Machine {
 
   result(stack: Value[]): JsonValue {
     const top = stack.at(-1) ?? null;
-    if (top instanceof ErrorValue) throw this.#rethrow(top, { offset: 0 });
+    if (top instanceof ErrorValue) throw this.#rethrow(top);
     try {
       return toJsonValue(top);
     } catch (error) {
-      throw this.#error('ARROW_EVAL', { message: error instanceof Error ? error.message : String(error), offset: 0 });
+      throw this.#error('ARROW_EVAL', {
+        message: error instanceof Error ? error.message : String(error),
+        offset: 0,
+      });
     }
   }
 
   async run(body: ArrowSequence, frame: Frame): Promise<void> {
     if (frame.depth > this.#limits.maxCallDepth) {
-      throw this.#error('ARROW_EVAL', { message: `functions nested deeper than ${this.#limits.maxCallDepth}`, offset: body[0]?.offset ?? 0 });
+      throw this.#error('ARROW_EVAL', {
+        message: `functions nested deeper than ${this.#limits.maxCallDepth}`,
+        offset: body[0]?.offset ?? 0,
+      });
     }
     for (const node of body) {
       this.#step(node);
       if (node.kind === 'operator') {
         await this.#operator(node, frame);
       } else {
-        const value = this.#immediate(node) ?? (await this.#compound(node, frame));
+        const immediate = this.#immediate(node);
+        const value = immediate === undefined ? await this.#compound(node, frame) : immediate;
         this.#push(frame.stack, value, node.offset);
       }
     }
@@ -177,13 +188,19 @@ class Machine {
   #step(node: ArrowNode): void {
     this.#steps += 1;
     if (this.#steps > this.#limits.maxSteps) {
-      throw this.#error('ARROW_EVAL', { message: `evaluation exceeded ${this.#limits.maxSteps} steps`, offset: node.offset });
+      throw this.#error('ARROW_EVAL', {
+        message: `evaluation exceeded ${this.#limits.maxSteps} steps`,
+        offset: node.offset,
+      });
     }
   }
 
   #push(stack: Value[], value: Value, offset: number): void {
     if (stack.length >= this.#limits.maxStack) {
-      throw this.#error('ARROW_EVAL', { message: `stack grew beyond ${this.#limits.maxStack} values`, offset });
+      throw this.#error('ARROW_EVAL', {
+        message: `stack grew beyond ${this.#limits.maxStack} values`,
+        offset,
+      });
     }
     stack.push(value);
   }
@@ -218,18 +235,29 @@ class Machine {
     switch (node.kind) {
       case 'array': {
         if (node.items.length > this.#limits.maxItems) {
-          throw this.#error('ARROW_EVAL', { message: `array longer than ${this.#limits.maxItems} items`, offset: node.offset });
+          throw this.#error('ARROW_EVAL', {
+            message: `array longer than ${this.#limits.maxItems} items`,
+            offset: node.offset,
+          });
         }
         const items: Value[] = [];
-        for (const item of node.items) items.push(await this.#single(item, frame, { what: 'an array item', offset: node.offset }));
+        for (const item of node.items)
+          items.push(await this.#single(item, frame, { what: 'an array item', offset: node.offset }));
         return items;
       }
       case 'object': {
         const entries: [string, Value][] = [];
         for (const entry of node.entries) {
           const key = this.#immediate(entry.key) ?? null;
-          if (isSpecial(key)) throw this.#error('ARROW_EVAL', { message: `an object key cannot be a ${typeName(key)}`, offset: entry.key.offset });
-          const value = await this.#single(entry.value, frame, { what: 'an object value', offset: entry.key.offset });
+          if (isSpecial(key))
+            throw this.#error('ARROW_EVAL', {
+              message: `an object key cannot be a ${typeName(key)}`,
+              offset: entry.key.offset,
+            });
+          const value = await this.#single(entry.value, frame, {
+            what: 'an object value',
+            offset: entry.key.offset,
+          });
           entries.push([toText(key, this.#limits.maxString), value]);
         }
         return Object.fromEntries(entries);
@@ -245,12 +273,15 @@ class Machine {
   }
 
   // Evaluates an argument, array item or object value: it must leave exactly one value.
-  async #single(sequence: ArrowSequence, frame: Frame, site: { what: string; offset: number }): Promise<Value> {
+  async #single(
+    sequence: ArrowSequence,
+    frame: Frame,
+    site: { what: string; offset: number },
+  ): Promise<Value> {
     const only = sequence.length === 1 ? sequence[0] : undefined;
-    if (only !== undefined && only.kind !== 'operator') {
+    if (only !== undefined && only.kind !== 'operator' && only.kind !== 'array' && only.kind !== 'object') {
       this.#step(only);
-      const value = this.#immediate(only);
-      if (value !== undefined) return value;
+      return this.#immediate(only) ?? null;
     }
     const stack: Value[] = [];
     await this.run(sequence, { stack, depth: frame.depth });
@@ -272,11 +303,20 @@ class Machine {
   async #operator(node: Extract<ArrowNode, { kind: 'operator' }>, frame: Frame): Promise<void> {
     const spec = findOperator(node.name);
     if (spec === undefined) {
-      throw this.#error('ARROW_UNKNOWN_OPERATOR', { message: `unknown operator ${node.name}`, offset: node.offset, operator: node.name });
+      throw this.#error('ARROW_UNKNOWN_OPERATOR', {
+        message: `unknown operator ${node.name}`,
+        offset: node.offset,
+        operator: node.name,
+      });
     }
     const args: Value[] = [];
     for (const [index, arg] of (node.args ?? []).entries()) {
-      args.push(await this.#single(arg, frame, { what: `argument ${index + 1} of ${node.name}`, offset: node.offset }));
+      args.push(
+        await this.#single(arg, frame, {
+          what: `argument ${index + 1} of ${node.name}`,
+          offset: node.offset,
+        }),
+      );
     }
     const values = await this.#apply({ spec, name: node.name, args, offset: node.offset }, frame);
     for (const value of values) this.#push(frame.stack, value, node.offset);
@@ -293,18 +333,21 @@ class Machine {
     const params = spec.params ?? 0;
     const optional = spec.optional ?? 0;
     if (optional !== 'rest' && args.length > params + optional) {
-      fail(`takes at most ${params + optional} argument${params + optional === 1 ? '' : 's'}, got ${args.length}`);
+      fail(
+        `takes at most ${params + optional} argument${params + optional === 1 ? '' : 's'}, got ${args.length}`,
+      );
     }
     const operands = this.#operands({ spec, args, stack: frame.stack }, fail);
     if (!(spec.acceptsErrors ?? false)) {
       const failed = operands.find((value) => value instanceof ErrorValue);
-      if (failed instanceof ErrorValue) throw this.#rethrow(failed, { offset, operator: name });
+      if (failed instanceof ErrorValue) throw this.#rethrow(failed);
     }
     if (spec.runtime ?? false) {
       this.#hostCalls += 1;
-      if (this.#hostCalls > this.#limits.maxHostCalls) fail(`more than ${this.#limits.maxHostCalls} runtime calls`);
+      if (this.#hostCalls > this.#limits.maxHostCalls)
+        fail(`more than ${this.#limits.maxHostCalls} runtime calls`);
     }
-    const context = this.#context({ name, frame, fail });
+    const context = this.#context({ name, frame, fail, offset });
     let result;
     try {
       result = spec.run(operands, context);
@@ -315,14 +358,21 @@ class Machine {
       try {
         result = await result;
       } catch (error) {
-        if (!(spec.runtime ?? false) || isArrowFailure(error)) throw this.#translate(error, { offset, operator: name });
-        result = new ErrorValue(error instanceof Error ? error : new Error(String(error)));
+        if (!(spec.runtime ?? false) || isArrowFailure(error))
+          throw this.#translate(error, { offset, operator: name });
+        result = new ErrorValue(error instanceof Error ? error : new Error(String(error)), {
+          operator: name,
+          offset,
+        });
       }
     }
     return result instanceof Spread ? result.values : [result];
   }
 
-  #operands(input: { spec: OperatorSpec; args: readonly Value[]; stack: Value[] }, fail: (message: string) => never): Value[] {
+  #operands(
+    input: { spec: OperatorSpec; args: readonly Value[]; stack: Value[] },
+    fail: (message: string) => never,
+  ): Value[] {
     const { spec, args, stack } = input;
     if (spec.untilMark ?? false) {
       let markIndex = -1;
@@ -339,7 +389,9 @@ class Machine {
     const needed = (spec.stack ?? 0) + Math.max(0, (spec.params ?? 0) - args.length);
     if (stack.length < needed) {
       const total = needed + args.length;
-      fail(`needs ${total} value${total === 1 ? '' : 's'} but the stack has ${stack.length}${args.length > 0 ? ` and ${args.length} argument${args.length === 1 ? ' was' : 's were'} given` : ''}`);
+      fail(
+        `needs ${total} value${total === 1 ? '' : 's'} but the stack has ${stack.length}${args.length > 0 ? ` and ${args.length} argument${args.length === 1 ? ' was' : 's were'} given` : ''}`,
+      );
     }
     const taken = needed === 0 ? [] : stack.splice(stack.length - needed);
     const marked = taken.find((value) => value instanceof MarkValue);
@@ -347,8 +399,13 @@ class Machine {
     return args.length === 0 ? taken : [...taken, ...args];
   }
 
-  #context(input: { name: string; frame: Frame; fail: (message: string) => never }): OperatorContext {
-    const { name, frame, fail } = input;
+  #context(input: {
+    name: string;
+    frame: Frame;
+    fail: (message: string) => never;
+    offset: number;
+  }): OperatorContext {
+    const { name, frame, fail, offset } = input;
     return {
       name,
       host: this.#host,
@@ -365,20 +422,35 @@ class Machine {
       invoke: async (operator, args) => {
         const spec = findOperator(operator);
         if (spec === undefined) {
-          throw this.#error('ARROW_UNKNOWN_OPERATOR', { message: `unknown operator ${operator}`, offset: 0, operator });
+          throw this.#error('ARROW_UNKNOWN_OPERATOR', {
+            message: `unknown operator ${operator}`,
+            offset: 0,
+            operator,
+          });
         }
         return this.#apply({ spec, name: operator, args, offset: 0 }, frame);
       },
       fail,
+      unavailable: () => {
+        throw this.#error('ARROW_EVAL', {
+          message: `operator ${name} is not available here`,
+          offset,
+          operator: name,
+        });
+      },
     };
   }
 
   #translate(error: unknown, site: { offset: number; operator: string }): MonkError {
     if (isArrowFailure(error)) return error;
     if (error instanceof ValueTooLargeError || error instanceof TypeError || error instanceof RangeError) {
-      return this.#error('ARROW_EVAL', { message: `${site.operator}: ${error.message}`, ...site, cause: error });
+      return this.#error('ARROW_EVAL', {
+        message: `${site.operator}: ${error.message}`,
+        ...site,
+        cause: error,
+      });
     }
-    if (error instanceof MonkError) return this.#rethrow(new ErrorValue(error), site);
+    if (error instanceof MonkError) return this.#rethrow(new ErrorValue(error, site));
     return this.#error('ARROW_EVAL', {
       message: `${site.operator} failed: ${error instanceof Error ? error.message : String(error)}`,
       ...site,
@@ -386,14 +458,14 @@ class Machine {
     });
   }
 
-  // A host failure that nothing handled: keep the host's code, add the expression and the position.
-  #rethrow(failed: ErrorValue, site: { offset: number; operator?: string }): MonkError {
+  // A host failure that nothing handled: keep the host's code, point at the operator that failed.
+  #rethrow(failed: ErrorValue): MonkError {
     const original = failed.error;
     const code = original instanceof MonkError ? original.code : 'ARROW_EVAL';
     return this.#error(code, {
-      message: `${site.operator === undefined ? 'the result' : site.operator} received a failed value: ${original.message}`,
-      offset: site.offset,
-      operator: site.operator,
+      message: `${failed.operator} failed: ${original.message}`,
+      offset: failed.offset,
+      operator: failed.operator,
       cause: original,
     });
   }

@@ -43,6 +43,8 @@ export interface OperatorContext {
   invoke(name: string, args: readonly Value[]): Promise<readonly Value[]>;
   /** Throws ARROW_EVAL at the operator's position. */
   fail(message: string): never;
+  /** Throws ARROW_EVAL "operator X is not available here" (the host lacks the method). */
+  unavailable(): never;
 }
 
 /**
@@ -76,7 +78,8 @@ function expectString(value: Value, context: OperatorContext): string {
 /** Strings, numbers, BigInts and booleans in their text form; anything else is a type error. */
 function expectText(value: Value, context: OperatorContext): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   return context.fail(`expects a string, got ${typeName(value)}`);
 }
 
@@ -86,7 +89,8 @@ function expectBool(value: Value, context: OperatorContext): boolean {
 }
 
 function expectNumber(value: Value, context: OperatorContext): number | bigint {
-  if (typeof value !== 'number' && typeof value !== 'bigint') context.fail(`expects a number, got ${typeName(value)}`);
+  if (typeof value !== 'number' && typeof value !== 'bigint')
+    context.fail(`expects a number, got ${typeName(value)}`);
   return value;
 }
 
@@ -108,7 +112,8 @@ function boundedText(text: string, context: OperatorContext): string {
 }
 
 function boundedItems<T>(items: readonly T[], context: OperatorContext): readonly T[] {
-  if (items.length > context.limits.maxItems) context.fail(`produces more than ${context.limits.maxItems} items`);
+  if (items.length > context.limits.maxItems)
+    context.fail(`produces more than ${context.limits.maxItems} items`);
   return items;
 }
 
@@ -123,7 +128,7 @@ function jsonOf(value: Value, context: OperatorContext): JsonValue {
 }
 
 function unavailable(context: OperatorContext): never {
-  return context.fail(`operator ${context.name} is not available here`);
+  return context.unavailable();
 }
 
 // ---- numbers ----
@@ -137,8 +142,10 @@ function arithmetic(operation: Arithmetic): OperatorSpec {
       const left = expectNumber(operand(operands, 0), context);
       const right = expectNumber(operand(operands, 1), context);
       if (typeof left === 'bigint' || typeof right === 'bigint') {
-        const integral = (value: number | bigint): boolean => typeof value === 'bigint' || Number.isInteger(value);
-        if (integral(left) && integral(right)) return bigArithmetic({ operation, left: BigInt(left), right: BigInt(right) }, context);
+        const integral = (value: number | bigint): boolean =>
+          typeof value === 'bigint' || Number.isInteger(value);
+        if (integral(left) && integral(right))
+          return bigArithmetic({ operation, left: BigInt(left), right: BigInt(right) }, context);
       }
       const result = floatArithmetic({ operation, left: Number(left), right: Number(right) }, context);
       if (!Number.isFinite(result)) context.fail('result is not a finite number');
@@ -147,7 +154,10 @@ function arithmetic(operation: Arithmetic): OperatorSpec {
   };
 }
 
-function bigArithmetic(input: { operation: Arithmetic; left: bigint; right: bigint }, context: OperatorContext): bigint {
+function bigArithmetic(
+  input: { operation: Arithmetic; left: bigint; right: bigint },
+  context: OperatorContext,
+): bigint {
   const { left, right } = input;
   switch (input.operation) {
     case 'add':
@@ -170,7 +180,10 @@ function bitLength(value: bigint): number {
   return (value < 0n ? -value : value).toString(16).length * 4;
 }
 
-function floatArithmetic(input: { operation: Arithmetic; left: number; right: number }, context: OperatorContext): number {
+function floatArithmetic(
+  input: { operation: Arithmetic; left: number; right: number },
+  context: OperatorContext,
+): number {
   const { left, right } = input;
   switch (input.operation) {
     case 'add':
@@ -194,7 +207,8 @@ function comparison(test: (order: number) => boolean): OperatorSpec {
     run: (operands, context) => {
       const left = operand(operands, 0);
       const right = operand(operands, 1);
-      if (typeof left === 'string' && typeof right === 'string') return test(left < right ? -1 : left > right ? 1 : 0);
+      if (typeof left === 'string' && typeof right === 'string')
+        return test(left < right ? -1 : left > right ? 1 : 0);
       const order = compareNumbers(expectNumber(left, context), expectNumber(right, context));
       return Number.isNaN(order) ? false : test(order);
     },
@@ -250,7 +264,9 @@ function toBigInt(value: Value, context: OperatorContext): bigint {
     const big = parseBigInt(value);
     if (big !== undefined) return big;
   }
-  return context.fail(`cannot convert ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : `a ${typeName(value)}`} to a bigint`);
+  return context.fail(
+    `cannot convert ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : `a ${typeName(value)}`} to a bigint`,
+  );
 }
 
 function toBool(value: Value, context: OperatorContext): boolean {
@@ -273,7 +289,8 @@ function getMember(container: Value, key: Value, context: OperatorContext): Valu
   if (container === null) return null;
   if (isArray(container)) {
     const index = typeof key === 'string' && /^[0-9]+$/.test(key) ? Number(key) : key;
-    if (typeof index !== 'number' || !Number.isInteger(index)) context.fail(`expects an int index, got ${typeName(key)}`);
+    if (typeof index !== 'number' || !Number.isInteger(index))
+      context.fail(`expects an int index, got ${typeName(key)}`);
     return container[index < 0 ? container.length + index : index] ?? null;
   }
   if (isObject(container)) {
@@ -309,8 +326,13 @@ function optionsHeaders(value: Value, context: OperatorContext): { headers?: Rec
   if (!isObject(value)) return context.fail(`expects an options object, got ${typeName(value)}`);
   const headers = value['headers'];
   if (headers === undefined || headers === null) return {};
-  if (!isObject(headers)) return context.fail(`expects options.headers to be an object, got ${typeName(headers)}`);
-  return { headers: Object.fromEntries(Object.entries(headers).map(([key, item]) => [key, expectText(item, context)])) };
+  if (!isObject(headers))
+    return context.fail(`expects options.headers to be an object, got ${typeName(headers)}`);
+  return {
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([key, item]) => [key, expectText(item, context)]),
+    ),
+  };
 }
 
 function namedArguments(values: readonly Value[], context: OperatorContext): Record<string, JsonValue> {
@@ -365,7 +387,8 @@ function byEntity(call: (host: ArrowHost, path: string) => Promise<JsonValue> | 
   return {
     params: 1,
     runtime: true,
-    run: (operands, context) => call(context.host, entityPath(operand(operands, 0), context)) ?? unavailable(context),
+    run: (operands, context) =>
+      call(context.host, entityPath(operand(operands, 0), context)) ?? unavailable(context),
   };
 }
 
@@ -381,7 +404,10 @@ const table: Record<string, OperatorSpec> = {
   concat: {
     params: 2,
     run: (operands, context) =>
-      boundedText(expectText(operand(operands, 0), context) + expectText(operand(operands, 1), context), context),
+      boundedText(
+        expectText(operand(operands, 0), context) + expectText(operand(operands, 1), context),
+        context,
+      ),
   },
   'concat-all': {
     untilMark: true,
@@ -472,16 +498,34 @@ const table: Record<string, OperatorSpec> = {
     },
   },
   // booleans and comparison
-  and: { params: 2, run: (operands, context) => expectBool(operand(operands, 0), context) && expectBool(operand(operands, 1), context) },
-  or: { params: 2, run: (operands, context) => expectBool(operand(operands, 0), context) || expectBool(operand(operands, 1), context) },
-  xor: { params: 2, run: (operands, context) => expectBool(operand(operands, 0), context) !== expectBool(operand(operands, 1), context) },
+  and: {
+    params: 2,
+    run: (operands, context) =>
+      expectBool(operand(operands, 0), context) && expectBool(operand(operands, 1), context),
+  },
+  or: {
+    params: 2,
+    run: (operands, context) =>
+      expectBool(operand(operands, 0), context) || expectBool(operand(operands, 1), context),
+  },
+  xor: {
+    params: 2,
+    run: (operands, context) =>
+      expectBool(operand(operands, 0), context) !== expectBool(operand(operands, 1), context),
+  },
   not: { params: 1, run: (operands, context) => !expectBool(operand(operands, 0), context) },
   'eq?': { params: 2, run: (operands) => valuesEqual(operand(operands, 0), operand(operands, 1)) },
   'equal?': { params: 2, run: (operands) => valuesEqual(operand(operands, 0), operand(operands, 1)) },
   'not-eq?': { params: 2, run: (operands) => !valuesEqual(operand(operands, 0), operand(operands, 1)) },
   'not-equal?': { params: 2, run: (operands) => !valuesEqual(operand(operands, 0), operand(operands, 1)) },
-  'contains?': { params: 2, run: (operands, context) => contains(operand(operands, 0), operand(operands, 1), context) },
-  'has?': { params: 2, run: (operands, context) => contains(operand(operands, 0), operand(operands, 1), context) },
+  'contains?': {
+    params: 2,
+    run: (operands, context) => contains(operand(operands, 0), operand(operands, 1), context),
+  },
+  'has?': {
+    params: 2,
+    run: (operands, context) => contains(operand(operands, 0), operand(operands, 1), context),
+  },
   // types
   'to-int': { params: 1, run: (operands, context) => toInt(operand(operands, 0), context) },
   'to-i': { params: 1, run: (operands, context) => toInt(operand(operands, 0), context) },
@@ -512,16 +556,24 @@ const table: Record<string, OperatorSpec> = {
       return toJsonText(value, context.limits.maxString);
     },
   },
-  'get-member': { params: 2, run: (operands, context) => getMember(operand(operands, 0), operand(operands, 1), context) },
+  'get-member': {
+    params: 2,
+    run: (operands, context) => getMember(operand(operands, 0), operand(operands, 1), context),
+  },
   // stack and collections
-  dup: { params: 1, acceptsErrors: true, run: (operands) => new Spread([operand(operands, 0), operand(operands, 0)]) },
+  dup: {
+    params: 1,
+    acceptsErrors: true,
+    run: (operands) => new Spread([operand(operands, 0), operand(operands, 0)]),
+  },
   mark: { run: () => new MarkValue() },
   const: { params: 1, run: (operands) => operand(operands, 0) },
   array: { run: () => [] },
   object: { run: () => ({}) },
   append: {
     params: 2,
-    run: (operands, context) => boundedItems([...expectArray(operand(operands, 0), context), operand(operands, 1)], context),
+    run: (operands, context) =>
+      boundedItems([...expectArray(operand(operands, 0), context), operand(operands, 1)], context),
   },
   assoc: {
     params: 3,
@@ -529,7 +581,10 @@ const table: Record<string, OperatorSpec> = {
       const target = operand(operands, 0);
       if (!isObject(target)) return context.fail(`expects an object, got ${typeName(target)}`);
       const key = expectText(operand(operands, 1), context);
-      return Object.fromEntries([...Object.entries(target).filter(([name]) => name !== key), [key, operand(operands, 2)]]);
+      return Object.fromEntries([
+        ...Object.entries(target).filter(([name]) => name !== key),
+        [key, operand(operands, 2)],
+      ]);
     },
   },
   var: { params: 1, run: (operands, context) => context.lookup(expectText(operand(operands, 0), context)) },
@@ -590,8 +645,12 @@ const table: Record<string, OperatorSpec> = {
   'connection-domain-name': byName((host, name) => host.connectionDomainName?.(name)),
   'connection-public-ip': byName((host, name) => host.connectionPublicIp?.(name)),
   'connection-public-port': byName((host, name) => host.connectionPublicPort?.(name)),
-  'get-hostname': byRunnableAndContainer((host, runnable, container) => host.getHostname?.(runnable, container)),
-  'get-container-ip': byRunnableAndContainer((host, runnable, container) => host.getContainerIp?.(runnable, container)),
+  'get-hostname': byRunnableAndContainer((host, runnable, container) =>
+    host.getHostname?.(runnable, container),
+  ),
+  'get-container-ip': byRunnableAndContainer((host, runnable, container) =>
+    host.getContainerIp?.(runnable, container),
+  ),
   'container-domain-name': byRunnableAndContainer((host, runnable, container) =>
     host.containerDomainName?.(runnable, container),
   ),
@@ -662,7 +721,10 @@ const table: Record<string, OperatorSpec> = {
       const action = expectText(operand(rest, 0), context);
       const args = namedArguments(rest.slice(1), context);
       const condition: JsonValue = { action, args, delayMs: delay, attempts };
-      return context.host.waitFor?.({ condition, timeoutSeconds: (delay * attempts) / 1000 }) ?? unavailable(context);
+      return (
+        context.host.waitFor?.({ condition, timeoutSeconds: (delay * attempts) / 1000 }) ??
+        unavailable(context)
+      );
     },
   },
   'random-uuid': {

@@ -144,7 +144,8 @@ class Parser {
         index = escape.next;
       } else if (char === '$' && this.#source.charAt(index + 1) === '{') {
         const close = this.#source.indexOf('}', index + 2);
-        if (close === -1 || close >= range.end) throw this.#error('unterminated ${ in interpolated string', index);
+        if (close === -1 || close >= range.end)
+          throw this.#error('unterminated ${ in interpolated string', index);
         flush();
         parts.push(this.#placeholder(index + 2, close));
         index = close + 1;
@@ -213,7 +214,8 @@ class Parser {
   }
 
   #nested(parse: () => ArrowNode): ArrowNode {
-    if (this.#depth >= maxArrowNesting) throw this.#error(`nesting deeper than ${maxArrowNesting}`, this.#index);
+    if (this.#depth >= maxArrowNesting)
+      throw this.#error(`nesting deeper than ${maxArrowNesting}`, this.#index);
     this.#depth += 1;
     try {
       return parse();
@@ -264,7 +266,15 @@ class Parser {
   #escape(index: number, end: number): { text: string; next: number } {
     const next = this.#source.charAt(index + 1);
     if (index + 1 >= end) throw this.#error('unterminated escape sequence', index);
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', '0': '\0' };
+    const simple: Record<string, string> = {
+      n: '\n',
+      t: '\t',
+      r: '\r',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+      '0': '\0',
+    };
     const mapped = simple[next];
     if (mapped !== undefined && !(next === '0' && digit.test(this.#source.charAt(index + 2)))) {
       return { text: mapped, next: index + 2 };
@@ -393,7 +403,14 @@ class Parser {
       return { kind: 'literal', value: this.#name(), offset: start };
     }
     const key = this.#term();
-    if (key.kind === 'function' || key.kind === 'operator') throw this.#error('invalid object key', start);
+    if (
+      key.kind !== 'literal' &&
+      key.kind !== 'bigint' &&
+      key.kind !== 'template' &&
+      key.kind !== 'variable'
+    ) {
+      throw this.#error('an object key must be a name, a literal or a variable', start);
+    }
     return key;
   }
 
@@ -419,7 +436,11 @@ class Parser {
     const negative = text.startsWith('-');
     const unsigned = text.replace(/^[+-]/, '');
     if (unsigned.endsWith('n')) {
-      return { kind: 'bigint', digits: BigInt(`${negative ? '-' : ''}${unsigned.slice(0, -1)}`).toString(), offset: start };
+      return {
+        kind: 'bigint',
+        digits: BigInt(`${negative ? '-' : ''}${unsigned.slice(0, -1)}`).toString(),
+        offset: start,
+      };
     }
     let magnitude: bigint | number;
     if (/^0[bBxXoO]/.test(unsigned)) {
@@ -444,7 +465,8 @@ class Parser {
   }
 
   #skipWhitespace(): void {
-    while (this.#index < this.#source.length && whitespace.test(this.#source.charAt(this.#index))) this.#index += 1;
+    while (this.#index < this.#source.length && whitespace.test(this.#source.charAt(this.#index)))
+      this.#index += 1;
   }
 
   #peek(ahead = 0): string {
@@ -452,7 +474,11 @@ class Parser {
   }
 
   #error(message: string, offset: number): Error {
-    return arrowError('ARROW_SYNTAX', message, { expression: this.#source, offset, location: this.#location });
+    return arrowError('ARROW_SYNTAX', message, {
+      expression: this.#source,
+      offset,
+      location: this.#location,
+    });
   }
 }
 

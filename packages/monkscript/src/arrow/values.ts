@@ -4,13 +4,20 @@ import type { ArrowSequence } from './parse.ts';
 /** A failed runtime operation kept on the stack so that `error?`, `if-error` and `default` can inspect it. */
 export class ErrorValue {
   readonly error: Error;
-  constructor(error: Error) {
+  /** The operator that failed and its offset in the expression. */
+  readonly operator: string;
+  readonly offset: number;
+  constructor(error: Error, site: { readonly operator: string; readonly offset: number }) {
     this.error = error;
+    this.operator = site.operator;
+    this.offset = site.offset;
   }
 }
 
 /** The marker `mark` pushes; `concat-all` collects down to it. */
-export class MarkValue {}
+export class MarkValue {
+  readonly mark = true;
+}
 
 /** A first-class code block, `<-{ ... }`. */
 export class FunctionValue {
@@ -54,18 +61,11 @@ export function typeName(value: Value): string {
   if (value instanceof MarkValue) return 'mark';
   if (value instanceof FunctionValue) return 'function';
   if (Array.isArray(value)) return 'array';
-  switch (typeof value) {
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return Number.isInteger(value) ? 'int' : 'float';
-    case 'string':
-      return 'string';
-    case 'bigint':
-      return 'bigint';
-    default:
-      return 'object';
-  }
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'bigint') return 'bigint';
+  return 'object';
 }
 
 /** Thrown by the helpers below when a value is too large; the evaluator turns it into ARROW_EVAL. */
@@ -111,7 +111,8 @@ export function toJsonText(value: Value, limit: number): string {
 export function toText(value: Value, limit: number): string {
   if (value === null) return '';
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return toJsonText(value, limit);
 }
 
@@ -119,18 +120,26 @@ export function toText(value: Value, limit: number): string {
 export function valuesEqual(left: Value, right: Value, budget = { steps: 100_000 }): boolean {
   budget.steps -= 1;
   if (budget.steps < 0) throw new ValueTooLargeError('values are too large to compare');
-  if ((typeof left === 'number' || typeof left === 'bigint') && (typeof right === 'number' || typeof right === 'bigint')) {
+  if (
+    (typeof left === 'number' || typeof left === 'bigint') &&
+    (typeof right === 'number' || typeof right === 'bigint')
+  ) {
     return compareNumbers(left, right) === 0;
   }
   if (left === right) return true;
   if (isArray(left) && isArray(right)) {
-    return left.length === right.length && left.every((item, index) => valuesEqual(item, right[index] ?? null, budget));
+    return (
+      left.length === right.length &&
+      left.every((item, index) => valuesEqual(item, right[index] ?? null, budget))
+    );
   }
   if (isObject(left) && isObject(right)) {
     const keys = Object.keys(left);
     return (
       keys.length === Object.keys(right).length &&
-      keys.every((key) => Object.hasOwn(right, key) && valuesEqual(left[key] ?? null, right[key] ?? null, budget))
+      keys.every(
+        (key) => Object.hasOwn(right, key) && valuesEqual(left[key] ?? null, right[key] ?? null, budget),
+      )
     );
   }
   return false;

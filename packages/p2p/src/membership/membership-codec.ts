@@ -85,7 +85,10 @@ export function decodeMembershipMessage(bytes: Uint8Array): DecodeResult {
   const parsed = messageSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: `invalid message: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}` };
+    return {
+      ok: false,
+      reason: `invalid message: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`,
+    };
   }
   return { ok: true, message: parsed.data };
 }

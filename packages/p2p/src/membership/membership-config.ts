@@ -80,9 +80,13 @@ export function resolveMembershipConfig(overrides: Partial<MembershipConfig> = {
     throw new MonkError('INVALID_REQUEST', 'membership config intervals must be > 0');
   }
   if (config.probeTimeoutMs <= 0 || config.probeTimeoutMs * 2 > config.probeIntervalMs) {
-    throw new MonkError('INVALID_REQUEST', 'membership config probeTimeoutMs must be > 0 and ≤ half of probeIntervalMs', {
-      details: { probeTimeoutMs: config.probeTimeoutMs, probeIntervalMs: config.probeIntervalMs },
-    });
+    throw new MonkError(
+      'INVALID_REQUEST',
+      'membership config probeTimeoutMs must be > 0 and ≤ half of probeIntervalMs',
+      {
+        details: { probeTimeoutMs: config.probeTimeoutMs, probeIntervalMs: config.probeIntervalMs },
+      },
+    );
   }
   if (config.suspicionMaxTimeoutMult < 1 || config.awarenessMaxMultiplier < 1) {
     throw new MonkError('INVALID_REQUEST', 'membership config multipliers must be ≥ 1');

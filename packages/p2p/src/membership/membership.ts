@@ -148,7 +148,8 @@ export function createMembership(options: MembershipOptions): Membership {
 
   function liveCount(): number {
     let count = 0;
-    for (const entry of entries.values()) if (entry.state === 'alive' || entry.state === 'suspect') count += 1;
+    for (const entry of entries.values())
+      if (entry.state === 'alive' || entry.state === 'suspect') count += 1;
     return count;
   }
 
@@ -448,7 +449,11 @@ export function createMembership(options: MembershipOptions): Membership {
     else for (const update of message.updates) applyUpdate(update);
   }
 
-  async function send(to: string, message: MembershipMessage, timeoutMs: number): Promise<MembershipMessage | undefined> {
+  async function send(
+    to: string,
+    message: MembershipMessage,
+    timeoutMs: number,
+  ): Promise<MembershipMessage | undefined> {
     let bytes: Uint8Array;
     try {
       bytes = await transport.request(to, protocol, encodeMembershipMessage(message), {
@@ -469,7 +474,11 @@ export function createMembership(options: MembershipOptions): Membership {
   }
 
   async function ping(target: string, timeoutMs: number): Promise<boolean> {
-    const response = await send(target, { v: 1, type: 'ping', target, updates: updatesFor(target) }, timeoutMs);
+    const response = await send(
+      target,
+      { v: 1, type: 'ping', target, updates: updatesFor(target) },
+      timeoutMs,
+    );
     return response?.type === 'ack';
   }
 
@@ -559,7 +568,9 @@ export function createMembership(options: MembershipOptions): Membership {
     if (phase !== 'running') return;
     const indirectMs = config.probeIntervalMs * scale() - timeoutMs;
     const helpers = pickRandom(
-      [...entries.values()].filter((entry) => entry.state === 'alive' && entry.id !== selfId && entry !== target),
+      [...entries.values()].filter(
+        (entry) => entry.state === 'alive' && entry.id !== selfId && entry !== target,
+      ),
       config.indirectChecks,
     );
     // A second direct ping runs beside the indirect ones (memberlist's TCP fallback, in spirit).
@@ -600,7 +611,11 @@ export function createMembership(options: MembershipOptions): Membership {
   }
 
   async function pushPull(peerId: string, join: boolean): Promise<boolean> {
-    const response = await send(peerId, { v: 1, type: 'push-pull', join, members: localState() }, config.requestTimeoutMs);
+    const response = await send(
+      peerId,
+      { v: 1, type: 'push-pull', join, members: localState() },
+      config.requestTimeoutMs,
+    );
     return response?.type === 'push-pull';
   }
 

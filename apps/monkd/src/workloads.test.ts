@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { defaultRecoveryPolicy, type ResolvedRunnable } from '@monk/model';
+import { buildWorkloads, containerName, runnableHostname, selectWorkloads } from './workloads.ts';
+
+const base: Omit<ResolvedRunnable, 'path' | 'containers' | 'dependsOn'> = {
+  services: [],
+  connections: {},
+  recovery: defaultRecoveryPolicy,
+  variables: { greeting: 'hi' },
+  scale: 1,
+};
+const spec = { image: 'busybox:latest', environment: {}, ports: [], mounts: [], files: [], labels: {} };
+
+describe('buildWorkloads', () => {
+  const workloads = buildWorkloads({
+    deployment: 'ns/app',
+    owner: 'peer-1',
+    generation: 3,
+    runnables: [
+      { ...base, path: 'ns/db', containers: [{ key: 'db', spec }], dependsOn: [] },
+      {
+        ...base,
+        path: 'ns/web',
+        containers: [
+          { key: 'web', spec },
+          { key: 'sidecar', spec },
+        ],
+        dependsOn: ['ns/db'],
+        readiness: { kind: 'arrow', code: '$greeting', initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, attempts: 3 },
+      },
+    ],
+  });
+
+  it('makes one workload per container, named for DNS, with the runnable hostname as alias', () => {
+    expect(workloads.map((w) => [w.id, w.name, w.aliases])).toEqual([
+      ['ns/db#db', 'ns-db-db', ['ns-db']],
+      ['ns/web#web', 'ns-web-web', ['ns-web']],
+      ['ns/web#sidecar', 'ns-web-sidecar', ['ns-web']],
+    ]);
+  });
+
+  it('expands runnable dependencies to the workloads of those runnables', () => {
+    expect(workloads.find((w) => w.id === 'ns/web#web')?.dependsOn).toEqual(['ns/db#db']);
+  });
+
+  it('gives arrow readiness checks the variables they read', () => {
+    const check = workloads.find((w) => w.id === 'ns/web#web')?.readiness;
+    expect(check).toMatchObject({ kind: 'arrow', variables: { greeting: 'hi' }, runnable: 'ns/web' });
+  });
+
+  it('hashes specs so that equal specs compare equal and changed ones differ', () => {
+    const again = buildWorkloads({
+      deployment: 'ns/app',
+      owner: 'peer-1',
+      generation: 4,
+      runnables: [{ ...base, path: 'ns/db', containers: [{ key: 'db', spec }], dependsOn: [] }],
+    });
+    const changed = buildWorkloads({
+      deployment: 'ns/app',
+      owner: 'peer-1',
+      generation: 4,
+      runnables: [{ ...base, path: 'ns/db', containers: [{ key: 'db', spec: { ...spec, image: 'busybox:2' } }], dependsOn: [] }],
+    });
+    expect(again[0]?.specHash).toBe(workloads[0]?.specHash);
+    expect(changed[0]?.specHash).not.toBe(workloads[0]?.specHash);
+  });
+
+  it('selects workloads by deployment, runnable, runnable/container or id', () => {
+    expect(selectWorkloads(workloads, 'ns/app')).toHaveLength(3);
+    expect(selectWorkloads(workloads, '/ns/web').map((w) => w.id)).toEqual(['ns/web#web', 'ns/web#sidecar']);
+    expect(selectWorkloads(workloads, 'ns/web/sidecar').map((w) => w.id)).toEqual(['ns/web#sidecar']);
+    expect(selectWorkloads(workloads, 'ns/db#db')).toHaveLength(1);
+  });
+
+  it('derives DNS-safe names', () => {
+    expect(runnableHostname('My_NS/Web.App')).toBe('my-ns-web-app');
+    expect(containerName('ns/web', 'web', 2)).toBe('ns-web-web-2');
+  });
+});

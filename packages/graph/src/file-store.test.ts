@@ -1,0 +1,130 @@
+import { appendFile, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileStore } from './file-store.ts';
+import { createGraph } from './graph.ts';
+import type { GraphProblem } from './graph-problem.ts';
+import { makeObserved, makeWorkload, steppingClock } from './test-fixtures.ts';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'monk-file-store-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+describe('createFileStore', () => {
+  it('drops and reports a torn tail, then appends after the good records', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.append(bytes(1, 1));
+    await store.append(bytes(2, 2, 2));
+    await store.close();
+    const log = join(dir, 'graph.log');
+    const full = (await readFile(log)).length;
+    await truncate(log, full - 1);
+
+    const problems: GraphProblem[] = [];
+    const reopened = createFileStore({ dir, onProblem: (p) => problems.push(p) });
+    expect(await reopened.load()).toEqual([bytes(1, 1)]);
+    expect(problems).toEqual([
+      expect.objectContaining({ kind: 'dropped-tail', details: { file: log, offset: 10, droppedBytes: 10 } }),
+    ]);
+    await reopened.append(bytes(3));
+    await reopened.close();
+    expect(await createFileStore({ dir }).load()).toEqual([bytes(1, 1), bytes(3)]);
+  });
+
+  it('drops a tail record whose checksum does not match, and zero-filled garbage', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.append(bytes(1));
+    await store.append(bytes(2));
+    await store.close();
+    const log = join(dir, 'graph.log');
+    const content = await readFile(log);
+    content[content.length - 1] = 99;
+    await writeFile(log, content);
+    await appendFile(log, Buffer.alloc(64));
+    const problems: GraphProblem[] = [];
+    expect(await createFileStore({ dir, onProblem: (p) => problems.push(p) }).load()).toEqual([bytes(1)]);
+    expect(problems).toHaveLength(1);
+  });
+
+  it('throws GRAPH_CORRUPT naming the file for a corrupt snapshot', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.compact(bytes(1, 2, 3, 4));
+    await store.close();
+    const snapshot = join(dir, 'graph.snapshot');
+    const content = await readFile(snapshot);
+    content[content.length - 2] ^= 0xff;
+    await writeFile(snapshot, content);
+    await expect(createFileStore({ dir }).load()).rejects.toMatchObject({
+      code: 'GRAPH_CORRUPT',
+      details: { file: snapshot },
+    });
+    await writeFile(snapshot, 'garbage');
+    await expect(createFileStore({ dir }).load()).rejects.toMatchObject({ code: 'GRAPH_CORRUPT' });
+  });
+
+  it('rejects with STORAGE_FAILED when the disk is full, and refuses later writes (needs /dev/full)', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.load();
+    await symlink('/dev/full', join(dir, 'graph.log'));
+    await expect(store.append(bytes(1))).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    await expect(store.append(bytes(2))).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    await store.close();
+  });
+
+  it('a graph reloads what it flushed without being closed (kill-safe), across compactions', async () => {
+    const dir = await tempDir();
+    const graph = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir, compactEvery: 7 }), clock: steppingClock() });
+    for (let i = 0; i < 20; i++) {
+      graph.putWorkloads([makeWorkload({ id: `w${i}` })]);
+      graph.setObserved(makeObserved({ workloadId: `w${i % 3}`, peer: 'peer-a', restarts: i }));
+    }
+    graph.deleteWorkloads(['w0']);
+    await graph.flush();
+    // No close: a second store on the same directory sees exactly what a restarted daemon would.
+    const reloaded = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir }) });
+    expect(reloaded.listWorkloads()).toEqual(graph.listWorkloads());
+    expect(reloaded.listObserved()).toEqual(graph.listObserved());
+    expect(reloaded.getObserved('w1')?.restarts).toBe(19);
+    await reloaded.close();
+    await graph.close();
+  });
+
+  it('a graph whose disk fills up rejects flush, and a reopen shows only what was durable (needs /dev/full)', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'graph.log');
+    const first = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir, compactEvery: 0 }) });
+    first.putWorkloads([makeWorkload({ id: 'durable' })]);
+    await first.close();
+    const saved = await readFile(log);
+
+    const graph = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir, compactEvery: 0 }) });
+    // The store opens its log at the first append: by then the "disk" is full.
+    await rm(log);
+    await symlink('/dev/full', log);
+    graph.putWorkloads([makeWorkload({ id: 'lost' })]);
+    await expect(graph.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(() => graph.putWorkloads([makeWorkload({ id: 'refused' })])).toThrow(
+      expect.objectContaining({ code: 'STORAGE_FAILED' }),
+    );
+    await graph.close();
+
+    await rm(log);
+    await writeFile(log, saved);
+    const reopened = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir }) });
+    expect(reopened.listWorkloads().map((w) => w.id)).toEqual(['durable']);
+    await reopened.close();
+  });
+});
