@@ -327,16 +327,16 @@ export class ResolveContext {
     return {
       randomUuid: () => randomUUID(),
       ...extra,
-      connectionHostname: (name) => {
+      connectionHostname: async (name) => {
         const found = this.connection(scope, name).target;
-        return Promise.resolve(found === undefined ? '' : this.host.hostnameOf(found));
+        return found === undefined ? '' : this.host.hostnameOf(found);
       },
       connectionPort: async (name) => {
         const found = this.connection(scope, name);
         if (found.target === undefined) return 0;
         return this.servicePort({ target: found.target, service: found.service, connection: name });
       },
-      connectionTarget: (name) => Promise.resolve(target(name)),
+      connectionTarget: async (name) => target(name),
       connectionIp: async (name) => {
         const path = target(name);
         if (this.host.ipOf === undefined) throw new MonkError('ARROW_EVAL', 'connection-ip is not available at resolve time');
@@ -347,7 +347,7 @@ export class ResolveContext {
         if (this.host.domainNameOf === undefined) throw new MonkError('ARROW_EVAL', 'connection-domain-name is not available at resolve time');
         return this.host.domainNameOf(path);
       },
-      getHostname: (runnable) => Promise.resolve(this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable)),
+      getHostname: async (runnable) => this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable),
       secret: async (name) => {
         taint.secret = true;
         if (permitted[name] !== true) {

@@ -121,9 +121,9 @@ export interface P2PNode {
   onPeerConnected(listener: (peerId: string) => void): () => void;
   /** Called once when the last connection to a peer closes. Returns an unsubscribe function. */
   onPeerDisconnected(listener: (peerId: string) => void): () => void;
-  /** Serves one request/response protocol. Registering a protocol twice throws `INVALID_REQUEST`. */
+  /** Serves one request/response protocol; registering a protocol again replaces its handler. */
   handle(protocol: string, handler: RequestHandler, options?: HandlerOptions): void;
-  /** Serves a long-lived stream protocol. */
+  /** Serves a long-lived stream protocol; registering a protocol again replaces its handler. */
   handleStream(protocol: string, handler: StreamHandler, options?: HandlerOptions): void;
   /** Removes a request or stream handler. */
   unhandle(protocol: string): void;

@@ -33,9 +33,6 @@ export function createProtocolRegistry(): ProtocolRegistry {
   const entries = new Map<string, ProtocolEntry>();
   return {
     add(protocol, handler, options) {
-      if (entries.has(protocol)) {
-        throw new MonkError('INVALID_REQUEST', `a handler for ${protocol} is already registered`);
-      }
       const limits: EntryLimits = {
         protocol,
         maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes,

@@ -1,6 +1,6 @@
 import type { PeerState } from '@monk/model';
 import { compareStrings } from './dependency-order.ts';
-import { rendezvousWeight } from './rendezvous-hash.ts';
+import { rendezvousScorer } from './rendezvous-hash.ts';
 
 /** A cluster member as placement sees it. Peer ids are unique. */
 export interface PlacementPeer {
@@ -90,13 +90,14 @@ export function placeWorkloads(options: {
     const avoided = avoid.get(request.id) ?? new Set<string>();
     const conflicts = (peerId: string): number =>
       [...avoided].filter((other) => placedOn.get(other) === peerId).length;
+    const weightOf = rendezvousScorer(request.id);
     const ranked = peers
       .filter((peer) => isEligible(peer, required))
       .map((peer) => ({
         id: peer.id,
         conflicts: conflicts(peer.id),
         load: load.get(peer.id) ?? 0,
-        weight: rendezvousWeight(request.id, peer.id),
+        weight: weightOf(peer.id),
       }))
       .sort(
         (a, b) =>
@@ -137,10 +138,11 @@ export function reassignOrphans(options: {
     const owner = peerById.get(workload.owner);
     if (owner === undefined || (owner.state !== 'dead' && owner.state !== 'left')) continue;
     const required = workload.requiredTags ?? [];
+    const weightOf = rendezvousScorer(workload.id);
     let best: { id: string; weight: number } | undefined;
     for (const peer of options.peers) {
       if (!isEligible(peer, required)) continue;
-      const weight = rendezvousWeight(workload.id, peer.id);
+      const weight = weightOf(peer.id);
       if (best === undefined || weight > best.weight || (weight === best.weight && peer.id < best.id)) {
         best = { id: peer.id, weight };
       }

@@ -28,3 +28,5 @@ export type {
   MemoryProcess,
   MemoryProcessHandler,
 } from './memory-runtime.ts';
+export { probeReadiness } from './probe-readiness.ts';
+export type { ProbeReadinessOptions, ProbeResult } from './probe-readiness.ts';

@@ -47,12 +47,15 @@ export async function probeReadiness(runtime: ContainerRuntime, options: ProbeRe
       return probeExec(runtime, { ...options, command: check.command, timeoutMs });
     case 'http':
     case 'tcp': {
-      const address = await containerAddress(runtime, options);
+      const info = await runtime.inspectContainer(options.containerId);
+      const address =
+        options.network === undefined ? Object.values(info.ipAddresses)[0] : info.ipAddresses[options.network];
       if (address === undefined) {
-        return { ready: false, message: `container ${options.containerId} has no IP address (is it running?)` };
+        const on = options.network === undefined ? '' : ` on network ${options.network}`;
+        return { ready: false, message: `container ${info.name} has no IP address${on} (is it running?)` };
       }
       const target = { host: address, port: check.port, timeoutMs, signal: options.signal };
-      return check.kind === 'http' ? probeHttp({ ...target, path: check.path }) : probeTcp(target);
+      return check.kind === 'http' ? probeHttp(target, check.path) : probeTcp(target);
     }
   }
 }
@@ -82,20 +85,13 @@ async function probeExec(
   }
 }
 
-async function containerAddress(
-  runtime: ContainerRuntime,
-  options: ProbeReadinessOptions,
-): Promise<string | undefined> {
-  const info = await runtime.inspectContainer(options.containerId);
-  if (options.network !== undefined) return info.ipAddresses[options.network];
-  return Object.values(info.ipAddresses)[0];
-}
-
 interface Target {
   readonly host: string;
   readonly port: number;
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
+  /** Prefix of failure messages: what was tried. */
+  readonly label: string;
 }
 
 /** One deadline for the whole attempt (connect, headers); the caller's signal cancels instead. */
@@ -112,16 +108,18 @@ async function withTimeout(
     if (target.signal?.aborted === true) {
       throw new MonkError('CANCELLED', 'readiness probe was cancelled', { cause: error });
     }
-    if (timeout.aborted) return { ready: false, message: `no answer within ${target.timeoutMs / 1000}s` };
+    if (timeout.aborted) {
+      return { ready: false, message: `${target.label}: no answer within ${target.timeoutMs / 1000}s` };
+    }
     const code = (error as { code?: unknown }).code;
-    return { ready: false, message: typeof code === 'string' ? code : String(error) };
+    return { ready: false, message: `${target.label}: ${typeof code === 'string' ? code : String(error)}` };
   }
 }
 
-async function probeHttp(target: Target & { path: string }): Promise<ProbeResult> {
-  const path = target.path.startsWith('/') ? target.path : `/${target.path}`;
+async function probeHttp(target: Omit<Target, 'label'>, requestPath: string): Promise<ProbeResult> {
+  const path = requestPath.startsWith('/') ? requestPath : `/${requestPath}`;
   const url = `http://${target.host}:${target.port}${path}`;
-  const result = await withTimeout(target, (signal) => {
+  return withTimeout({ ...target, label: `GET ${url}` }, (signal) => {
     const { promise, resolve, reject } = Promise.withResolvers<ProbeResult>();
     const req = request({ host: target.host, port: target.port, path, method: 'GET', agent: false, signal }, (res) => {
       const status = res.statusCode ?? 0;
@@ -134,12 +132,11 @@ async function probeHttp(target: Target & { path: string }): Promise<ProbeResult
     req.end();
     return promise;
   });
-  return result.message.startsWith('GET ') ? result : { ready: false, message: `GET ${url}: ${result.message}` };
 }
 
-async function probeTcp(target: Target): Promise<ProbeResult> {
+async function probeTcp(target: Omit<Target, 'label'>): Promise<ProbeResult> {
   const where = `tcp ${target.host}:${target.port}`;
-  const result = await withTimeout(target, (signal) => {
+  return withTimeout({ ...target, label: where }, (signal) => {
     const { promise, resolve, reject } = Promise.withResolvers<ProbeResult>();
     const socket = connect({ host: target.host, port: target.port, signal });
     socket.once('connect', () => {
@@ -149,5 +146,4 @@ async function probeTcp(target: Target): Promise<ProbeResult> {
     socket.once('error', reject);
     return promise;
   });
-  return result.ready ? result : { ready: false, message: `${where}: ${result.message}` };
 }

@@ -93,14 +93,15 @@ const fakeHost: Required<ArrowHost> = {
   httpGet: (url) => Promise.resolve(`GET ${url} ok agentsmesh-api`),
   httpPost: (url, request) => Promise.resolve(`POST ${url} ${request.body}`),
   entity: (path) => Promise.resolve({ path }),
-  entityState: async (path): Promise<JsonValue> => ({
-    url: `https://${path}`,
-    id: 'id-1',
-    name: 'n',
-    hostname: 'h',
-    'client-id': 'c',
-    'client-secret': 's',
-  }),
+  entityState: (path) =>
+    Promise.resolve<JsonValue>({
+      url: `https://${path}`,
+      id: 'id-1',
+      name: 'n',
+      hostname: 'h',
+      'client-id': 'c',
+      'client-secret': 's',
+    }),
   runnablePeers: () => Promise.resolve([]),
   act: (action) => Promise.resolve(action),
   waitFor: () => Promise.resolve(true),

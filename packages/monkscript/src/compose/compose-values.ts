@@ -22,7 +22,10 @@ export function composeInvalid(origin: ValueOrigin, message: string, cause?: unk
 }
 
 export function child(origin: ValueOrigin, key: string | number): ValueOrigin {
-  return { file: origin.file, key: typeof key === 'number' ? `${origin.key}[${key}]` : `${origin.key}.${key}` };
+  return {
+    file: origin.file,
+    key: typeof key === 'number' ? `${origin.key}[${key}]` : `${origin.key}.${key}`,
+  };
 }
 
 export function expectRecord(value: unknown, origin: ValueOrigin): ComposeRecord {

@@ -41,7 +41,9 @@ function locate(options: {
   const { doc, lineCounter, file, path } = options;
   // Walk down as far as the path exists in the document (keys merged in with `<<` do not).
   for (let length = path.length; length >= 0; length -= 1) {
-    const segments = path.slice(0, length).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+    const segments = path
+      .slice(0, length)
+      .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
     const node: unknown = length === 0 ? doc.contents : doc.getIn(segments, true);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     if (range !== undefined) {
@@ -62,7 +64,10 @@ function serviceOf(path: readonly string[]): string | undefined {
 
 function keyOf(path: readonly string[]): string {
   const relative = path[0] === 'services' && path.length > 2 ? path.slice(2) : path;
-  return relative.map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`)).join('').slice(1);
+  return relative
+    .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
+    .join('')
+    .slice(1);
 }
 
 /**
@@ -93,11 +98,16 @@ export function loadComposeFile(options: LoadComposeFileOptions): LoadedComposeF
   try {
     raw = doc.toJS({ maxAliasCount });
   } catch (error) {
-    throw new MonkError('COMPOSE_INVALID', `${file}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new MonkError(
+      'COMPOSE_INVALID',
+      `${file}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
-  if (raw === null || raw === undefined) throw new MonkError('COMPOSE_INVALID', `${file}: empty compose file`);
+  if (raw === null || raw === undefined)
+    throw new MonkError('COMPOSE_INVALID', `${file}: empty compose file`);
   if (!isRecord(raw)) {
     throw new MonkError('COMPOSE_INVALID', `${file}: a compose file must be a mapping at the top level`, {
       location: locate({ doc, lineCounter, file, path: [] }),
@@ -144,7 +154,8 @@ export function loadComposeFile(options: LoadComposeFileOptions): LoadedComposeF
         );
       }
     }
-    if (Array.isArray(value)) return value.map((item, index) => interpolateValue(item, [...path, String(index)]));
+    if (Array.isArray(value))
+      return value.map((item, index) => interpolateValue(item, [...path, String(index)]));
     if (isRecord(value)) {
       return Object.fromEntries(
         Object.entries(value).map(([key, item]) => [key, interpolateValue(item, [...path, key])]),

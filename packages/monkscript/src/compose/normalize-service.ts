@@ -140,9 +140,11 @@ function parseShortVolume(spec: string, origin: ValueOrigin, options: NormalizeS
   if (parts.some((part) => part === '')) {
     throw composeInvalid(origin, `invalid volume ${JSON.stringify(spec)}: empty section between colons`);
   }
-  if (parts.length > 3) throw composeInvalid(origin, `invalid volume ${JSON.stringify(spec)}: too many colons`);
+  if (parts.length > 3)
+    throw composeInvalid(origin, `invalid volume ${JSON.stringify(spec)}: too many colons`);
   const [first = '', second, third] = parts;
-  if (second === undefined) return { type: 'volume', source: '', target: first, readOnly: false, ignored: [] };
+  if (second === undefined)
+    return { type: 'volume', source: '', target: first, readOnly: false, ignored: [] };
   let readOnly = false;
   const ignored: string[] = [];
   for (const option of third === undefined ? [] : third.split(',')) {
@@ -156,11 +158,17 @@ function parseShortVolume(spec: string, origin: ValueOrigin, options: NormalizeS
   return { type: 'volume', source: first, target: second, readOnly, ignored };
 }
 
-function parseLongVolume(value: ComposeRecord, origin: ValueOrigin, options: NormalizeServiceOptions): VolumeSpec {
+function parseLongVolume(
+  value: ComposeRecord,
+  origin: ValueOrigin,
+  options: NormalizeServiceOptions,
+): VolumeSpec {
   const type = expectString(value['type'], child(origin, 'type'));
   const target = expectString(value['target'], child(origin, 'target'));
-  const rawSource = value['source'] === undefined ? '' : expectString(value['source'], child(origin, 'source'));
-  const readOnly = value['read_only'] === undefined ? false : expectBoolean(value['read_only'], child(origin, 'read_only'));
+  const rawSource =
+    value['source'] === undefined ? '' : expectString(value['source'], child(origin, 'source'));
+  const readOnly =
+    value['read_only'] === undefined ? false : expectBoolean(value['read_only'], child(origin, 'read_only'));
   const ignored: string[] = [];
   for (const key of Object.keys(value)) {
     if (key.startsWith('x-') || ['type', 'target', 'source', 'read_only'].includes(key)) continue;
@@ -231,7 +239,9 @@ function parseLongPort(value: ComposeRecord, origin: ValueOrigin): PortSpec {
     throw composeInvalid(child(origin, 'published'), `invalid published port ${JSON.stringify(published)}`);
   }
   const optional = (key: string): string | undefined =>
-    value[key] === undefined || value[key] === null ? undefined : expectScalar(value[key], child(origin, key));
+    value[key] === undefined || value[key] === null
+      ? undefined
+      : expectScalar(value[key], child(origin, key));
   const hostIp = optional('host_ip');
   const name = optional('name');
   const appProtocol = optional('app_protocol');
@@ -254,7 +264,8 @@ function parseFileRefs(value: unknown, origin: ValueOrigin): FileRef[] {
     if (typeof item === 'string') return { source: item, ignored: [] };
     const record = expectRecord(item, at);
     const ignored = ['uid', 'gid'].filter((key) => record[key] !== undefined);
-    const target = record['target'] === undefined ? undefined : expectString(record['target'], child(at, 'target'));
+    const target =
+      record['target'] === undefined ? undefined : expectString(record['target'], child(at, 'target'));
     const mode = record['mode'] === undefined ? undefined : parseMode(record['mode'], child(at, 'mode'));
     return {
       source: expectString(record['source'], child(at, 'source')),
@@ -280,10 +291,12 @@ function parseEnvFiles(value: unknown, origin: ValueOrigin, options: NormalizeSe
     const at = child(origin, index);
     if (typeof item === 'string') return { path: resolve(options.dir, item), required: true, raw: false };
     const record = expectRecord(item, at);
-    const format = record['format'] === undefined ? undefined : expectString(record['format'], child(at, 'format'));
+    const format =
+      record['format'] === undefined ? undefined : expectString(record['format'], child(at, 'format'));
     return {
       path: resolve(options.dir, expectString(record['path'], child(at, 'path'))),
-      required: record['required'] === undefined ? true : expectBoolean(record['required'], child(at, 'required')),
+      required:
+        record['required'] === undefined ? true : expectBoolean(record['required'], child(at, 'required')),
       raw: format === 'raw',
     };
   });
@@ -307,9 +320,13 @@ function parseDependsOn(value: unknown, origin: ValueOrigin): Record<string, Dep
     const record = spec === null ? {} : expectRecord(spec, at);
     result[name] = {
       condition:
-        record['condition'] === undefined ? 'service_started' : expectString(record['condition'], child(at, 'condition')),
-      required: record['required'] === undefined ? true : expectBoolean(record['required'], child(at, 'required')),
-      restart: record['restart'] === undefined ? false : expectBoolean(record['restart'], child(at, 'restart')),
+        record['condition'] === undefined
+          ? 'service_started'
+          : expectString(record['condition'], child(at, 'condition')),
+      required:
+        record['required'] === undefined ? true : expectBoolean(record['required'], child(at, 'required')),
+      restart:
+        record['restart'] === undefined ? false : expectBoolean(record['restart'], child(at, 'restart')),
     };
   }
   return result;
@@ -377,9 +394,12 @@ export function normalizeService(options: NormalizeServiceOptions): ServiceConfi
     other['build'] = { ...other['build'], context: resolve(options.dir, other['build']['context']) };
   }
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(mapOrList(raw['labels'], at('labels'), '='))) labels[key] = value ?? '';
-  const volumes = raw['volumes'] === undefined || raw['volumes'] === null ? [] : expectArray(raw['volumes'], at('volumes'));
-  const ports = raw['ports'] === undefined || raw['ports'] === null ? [] : expectArray(raw['ports'], at('ports'));
+  for (const [key, value] of Object.entries(mapOrList(raw['labels'], at('labels'), '=')))
+    labels[key] = value ?? '';
+  const volumes =
+    raw['volumes'] === undefined || raw['volumes'] === null ? [] : expectArray(raw['volumes'], at('volumes'));
+  const ports =
+    raw['ports'] === undefined || raw['ports'] === null ? [] : expectArray(raw['ports'], at('ports'));
   const command = words(raw['command'], at('command'));
   const entrypoint = words(raw['entrypoint'], at('entrypoint'));
   const extendsSpec = parseExtends(raw['extends'], at('extends'), options);
@@ -408,7 +428,10 @@ export function normalizeService(options: NormalizeServiceOptions): ServiceConfi
     }),
     secrets: parseFileRefs(raw['secrets'], at('secrets')),
     configs: parseFileRefs(raw['configs'], at('configs')),
-    profiles: raw['profiles'] === undefined || raw['profiles'] === null ? [] : expectStringList(raw['profiles'], at('profiles')),
+    profiles:
+      raw['profiles'] === undefined || raw['profiles'] === null
+        ? []
+        : expectStringList(raw['profiles'], at('profiles')),
     other,
   };
 }

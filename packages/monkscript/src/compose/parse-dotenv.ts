@@ -12,7 +12,14 @@ export interface ParseDotenvOptions {
 }
 
 const keyPattern = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=|$)/;
-const doubleQuoteEscapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', $: '$$' };
+const doubleQuoteEscapes: Record<string, string> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  '\\': '\\',
+  '"': '"',
+  $: '$$',
+};
 
 /**
  * Parses a `.env` or `env_file` file as Compose does: `KEY=VALUE` lines, optional `export `, `#` comments
@@ -60,7 +67,9 @@ export function parseDotenv(contents: string, options: ParseDotenvOptions = {}):
       if (end < 0) throw fail(index, `unterminated ${quote} quote in the value of ${key}`);
       const inner = body.slice(0, end);
       result[key] =
-        quote === "'" ? inner : expand(inner.replace(/\\(.)/g, (all, c: string) => doubleQuoteEscapes[c] ?? all));
+        quote === "'"
+          ? inner
+          : expand(inner.replace(/\\(.)/g, (all, c: string) => doubleQuoteEscapes[c] ?? all));
       continue;
     }
     const comment = /\s#/.exec(rest);

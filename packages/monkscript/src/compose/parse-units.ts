@@ -37,7 +37,14 @@ export function parseDuration(value: string | number): number {
   return seconds;
 }
 
-const byteUnits: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+const byteUnits: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  p: 1024 ** 5,
+};
 
 /**
  * Parses a Compose byte size (`512m`, `1.5G`, `1gb`, `2048`, units binary as Docker's) into bytes.

@@ -20,9 +20,13 @@ function compile(schema: object): ValidateFunction {
     compiled.set(schema, validate);
     return validate;
   } catch (error) {
-    throw new MonkError('INVALID_REQUEST', 'the Compose JSON schema given to importCompose does not compile', {
-      cause: error,
-    });
+    throw new MonkError(
+      'INVALID_REQUEST',
+      'the Compose JSON schema given to importCompose does not compile',
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -41,7 +45,10 @@ function describeError(error: ErrorObject): SchemaViolation {
     return { path: [...path, params['additionalProperty']], message: 'is not a known Compose key' };
   }
   if (error.keyword === 'enum' && Array.isArray(params['allowedValues'])) {
-    return { path, message: `must be one of ${params['allowedValues'].map((v) => JSON.stringify(v)).join(', ')}` };
+    return {
+      path,
+      message: `must be one of ${params['allowedValues'].map((v) => JSON.stringify(v)).join(', ')}`,
+    };
   }
   return { path, message: error.message ?? `fails the ${error.keyword} rule` };
 }
@@ -69,5 +76,7 @@ export function validateComposeSchema(schema: object, model: unknown): SchemaVio
     const deeper = error.instancePath.length > best.instancePath.length;
     if ((bestSummary && !summary) || (deeper && (!summary || bestSummary))) best = error;
   }
-  return best === undefined ? { path: [], message: 'does not match the Compose schema' } : describeError(best);
+  return best === undefined
+    ? { path: [], message: 'does not match the Compose schema' }
+    : describeError(best);
 }

@@ -1,0 +1,407 @@
+import { MonkError, defaultRecoveryPolicy } from '@monk/model';
+import type {
+  ContainerSpec,
+  FileSpec,
+  JsonObject,
+  JsonValue,
+  Mount,
+  PortMapping,
+  ReadinessCheck,
+  RecoveryPolicy,
+  ResolvedRunnable,
+  ServiceSpec,
+} from '@monk/model';
+import { parseExpression } from './arrow-bridge.ts';
+import { renderGoTemplate } from './go-template.ts';
+import { locate } from './merge-template.ts';
+import type { ResolveContext, Scope } from './resolve-context.ts';
+import { findSection, isObject, sectionEntries } from './sections.ts';
+import { splitWords } from './split-words.ts';
+import { resolveReference } from './template-path.ts';
+import { toText } from './variable-types.ts';
+
+/** What resolution keeps of a template without interpreting it yet (actions, hooks, ingress routes…). */
+export type KeptSections = JsonObject;
+
+/** Shown instead of a value derived from a secret. */
+export const secretPlaceholder = '<secret>';
+
+/** Readiness defaults when a template leaves them out. */
+export const readinessDefaults = { initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 10, attempts: 10 } as const;
+
+const topLevelKeys = new Set(['defines', 'inherits', 'containers', 'variables', 'services', 'connections', 'files', 'checks', 'recovery', 'depends', 'scale']);
+const containerKeys = new Set([
+  'image',
+  'image-tag',
+  'entrypoint',
+  'bash',
+  'cmd',
+  'command',
+  'environment',
+  'ports',
+  'paths',
+  'workdir',
+  'working-dir',
+  'user',
+  'privileged',
+  'labels',
+  'restart',
+  'cap-add',
+]);
+const serviceKeys = new Set(['container', 'port', 'host-port', 'protocol', 'publish']);
+
+interface RunnableState {
+  readonly context: ResolveContext;
+  readonly scope: Scope;
+}
+
+function invalid(state: RunnableState, options: { keyPath: string; message: string }): MonkError {
+  const location = state.scope.merged.chain.length > 0 ? locate(state.scope.merged, options.keyPath) : undefined;
+  const where = location === undefined ? state.scope.owner : `${location.file}:${location.line}:${location.column} (${location.path})`;
+  return new MonkError('TEMPLATE_INVALID', `${where}: ${options.message}`, { ...(location === undefined ? {} : { location }) });
+}
+
+async function evaluate(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<JsonValue | undefined> {
+  if (at.value === undefined) return undefined;
+  const result = await state.context.evaluateValue(state.scope, { value: at.value, keyPath: at.keyPath });
+  return result.value === null ? undefined : result.value;
+}
+
+async function evaluateText(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<string | undefined> {
+  const value = await evaluate(state, at);
+  if (value === undefined) return undefined;
+  if (typeof value === 'object') throw invalid(state, { keyPath: at.keyPath, message: 'must be text' });
+  return toText(value);
+}
+
+async function evaluateNumber(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string; min?: number; max?: number }): Promise<number | undefined> {
+  const value = await evaluate(state, at);
+  if (value === undefined || value === '') return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  if (!Number.isFinite(number) || (at.min !== undefined && number < at.min) || (at.max !== undefined && number > at.max)) {
+    throw invalid(state, { keyPath: at.keyPath, message: `${JSON.stringify(value)} is not a valid number here` });
+  }
+  return number;
+}
+
+async function evaluateList(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<JsonValue[]> {
+  const value = await evaluate(state, at);
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalid(state, { keyPath: at.keyPath, message: 'must be a list' });
+  return (value as JsonValue[]).filter((item) => item !== null);
+}
+
+function withTag(image: string, tag: string | undefined): string {
+  if (tag === undefined || tag === '') return image;
+  if (image.includes('@')) return image;
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const base = colon > slash ? image.slice(0, colon) : image;
+  return `${base}:${tag}`;
+}
+
+function commandOf(value: JsonValue | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return (value as JsonValue[]).map((item) => toText(item));
+  return splitWords(toText(value));
+}
+
+function parsePort(state: RunnableState, at: { value: JsonValue; keyPath: string }): PortMapping {
+  const text = toText(at.value).trim();
+  const [spec = '', protocolText = 'tcp'] = text.split('/');
+  const protocol = protocolText.toLowerCase();
+  const parts = spec.split(':');
+  const numbers = parts.map((part) => Number(part));
+  const portOk = (port: number | undefined): port is number => port !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535;
+  if ((protocol !== 'tcp' && protocol !== 'udp') || parts.length > 3) {
+    throw invalid(state, { keyPath: at.keyPath, message: `"${text}" is not a port mapping (port, host:container or ip:host:container[/udp])` });
+  }
+  if (parts.length === 1 && portOk(numbers[0])) return { containerPort: numbers[0], hostPort: numbers[0], protocol };
+  if (parts.length === 2 && portOk(numbers[0]) && portOk(numbers[1])) return { hostPort: numbers[0], containerPort: numbers[1], protocol };
+  if (parts.length === 3 && portOk(numbers[1]) && portOk(numbers[2])) {
+    return { hostIp: parts[0] ?? '', hostPort: numbers[1], containerPort: numbers[2], protocol };
+  }
+  throw invalid(state, { keyPath: at.keyPath, message: `"${text}" is not a port mapping (port, host:container or ip:host:container[/udp])` });
+}
+
+function parseMount(state: RunnableState, at: { value: JsonValue; keyPath: string }): Mount {
+  const text = toText(at.value).trim();
+  const parts = text.split(':');
+  const [source = '', target = '', mode] = parts;
+  if (parts.length < 2 || parts.length > 3 || source === '' || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+    throw invalid(state, { keyPath: at.keyPath, message: `"${text}" is not a path mapping (host:container[:ro])` });
+  }
+  return { kind: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
+}
+
+async function environmentOf(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<Record<string, string>> {
+  const value = await evaluate(state, at);
+  const result: Record<string, string> = {};
+  if (value === undefined) return result;
+  if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) result[key] = toText(item);
+    return result;
+  }
+  if (!Array.isArray(value)) throw invalid(state, { keyPath: at.keyPath, message: 'must be a list of NAME=value or a map' });
+  for (const item of value as JsonValue[]) {
+    if (item === null) continue;
+    const text = toText(item);
+    const equals = text.indexOf('=');
+    if (equals === 0) throw invalid(state, { keyPath: at.keyPath, message: `"${text}" has no variable name` });
+    if (equals < 0) result[text] = '';
+    else result[text.slice(0, equals)] = text.slice(equals + 1);
+  }
+  return result;
+}
+
+function restartOf(text: string | undefined): RecoveryPolicy['restart'] | undefined {
+  switch (text) {
+    case undefined:
+      return undefined;
+    case 'always':
+    case 'unless-stopped':
+    case 'container-failure':
+      return 'always';
+    case 'on-failure':
+      return 'on-failure';
+    case 'no':
+    case 'none':
+    case 'never':
+      return 'no';
+    default:
+      return 'always';
+  }
+}
+
+/** Resolves one runnable of a deployment into its containers, services, checks and ordering. */
+export async function resolveRunnable(context: ResolveContext, scope: Scope): Promise<{ runnable: ResolvedRunnable; kept: KeptSections }> {
+  const state: RunnableState = { context, scope };
+  const definition = scope.merged.definition;
+  const used = new Set<string>();
+  const section = (descriptor: string): { key: string; value: JsonObject } | undefined => {
+    const found = findSection(definition, descriptor);
+    if (found !== undefined) used.add(found.key);
+    return found;
+  };
+
+  // Every visible variable is evaluated: for `describe`, for env bindings and for file templates.
+  const variables: Record<string, JsonValue> = {};
+  const environment: Record<string, string> = {};
+  const visible = [...scope.visible()].reverse();
+  for (const [name, definer] of visible) {
+    const evaluated = await context.variable(scope, name);
+    if (evaluated?.value === undefined) continue;
+    variables[name] = evaluated.secret ? secretPlaceholder : evaluated.value;
+    const env = definer.declarations.get(name)?.env;
+    if (env !== undefined) environment[env] = toText(evaluated.value);
+  }
+
+  const containersSection = section('containers');
+  const containerEntries = sectionEntries(containersSection?.value);
+  const kept: Record<string, JsonValue> = {};
+  const containerKept: Record<string, JsonValue> = {};
+  const containers: { key: string; spec: ContainerSpec }[] = [];
+  let containerRestart: string | undefined;
+  for (const [name, raw] of containerEntries) {
+    const base = `${containersSection?.key ?? 'containers'}/${name}`;
+    if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a container must be a map' });
+    const image = await evaluateText(state, { value: raw['image'], keyPath: `${base}/image` });
+    if (image === undefined || image === '') throw invalid(state, { keyPath: base, message: `container ${name} has no image` });
+    const tag = await evaluateText(state, { value: raw['image-tag'], keyPath: `${base}/image-tag` });
+    const entrypointValue = await evaluate(state, { value: raw['entrypoint'], keyPath: `${base}/entrypoint` });
+    const bash = await evaluateText(state, { value: raw['bash'], keyPath: `${base}/bash` });
+    const commandValue = await evaluate(state, { value: raw['cmd'] ?? raw['command'], keyPath: `${base}/${raw['cmd'] === undefined ? 'command' : 'cmd'}` });
+    let entrypoint = commandOf(entrypointValue);
+    let command = commandOf(commandValue);
+    // `bash` runs through a shell. Without an explicit entrypoint it replaces the image's entrypoint
+    // (images such as certbot and minio have entrypoints that would swallow it); with one, the shell
+    // command becomes the entrypoint's arguments.
+    if (bash !== undefined && bash.trim() !== '') {
+      if (entrypoint === undefined) {
+        entrypoint = ['/bin/sh', '-c'];
+        command = [bash];
+      } else {
+        command = ['/bin/sh', '-c', bash];
+      }
+    }
+    const explicitEnvironment = await environmentOf(state, { value: raw['environment'], keyPath: `${base}/environment` });
+    const ports: PortMapping[] = [];
+    for (const [index, item] of (await evaluateList(state, { value: raw['ports'], keyPath: `${base}/ports` })).entries()) {
+      ports.push(parsePort(state, { value: item, keyPath: `${base}/ports/${index}` }));
+    }
+    const mounts: Mount[] = [];
+    for (const [index, item] of (await evaluateList(state, { value: raw['paths'], keyPath: `${base}/paths` })).entries()) {
+      mounts.push(parseMount(state, { value: item, keyPath: `${base}/paths/${index}` }));
+    }
+    const labels = await environmentOf(state, { value: raw['labels'], keyPath: `${base}/labels` });
+    const workingDir = await evaluateText(state, { value: raw['workdir'] ?? raw['working-dir'], keyPath: `${base}/workdir` });
+    const user = await evaluateText(state, { value: raw['user'], keyPath: `${base}/user` });
+    const privileged = await evaluate(state, { value: raw['privileged'], keyPath: `${base}/privileged` });
+    const capAdd = await evaluateList(state, { value: raw['cap-add'], keyPath: `${base}/cap-add` });
+    containerRestart ??= await evaluateText(state, { value: raw['restart'], keyPath: `${base}/restart` });
+    const spec: ContainerSpec = {
+      image: withTag(image, tag),
+      ...(entrypoint === undefined ? {} : { entrypoint }),
+      ...(command === undefined ? {} : { command }),
+      environment: { ...environment, ...explicitEnvironment },
+      ports,
+      mounts,
+      files: [],
+      ...(workingDir === undefined ? {} : { workingDir }),
+      ...(user === undefined ? {} : { user }),
+      labels,
+      ...(privileged === true ? { privileged: true } : {}),
+      ...(capAdd.length === 0 ? {} : { capAdd: capAdd.map((item) => toText(item)) }),
+    };
+    containers.push({ key: name, spec });
+    const extra = Object.fromEntries(Object.entries(raw).filter(([key]) => !containerKeys.has(key)));
+    if (Object.keys(extra).length > 0) containerKept[name] = extra;
+  }
+  if (containers.length === 0) {
+    throw invalid(state, { keyPath: containersSection?.key ?? '', message: `runnable ${scope.owner} has no containers` });
+  }
+  const containerNamed = (name: string | undefined, keyPath: string): { key: string; spec: ContainerSpec } => {
+    const found = name === undefined ? (containers.length === 1 ? containers[0] : undefined) : containers.find((item) => item.key === name);
+    if (found === undefined) {
+      throw invalid(state, {
+        keyPath,
+        message: name === undefined ? 'name the container (container: …); this runnable has several' : `there is no container "${name}" (containers: ${containers.map((item) => item.key).join(', ')})`,
+      });
+    }
+    return found;
+  };
+
+  const servicesSection = section('services');
+  const services: ServiceSpec[] = [];
+  const serviceKept: Record<string, JsonValue> = {};
+  for (const [name, raw] of sectionEntries(servicesSection?.value)) {
+    const base = `${servicesSection?.key ?? 'services'}/${name}`;
+    if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a service must be a map' });
+    const protocolText = (await evaluateText(state, { value: raw['protocol'], keyPath: `${base}/protocol` })) ?? 'tcp';
+    if (protocolText !== 'tcp' && protocolText !== 'udp' && protocolText !== 'http' && protocolText !== 'custom') {
+      throw invalid(state, { keyPath: `${base}/protocol`, message: `protocol "${protocolText}" is not tcp, udp, http or custom` });
+    }
+    const port = await evaluateNumber(state, { value: raw['port'], keyPath: `${base}/port`, min: 0, max: 65535 });
+    const hostPort = await evaluateNumber(state, { value: raw['host-port'], keyPath: `${base}/host-port`, min: 1, max: 65535 });
+    const containerName = await evaluateText(state, { value: raw['container'], keyPath: `${base}/container` });
+    const publish = (await evaluate(state, { value: raw['publish'], keyPath: `${base}/publish` })) === true;
+    if (protocolText !== 'custom' && port === undefined) throw invalid(state, { keyPath: base, message: `service ${name} has no port` });
+    const service: ServiceSpec = {
+      name,
+      ...(containerName === undefined ? {} : { container: containerName }),
+      port: port ?? 0,
+      ...(hostPort === undefined ? {} : { hostPort }),
+      protocol: protocolText,
+      publish,
+    };
+    services.push(service);
+    if (port !== undefined && port > 0) {
+      const target = containerNamed(containerName, `${base}/container`);
+      const protocol = protocolText === 'udp' ? 'udp' : 'tcp';
+      const exists = target.spec.ports.some((item) => item.containerPort === port && item.protocol === protocol && (hostPort === undefined || item.hostPort === hostPort));
+      if (!exists) target.spec.ports.push({ containerPort: port, ...(hostPort === undefined ? {} : { hostPort }), protocol });
+    }
+    const extra = Object.fromEntries(Object.entries(raw).filter(([key]) => !serviceKeys.has(key)));
+    if (Object.keys(extra).length > 0) serviceKept[name] = extra;
+  }
+
+  const filesSection = section('files');
+  for (const [name, raw] of sectionEntries(filesSection?.value)) {
+    const base = `${filesSection?.key ?? 'files'}/${name}`;
+    if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a file must be a map' });
+    const path = await evaluateText(state, { value: raw['path'], keyPath: `${base}/path` });
+    if (path === undefined || !path.startsWith('/')) throw invalid(state, { keyPath: `${base}/path`, message: `file ${name} needs an absolute path` });
+    const target = containerNamed(await evaluateText(state, { value: raw['container'], keyPath: `${base}/container` }), `${base}/container`);
+    const contents = (await evaluateText(state, { value: raw['contents'], keyPath: `${base}/contents` })) ?? '';
+    const modeKey = raw['mode'] === undefined ? 'chmod' : 'mode';
+    const mode = (await evaluateNumber(state, { value: raw[modeKey], keyPath: `${base}/${modeKey}`, min: 0, max: 0o7777 })) ?? 0o600;
+    const raw_ = (await evaluate(state, { value: raw['raw'], keyPath: `${base}/raw` })) === true;
+    const rendered = raw_
+      ? contents
+      : renderGoTemplate({
+          text: contents,
+          lookup: (variable) => context.peek(scope, variable),
+          location: locate(scope.merged, `${base}/contents`),
+          onUndefined: (variable) => context.warnings.push(`${scope.owner}: file ${name} uses variable "${variable}", which is not defined; it renders as ""`),
+        });
+    const file: FileSpec = { path, contents: rendered, mode: Math.trunc(mode) };
+    target.spec.files.push(file);
+  }
+
+  const checksSection = section('checks');
+  let readiness: ReadinessCheck | undefined;
+  const readinessRaw = checksSection?.value['readiness'];
+  if (isObject(readinessRaw)) {
+    const base = `${checksSection?.key ?? 'checks'}/readiness`;
+    const codeValue = readinessRaw['code'];
+    if (typeof codeValue !== 'string' || codeValue.trim() === '') throw invalid(state, { keyPath: base, message: 'readiness needs code' });
+    // `code: <- \`…\`` computes the check's code at resolve time; plain code is the check itself.
+    const code = (await evaluateText(state, { value: codeValue, keyPath: `${base}/code` })) ?? '';
+    parseExpression(code, locate(scope.merged, `${base}/code`));
+    const timing = async (key: string, fallback: number, min: number): Promise<number> =>
+      (await evaluateNumber(state, { value: readinessRaw[key], keyPath: `${base}/${key}`, min })) ?? fallback;
+    const interval = await evaluateNumber(state, { value: readinessRaw['interval'], keyPath: `${base}/interval`, min: 0.001 });
+    readiness = {
+      kind: 'arrow',
+      code,
+      initialDelaySeconds: await timing('initialDelay', readinessDefaults.initialDelaySeconds, 0),
+      periodSeconds: interval ?? (await timing('period', readinessDefaults.periodSeconds, 0.001)),
+      timeoutSeconds: await timing('timeout', readinessDefaults.timeoutSeconds, 0.001),
+      attempts: Math.max(1, Math.trunc(await timing('attempts', readinessDefaults.attempts, 1))),
+    };
+  }
+  if (definition['readiness'] !== undefined && checksSection === undefined) {
+    context.warnings.push(`${scope.owner}: a top-level "readiness:" is ignored; readiness checks go under "checks:"`);
+  }
+
+  const recoverySection = section('recovery');
+  const restart =
+    restartOf(await evaluateText(state, { value: recoverySection?.value['when'], keyPath: `${recoverySection?.key ?? 'recovery'}/when` })) ??
+    restartOf(containerRestart) ??
+    defaultRecoveryPolicy.restart;
+  const recovery: RecoveryPolicy = { ...defaultRecoveryPolicy, restart };
+
+  const dependsSection = section('depends');
+  const waitFor = dependsSection?.value['wait-for'];
+  const dependsOn: string[] = [];
+  if (isObject(waitFor)) {
+    for (const [index, item] of (await evaluateList(state, { value: waitFor['runnables'], keyPath: `${dependsSection?.key ?? 'depends'}/wait-for/runnables` })).entries()) {
+      const path = resolveReference(toText(item), scope.merged.record.namespace);
+      if (path === undefined) throw invalid(state, { keyPath: `depends/wait-for/runnables/${index}`, message: `"${toText(item)}" is not a template path` });
+      if (!dependsOn.includes(path)) dependsOn.push(path);
+    }
+  }
+
+  const connections: Record<string, string> = {};
+  for (const [name] of sectionEntries(section('connections')?.value)) {
+    const target = context.connection(scope, name).target;
+    if (target !== undefined) connections[name] = target;
+  }
+
+  used.add('scale');
+  const scale = (await evaluateNumber(state, { value: definition['scale'], keyPath: 'scale', min: 0 })) ?? 1;
+
+  for (const [key, value] of Object.entries(definition)) {
+    if (!used.has(key) && !topLevelKeys.has(key) && !(isObject(value) && findSection(definition, String(value['defines'])) !== undefined && used.has(key))) {
+      kept[key] = value;
+    }
+  }
+  if (Object.keys(containerKept).length > 0) kept['container-extras'] = containerKept;
+  if (Object.keys(serviceKept).length > 0) kept['service-extras'] = serviceKept;
+  if (isObject(waitFor) && waitFor['timeout'] !== undefined) kept['wait-for-timeout'] = waitFor['timeout'];
+
+  return {
+    runnable: {
+      path: scope.owner,
+      containers,
+      services,
+      dependsOn,
+      connections,
+      ...(readiness === undefined ? {} : { readiness }),
+      recovery,
+      variables,
+      scale: Math.trunc(scale),
+    },
+    kept,
+  };
+}
