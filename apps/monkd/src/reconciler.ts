@@ -170,7 +170,8 @@ export function createReconciler(
 
     const plan = planReconcile({
       peerId: options.peerId,
-      workloads,
+      // The planner compares engine names: ours carry the peer suffix.
+      workloads: workloads.map((w) => ({ ...w, name: dockerName(w.name, options.peerId) })),
       containers: containers.map(toObserved),
       ready: readinessMap(workloads, containers),
       restarts: restartRecords(containers),

@@ -64,7 +64,7 @@ describe('createFileStore', () => {
     await store.close();
     const snapshot = join(dir, 'graph.snapshot');
     const content = await readFile(snapshot);
-    content[content.length - 2] ^= 0xff;
+    content[content.length - 2] = content[content.length - 2]! ^ 0xff;
     await writeFile(snapshot, content);
     await expect(createFileStore({ dir }).load()).rejects.toMatchObject({
       code: 'GRAPH_CORRUPT',
@@ -86,7 +86,11 @@ describe('createFileStore', () => {
 
   it('a graph reloads what it flushed without being closed (kill-safe), across compactions', async () => {
     const dir = await tempDir();
-    const graph = await createGraph({ peerId: 'peer-a', store: createFileStore({ dir, compactEvery: 7 }), clock: steppingClock() });
+    const graph = await createGraph({
+      peerId: 'peer-a',
+      store: createFileStore({ dir, compactEvery: 7 }),
+      clock: steppingClock(),
+    });
     for (let i = 0; i < 20; i++) {
       graph.putWorkloads([makeWorkload({ id: `w${i}` })]);
       graph.setObserved(makeObserved({ workloadId: `w${i % 3}`, peer: 'peer-a', restarts: i }));

@@ -97,14 +97,18 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
     },
 
     append(update) {
-      if (closed) return Promise.reject(new MonkError('STORAGE_FAILED', `graph store ${options.dir} is closed`));
+      if (closed)
+        return Promise.reject(new MonkError('STORAGE_FAILED', `graph store ${options.dir} is closed`));
       if (failure !== undefined) return Promise.reject(failure);
       const record = encodeRecord(update);
       if (batch !== undefined) {
         batch.records.push(record);
         return batch.done;
       }
-      const current: { records: Buffer[]; done: Promise<void> } = { records: [record], done: Promise.resolve() };
+      const current: { records: Buffer[]; done: Promise<void> } = {
+        records: [record],
+        done: Promise.resolve(),
+      };
       current.done = enqueue(async () => {
         // Appends made while this batch waited in the queue join it and share one fsync.
         if (batch === current) batch = undefined;
@@ -121,7 +125,8 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
     },
 
     compact(snapshot) {
-      if (closed) return Promise.reject(new MonkError('STORAGE_FAILED', `graph store ${options.dir} is closed`));
+      if (closed)
+        return Promise.reject(new MonkError('STORAGE_FAILED', `graph store ${options.dir} is closed`));
       batch = undefined;
       return enqueue(async () => {
         try {
@@ -189,7 +194,10 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
     return await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MonkError('STORAGE_FAILED', `could not read ${path}`, { cause: error, details: { file: path } });
+    throw new MonkError('STORAGE_FAILED', `could not read ${path}`, {
+      cause: error,
+      details: { file: path },
+    });
   }
 }
 
@@ -204,9 +212,13 @@ async function readSnapshot(path: string): Promise<Uint8Array | undefined> {
   }
   const version = buffer.readUInt32BE(snapshotMagic.length);
   if (version !== snapshotVersion) {
-    throw new MonkError('SCHEMA_VERSION_UNSUPPORTED', `graph snapshot ${path} has format version ${version}`, {
-      details: { file: path, version },
-    });
+    throw new MonkError(
+      'SCHEMA_VERSION_UNSUPPORTED',
+      `graph snapshot ${path} has format version ${version}`,
+      {
+        details: { file: path, version },
+      },
+    );
   }
   const payload = readRecord(buffer, header);
   if (payload === undefined || header + recordHeaderBytes + payload.length !== buffer.length) {
@@ -249,4 +261,3 @@ async function syncDirectory(dir: string): Promise<void> {
     await handle.close();
   }
 }
-

@@ -12,7 +12,10 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const implementations: Array<{ name: string; open: () => Promise<{ first: GraphStore; reopen: () => GraphStore }> }> = [
+const implementations: Array<{
+  name: string;
+  open: () => Promise<{ first: GraphStore; reopen: () => GraphStore }>;
+}> = [
   {
     name: 'memory store',
     open: () => {

@@ -17,7 +17,7 @@ import type { TestNetwork } from './test-network.ts';
  * FIRST_SEED to it and SEED_COUNT to 1 to replay it alone.
  */
 const FIRST_SEED = 1;
-const SEED_COUNT = 300;
+const SEED_COUNT = 200;
 const OPERATIONS = 120;
 
 interface Replica {
@@ -56,7 +56,9 @@ function randomOperation(random: () => number, replica: Replica, peers: readonly
   } else if (roll < 0.62) {
     graph.deleteObserved(workloadId);
   } else if (roll < 0.7) {
-    graph.putTemplates([{ path, value: { image: `img-${Math.floor(random() * 9)}`, nested: { n: random() } } }]);
+    graph.putTemplates([
+      { path, value: { image: `img-${Math.floor(random() * 9)}`, nested: { n: random() } } },
+    ]);
   } else if (roll < 0.74) {
     graph.deleteTemplates([path]);
   } else if (roll < 0.8) {
@@ -96,7 +98,10 @@ function converged(replicas: readonly Replica[]): boolean {
 }
 
 async function runSeed(seed: number): Promise<void> {
-  const network: TestNetwork = createTestNetwork({ seed, faults: { drop: 0.1, duplicate: 0.1, reorder: 0.3 } });
+  const network: TestNetwork = createTestNetwork({
+    seed,
+    faults: { drop: 0.1, duplicate: 0.1, reorder: 0.3 },
+  });
   const random = network.random;
   const count = 5 + Math.floor(random() * 6);
   const peers = Array.from({ length: count }, (_, i) => `p${i}`);
@@ -109,11 +114,15 @@ async function runSeed(seed: number): Promise<void> {
       // Small, so that pruning and full-state catch-ups happen within a short run.
       maxObservedTombstones: 2,
     });
-    replicas.push({ peer, graph, sync: createGraphSync({ graph, transport: network.transport(peer), antiEntropyIntervalMs: 0 }) });
+    replicas.push({
+      peer,
+      graph,
+      sync: createGraphSync({ graph, transport: network.transport(peer), antiEntropyIntervalMs: 0 }),
+    });
   }
   try {
     // A ring plus a few chords: connected, but not a full mesh, so updates must be relayed.
-    for (let i = 0; i < count; i++) network.link(pick(random, [peers[i]!]), peers[(i + 1) % count]!);
+    for (let i = 0; i < count; i++) network.link(peers[i]!, peers[(i + 1) % count]!);
     for (let i = 0; i < count / 2; i++) {
       const a = pick(random, peers);
       const b = pick(random, peers);
@@ -149,7 +158,10 @@ async function runSeed(seed: number): Promise<void> {
     const bytes = replicas[0]!.graph.encodeUpdateSince();
     for (const replica of replicas) {
       expect(snapshot(replica.graph), `replica ${replica.peer}`).toEqual(expected);
-      expect(Buffer.from(replica.graph.encodeUpdateSince()).equals(Buffer.from(bytes)), `bytes of ${replica.peer}`).toBe(true);
+      expect(
+        Buffer.from(replica.graph.encodeUpdateSince()).equals(Buffer.from(bytes)),
+        `bytes of ${replica.peer}`,
+      ).toBe(true);
     }
   } finally {
     for (const replica of replicas) replica.sync.close();
@@ -158,14 +170,20 @@ async function runSeed(seed: number): Promise<void> {
 }
 
 describe('graph sync property', () => {
-  it(`converges byte-identically for seeds ${FIRST_SEED}..${FIRST_SEED + SEED_COUNT - 1}`, { timeout: 120_000 }, async () => {
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + SEED_COUNT; seed++) {
-      try {
-        await runSeed(seed);
-      } catch (error) {
-        console.error(`graph sync property failed for seed ${seed} (set FIRST_SEED = ${seed}, SEED_COUNT = 1 to replay)`);
-        throw error;
+  it(
+    `converges byte-identically for seeds ${FIRST_SEED}..${FIRST_SEED + SEED_COUNT - 1}`,
+    { timeout: 120_000 },
+    async () => {
+      for (let seed = FIRST_SEED; seed < FIRST_SEED + SEED_COUNT; seed++) {
+        try {
+          await runSeed(seed);
+        } catch (error) {
+          console.error(
+            `graph sync property failed for seed ${seed} (set FIRST_SEED = ${seed}, SEED_COUNT = 1 to replay)`,
+          );
+          throw error;
+        }
       }
-    }
-  });
+    },
+  );
 });

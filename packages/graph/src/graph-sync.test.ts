@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createGraph } from './graph.ts';
 import type { Graph } from './graph.ts';
 import { createGraphSync } from './graph-sync.ts';
+import type { GraphSync } from './graph-sync.ts';
 import type { GraphProblem } from './graph-problem.ts';
 import { encodeSyncMessage } from './sync-message.ts';
 import { makeObserved, makeWorkload, steppingClock } from './test-fixtures.ts';
@@ -11,7 +12,7 @@ async function cluster(peers: string[], seed = 1) {
   const network = createTestNetwork({ seed });
   const graphs = new Map<string, Graph>();
   const problems: GraphProblem[] = [];
-  const syncs = [];
+  const syncs: GraphSync[] = [];
   for (const peer of peers) {
     const graph = await createGraph({ peerId: peer, clock: steppingClock(), random: network.random });
     graphs.set(peer, graph);

@@ -81,7 +81,9 @@ export function decodeGraphUpdate(bytes: Uint8Array): DecodedUpdate {
         const value: unknown = live === 1 ? JSON.parse(decoding.readVarString(decoder)) : undefined;
         entries.push({ key, seq, value });
       }
-      blocks.push(kind === 0 ? { kind: 'delta', peer, from, to, entries } : { kind: 'full', peer, to, entries });
+      blocks.push(
+        kind === 0 ? { kind: 'delta', peer, from, to, entries } : { kind: 'full', peer, to, entries },
+      );
     }
     readEnd(decoder);
     return { yjs: yjs.length === 0 ? undefined : yjs, blocks };
@@ -142,4 +144,3 @@ function guarded<T>(what: string, read: () => T): T {
     throw new MonkError('PROTOCOL_ERROR', `malformed ${what}: ${reason}`, { cause: error });
   }
 }
-

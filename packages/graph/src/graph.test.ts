@@ -40,7 +40,11 @@ describe('createGraph', () => {
     expect(graph.listWorkloads({ owner: 'peer-b' }).map((w) => w.id)).toEqual(['ns/b#main']);
     expect(graph.listWorkloads({ deployment: 'ns/a' }).map((w) => w.id)).toEqual(['ns/a#main']);
     expect(graph.listPeers().map((p) => p.id)).toEqual(['peer-b']);
-    expect(graph.getMeta()).toEqual({ schemaVersion: graphSchemaVersion, clusterId: 'c1', clusterName: 'prod' });
+    expect(graph.getMeta()).toEqual({
+      schemaVersion: graphSchemaVersion,
+      clusterId: 'c1',
+      clusterName: 'prod',
+    });
 
     graph.deleteTemplates(['ns/b', 'ns/missing']);
     graph.deleteDeployment('ns/a');
@@ -59,7 +63,10 @@ describe('createGraph', () => {
     const broken = { ...makeWorkload({ id: 'ns/x#main' }), generation: -1 };
     expectCode(() => graph.putWorkloads([makeWorkload({ id: 'ns/ok#main' }), broken]), 'INVALID_REQUEST');
     expectCode(() => graph.putTemplates([{ path: '', value: {} }]), 'INVALID_REQUEST');
-    expectCode(() => graph.putDeployment({ ...makeDeployment({ path: 'ns/a' }), state: 'gone' as 'running' }), 'INVALID_REQUEST');
+    expectCode(
+      () => graph.putDeployment({ ...makeDeployment({ path: 'ns/a' }), state: 'gone' as 'running' }),
+      'INVALID_REQUEST',
+    );
     expect(graph.listWorkloads()).toEqual([]);
     expect(changes).toEqual([]);
   });
@@ -78,7 +85,10 @@ describe('createGraph', () => {
   it('only lets a peer write its own observed records', async () => {
     await using graph = await createGraph({ peerId: 'peer-a', clock: steppingClock() });
     graph.setObserved(makeObserved({ workloadId: 'w1', peer: 'peer-a', phase: 'running' }));
-    expectCode(() => graph.setObserved(makeObserved({ workloadId: 'w1', peer: 'peer-b' })), 'INVALID_REQUEST');
+    expectCode(
+      () => graph.setObserved(makeObserved({ workloadId: 'w1', peer: 'peer-b' })),
+      'INVALID_REQUEST',
+    );
     graph.setObserved(makeObserved({ workloadId: 'w1', peer: 'peer-a', phase: 'ready' }));
     expect(graph.getObserved('w1')?.phase).toBe('ready');
     expect(graph.listObserved({ peer: 'peer-a' })).toHaveLength(1);
@@ -157,7 +167,12 @@ describe('createGraph', () => {
     graph.putWorkloads([makeWorkload({ id: 'w1' })]);
     const before = graph.encodeUpdateSince();
     const good = (await createGraph({ peerId: 'peer-b' })).encodeUpdateSince();
-    for (const bad of [new Uint8Array(0), new Uint8Array([9]), good.subarray(0, good.length - 1), new Uint8Array([1, 5, 1, 2, 3, 4, 5, 0])]) {
+    for (const bad of [
+      new Uint8Array(0),
+      new Uint8Array([9]),
+      good.subarray(0, good.length - 1),
+      new Uint8Array([1, 5, 1, 2, 3, 4, 5, 0]),
+    ]) {
       expectCode(() => graph.applyRemoteUpdate(bad, 'peer-x'), 'PROTOCOL_ERROR');
     }
     expectCode(() => graph.encodeUpdateSince(new Uint8Array([1, 2])), 'PROTOCOL_ERROR');
@@ -179,7 +194,9 @@ describe('createGraph', () => {
     graph.applyRemoteUpdate(peer.encodeUpdateSince(), 'peer-r');
     expect(graph.listWorkloads().map((w) => w.id)).toEqual(['good']);
     expect(graph.listTemplates()).toEqual([]);
-    expect(problems.map((p) => p.details?.['key'])).toEqual(expect.arrayContaining(['bad', 'mismatch', 'ns/bin', 'ns/nested']));
+    expect(problems.map((p) => p.details?.['key'])).toEqual(
+      expect.arrayContaining(['bad', 'mismatch', 'ns/bin', 'ns/nested']),
+    );
     await peer.close();
   });
 

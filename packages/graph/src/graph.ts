@@ -230,7 +230,13 @@ class LiveGraph implements Graph {
       peer: this.#doc.getMap(mapNames.peer),
       meta: this.#doc.getMap(mapNames.meta),
     };
-    this.#cache = { template: new Map(), deployment: new Map(), workload: new Map(), peer: new Map(), meta: new Map() };
+    this.#cache = {
+      template: new Map(),
+      deployment: new Map(),
+      workload: new Map(),
+      peer: new Map(),
+      meta: new Map(),
+    };
     this.#registers = createObservedRegisters(
       options.maxObservedTombstones === undefined ? {} : { maxTombstones: options.maxObservedTombstones },
     );
@@ -279,7 +285,10 @@ class LiveGraph implements Graph {
     const values = records.map((record) => {
       requireKey('template path', record.path);
       if (!isPlainObject(record.value)) throw invalid(`template ${record.path} is not a JSON object`);
-      return { path: record.path, value: validated(jsonObjectSchema, record.value, `template ${record.path}`) };
+      return {
+        path: record.path,
+        value: validated(jsonObjectSchema, record.value, `template ${record.path}`),
+      };
     });
     this.#write(() => {
       for (const { path, value } of values) this.#maps.template.set(path, value);
@@ -391,7 +400,11 @@ class LiveGraph implements Graph {
   // ---- observed state
 
   setObserved(status: ObservedWorkload): void {
-    const value = validated(observedWorkloadSchema, status, `observed status of ${String(status.workloadId)}`);
+    const value = validated(
+      observedWorkloadSchema,
+      status,
+      `observed status of ${String(status.workloadId)}`,
+    );
     requireKey('workload id', value.workloadId);
     if (value.peer !== this.peerId) {
       throw invalid(`peer ${this.peerId} cannot write the observed status of peer ${value.peer}`);
@@ -495,7 +508,10 @@ class LiveGraph implements Graph {
   // ---- replication
 
   encodeStateVector(): Uint8Array {
-    return encodeGraphStateVector({ yjs: Y.encodeStateVector(this.#doc), observed: this.#registers.vector() });
+    return encodeGraphStateVector({
+      yjs: Y.encodeStateVector(this.#doc),
+      observed: this.#registers.vector(),
+    });
   }
 
   encodeUpdateSince(stateVector?: Uint8Array): Uint8Array {
@@ -504,7 +520,9 @@ class LiveGraph implements Graph {
     try {
       yjs = Y.encodeStateAsUpdate(this.#doc, vector?.yjs);
     } catch (error) {
-      throw new MonkError('PROTOCOL_ERROR', 'malformed Yjs state vector in a graph state vector', { cause: error });
+      throw new MonkError('PROTOCOL_ERROR', 'malformed Yjs state vector in a graph state vector', {
+        cause: error,
+      });
     }
     return encodeGraphUpdate({ yjs, blocks: this.#registers.blocksSince(vector?.observed) });
   }
@@ -555,7 +573,8 @@ class LiveGraph implements Graph {
         const result = this.#registers.apply(block);
         if (!result.changed) continue;
         this.#pendingBlocks.push(block);
-        if (block.peer === this.peerId) this.#lastSeq = Math.max(this.#lastSeq, this.#registers.latest(this.peerId));
+        if (block.peer === this.peerId)
+          this.#lastSeq = Math.max(this.#lastSeq, this.#registers.latest(this.peerId));
         for (const key of result.changedKeys) {
           this.#pendingChanges.push({ kind: 'observed', key, origin: 'remote', peer: block.peer });
         }
@@ -623,7 +642,8 @@ class LiveGraph implements Graph {
       for (const listener of [...this.#changeListeners]) this.#call(() => listener(changes));
     }
     if (yjsParts.length === 0 && blocks.length === 0) return;
-    const yjs = yjsParts.length === 0 ? undefined : yjsParts.length === 1 ? yjsParts[0] : Y.mergeUpdates(yjsParts);
+    const yjs =
+      yjsParts.length === 0 ? undefined : yjsParts.length === 1 ? yjsParts[0] : Y.mergeUpdates(yjsParts);
     const update = encodeGraphUpdate({ yjs, blocks });
     if (this.#options.store === undefined) {
       this.#emit(event.local ? { local: true, update } : { local: false, update, origin: event.origin });
@@ -654,7 +674,9 @@ class LiveGraph implements Graph {
       this.#failure ??=
         error instanceof MonkError && error.code === 'STORAGE_FAILED'
           ? error
-          : new MonkError('STORAGE_FAILED', `graph of ${this.peerId} could not persist an update`, { cause: error });
+          : new MonkError('STORAGE_FAILED', `graph of ${this.peerId} could not persist an update`, {
+              cause: error,
+            });
     });
     this.#inflight = this.#inflight.then(() => settled);
   }
@@ -759,7 +781,9 @@ function parsed<T>(schema: z.ZodType<T>, raw: unknown): T | undefined {
 function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw invalid(`${what} is invalid: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw invalid(
+      `${what} is invalid: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   }
   return plain(result.data);
 }

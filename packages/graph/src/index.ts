@@ -1,5 +1,12 @@
 export { createGraph, graphSchemaVersion } from './graph.ts';
-export type { Graph, GraphOptions, GraphChange, GraphChangeKind, GraphMeta, GraphUpdateEvent } from './graph.ts';
+export type {
+  Graph,
+  GraphOptions,
+  GraphChange,
+  GraphChangeKind,
+  GraphMeta,
+  GraphUpdateEvent,
+} from './graph.ts';
 export type { GraphStore } from './graph-store.ts';
 export type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
 export { createFileStore } from './file-store.ts';

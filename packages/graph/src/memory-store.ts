@@ -24,28 +24,21 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): GraphStore 
   };
   return {
     compactEvery: options.compactEvery ?? 1000,
-    load() {
+    async load() {
       ensureOpen();
-      return Promise.resolve([...(snapshot === undefined ? [] : [snapshot]), ...updates]);
+      await Promise.resolve();
+      return [...(snapshot === undefined ? [] : [snapshot]), ...updates];
     },
-    append(update) {
-      try {
-        ensureOpen();
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
+    async append(update) {
+      ensureOpen();
       updates.push(update.slice());
-      return Promise.resolve();
+      await Promise.resolve();
     },
-    compact(next) {
-      try {
-        ensureOpen();
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
+    async compact(next) {
+      ensureOpen();
       snapshot = next.slice();
       updates = [];
-      return Promise.resolve();
+      await Promise.resolve();
     },
     close() {
       closed = true;

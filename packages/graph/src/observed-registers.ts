@@ -25,7 +25,12 @@ export type ObservedBlock =
       readonly to: number;
       readonly entries: readonly ObservedEntry[];
     }
-  | { readonly kind: 'full'; readonly peer: string; readonly to: number; readonly entries: readonly ObservedEntry[] };
+  | {
+      readonly kind: 'full';
+      readonly peer: string;
+      readonly to: number;
+      readonly entries: readonly ObservedEntry[];
+    };
 
 /** Per-peer version summary: the highest seq up to which a replica holds that peer's complete state. */
 export type ObservedVector = ReadonlyMap<string, number>;
@@ -60,7 +65,12 @@ export interface ObservedRegisters {
   get(peer: string, key: string): ObservedWorkload | undefined;
   list(): ObservedWorkload[];
   /** Writes one of `peer`'s registers; returns the block describing the write. */
-  write(options: { peer: string; key: string; value: ObservedWorkload | undefined; seq: number }): ObservedBlock;
+  write(options: {
+    peer: string;
+    key: string;
+    value: ObservedWorkload | undefined;
+    seq: number;
+  }): ObservedBlock;
   /** The highest seq of `peer` seen in any form (0 when nothing is known): the next write must exceed it. */
   latest(peer: string): number;
   apply(block: ObservedBlock): ObservedApplyResult;

@@ -27,7 +27,8 @@ export function encodeSyncMessage(message: SyncMessage): Uint8Array {
   return out;
 }
 
-export type DecodeResult = { readonly ok: true; readonly message: SyncMessage } | { readonly ok: false; readonly error: MonkError };
+export type DecodeResult =
+  { readonly ok: true; readonly message: SyncMessage } | { readonly ok: false; readonly error: MonkError };
 
 /** Decodes a frame; malformed input is an error result, never an exception. */
 export function decodeSyncMessage(bytes: Uint8Array): DecodeResult {
@@ -37,7 +38,9 @@ export function decodeSyncMessage(bytes: Uint8Array): DecodeResult {
   });
   if (bytes.length < 2) return fail(`${bytes.length} bytes is too short`);
   if (bytes[0] !== syncProtocolVersion) return fail(`unsupported protocol version ${String(bytes[0])}`);
-  const type = (Object.keys(syncMessageTypes) as SyncMessageType[]).find((name) => syncMessageTypes[name] === bytes[1]);
+  const type = (Object.keys(syncMessageTypes) as SyncMessageType[]).find(
+    (name) => syncMessageTypes[name] === bytes[1],
+  );
   if (type === undefined) return fail(`unknown message type ${String(bytes[1])}`);
   return { ok: true, message: { type, body: bytes.subarray(2) } };
 }

@@ -20,7 +20,9 @@ export function makeWorkload(overrides: Partial<Workload> & { id: string }): Wor
 }
 
 /** A valid observed status for tests. */
-export function makeObserved(overrides: Partial<ObservedWorkload> & { workloadId: string; peer: string }): ObservedWorkload {
+export function makeObserved(
+  overrides: Partial<ObservedWorkload> & { workloadId: string; peer: string },
+): ObservedWorkload {
   return {
     phase: 'running',
     ready: true,
@@ -31,7 +33,13 @@ export function makeObserved(overrides: Partial<ObservedWorkload> & { workloadId
 }
 
 export function makeDeployment(overrides: Partial<Deployment> & { path: string }): Deployment {
-  return { variables: {}, state: 'running', generation: 1, updatedAt: '2025-01-01T00:00:00.000Z', ...overrides };
+  return {
+    variables: {},
+    state: 'running',
+    generation: 1,
+    updatedAt: '2025-01-01T00:00:00.000Z',
+    ...overrides,
+  };
 }
 
 export function makePeer(overrides: Partial<PeerRecord> & { id: string }): PeerRecord {

@@ -125,7 +125,10 @@ export function createTestNetwork(options: { seed: number; faults?: Partial<Netw
       if (envelope === undefined) return false;
       if (!isUp(envelope.from, envelope.to) || random() < faults.drop) return true;
       if (random() < faults.duplicate) {
-        queue.splice(Math.floor(random() * (queue.length + 1)), 0, { ...envelope, message: envelope.message.slice() });
+        queue.splice(Math.floor(random() * (queue.length + 1)), 0, {
+          ...envelope,
+          message: envelope.message.slice(),
+        });
       }
       for (const handler of [...node(envelope.to).messageHandlers]) handler(envelope.from, envelope.message);
       return true;

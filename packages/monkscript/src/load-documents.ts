@@ -32,8 +32,9 @@ export function loadDocuments(options: { file: string; documents: readonly unkno
 export function finishLoad(options: {
   batches: readonly { file: string; documents: readonly SourceDocument[] }[];
   known?: TemplateSource;
+  warnings?: readonly LoadWarning[];
 }): LoadResult {
-  const warnings: LoadWarning[] = [];
+  const warnings: LoadWarning[] = [...(options.warnings ?? [])];
   const byPath = new Map<string, TemplateRecord>();
   for (const batch of options.batches) {
     for (const record of buildRecords(batch)) {
@@ -72,7 +73,8 @@ export function finishLoad(options: {
   return { templates, warnings };
 }
 
-function toJsonValue(value: unknown, where: string, depth = 0): JsonValue {
+/** Checks that a plain object is JSON; throws `TEMPLATE_INVALID` naming `where`. */
+export function toJsonValue(value: unknown, where: string, depth = 0): JsonValue {
   if (depth > 200) throw new MonkError('TEMPLATE_INVALID', `${where}: document nested too deeply`);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {

@@ -1,19 +1,35 @@
 import { posix } from 'node:path';
 import { MonkError } from '@monk/model';
-import type { JsonObject, JsonValue } from '@monk/model';
+import type { JsonValue } from '@monk/model';
 import type { SourceDocument } from './build-records.ts';
 import type { FileSource } from './file-source.ts';
-import { finishLoad } from './load-documents.ts';
+import { importCompose } from './compose/import-compose.ts';
+import type { ComposeSecret } from './compose/import-compose.ts';
+import { finishLoad, toJsonValue } from './load-documents.ts';
 import type { LoadResult } from './load-documents.ts';
 import { parseManifest } from './parse-manifest.ts';
 import type { Manifest } from './parse-manifest.ts';
 import { parseYamlDocuments } from './parse-yaml.ts';
 import { isObject } from './sections.ts';
+import type { LoadWarning } from './template-record.ts';
 import type { TemplateSource } from './template-source.ts';
 
 /** The result of {@link loadTemplates}: records, warnings, and the MANIFESTs read on the way. */
 export interface LoadTemplatesResult extends LoadResult {
   readonly manifests: Manifest[];
+  /** Secret values a Compose file supplied (secret `file:`/`environment:` sources), to store before running. */
+  readonly secrets: ComposeSecret[];
+}
+
+/** Options of {@link loadTemplates}. */
+export interface LoadTemplatesOptions {
+  /** Files, folders, MANIFESTs or Compose files. */
+  readonly entries: readonly string[];
+  readonly files: FileSource;
+  /** Templates loaded before: references to them are not reported as unresolved. */
+  readonly known?: TemplateSource;
+  /** Compose interpolation variables (`${VAR}`); the package never reads `process.env`. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 const yamlFile = /\.ya?ml$/i;
@@ -31,6 +47,9 @@ interface Pending {
 
 interface LoadContext {
   readonly files: FileSource;
+  readonly environment: Readonly<Record<string, string>> | undefined;
+  readonly warnings: LoadWarning[];
+  readonly secrets: ComposeSecret[];
   readonly pending: Pending[];
   readonly manifests: Manifest[];
   readonly visited: Set<string>;
@@ -67,11 +86,14 @@ async function loadYamlFile(context: LoadContext, path: string): Promise<void> {
   if (context.visited.has(path)) return;
   context.visited.add(path);
   const text = await readText(context, { path, code: 'TEMPLATE_NOT_FOUND', why: 'the template file does not exist' });
+  if (composeFile.test(posix.basename(path))) {
+    await loadCompose(context, { path, text });
+    return;
+  }
   const parsed = parseYamlDocuments({ file: path, text });
-  if (composeFile.test(posix.basename(path)) || looksLikeCompose(parsed)) {
-    throw new MonkError('COMPOSE_INVALID', `${path} is a Docker Compose file; Compose import is not available in this build`, {
-      details: { path },
-    });
+  if (looksLikeCompose(parsed)) {
+    await loadCompose(context, { path, text });
+    return;
   }
   const documents: SourceDocument[] = [];
   for (const document of parsed) {
@@ -79,6 +101,32 @@ async function loadYamlFile(context: LoadContext, path: string): Promise<void> {
     documents.push({ value, locations: document.locations, line: document.line });
   }
   context.pending.push({ file: path, documents });
+}
+
+async function loadCompose(context: LoadContext, options: { path: string; text: string }): Promise<void> {
+  const { files } = context;
+  const imported = await importCompose({
+    file: options.path,
+    contents: options.text,
+    files: {
+      readFile: (path) => files.readFile(path),
+      exists: async (path) => (await isDirectory(context, path)) !== undefined,
+    },
+    ...(context.environment === undefined ? {} : { environment: context.environment }),
+  });
+  for (const warning of imported.warnings) {
+    const template = `${imported.namespace}/${warning.service ?? ''}`;
+    context.warnings.push({
+      code: 'COMPOSE_IMPORT',
+      message: `${options.path}: ${warning.service === undefined ? '' : `service ${warning.service}: `}${warning.key}: ${warning.message}`,
+      template,
+    });
+  }
+  context.secrets.push(...imported.secrets);
+  context.pending.push({
+    file: options.path,
+    documents: imported.documents.map((document, index) => ({ value: toJsonValue(document, `${options.path}#${index + 1}`) })),
+  });
 }
 
 function looksLikeCompose(documents: readonly { value: JsonValue }[]): boolean {
@@ -126,7 +174,7 @@ async function expandEmbeds(context: LoadContext, options: EmbedOptions): Promis
   }
   if (isObject(value)) {
     const result: Record<string, JsonValue> = {};
-    for (const [key, item] of Object.entries(value as JsonObject)) {
+    for (const [key, item] of Object.entries(value)) {
       result[key] = await expandEmbeds(context, { ...options, value: item, keyPath: keyPath === '' ? key : `${keyPath}/${key}` });
     }
     return result;
@@ -187,24 +235,34 @@ async function loadEntry(context: LoadContext, entry: string): Promise<void> {
 }
 
 /**
- * Loads MonkScript from files, folders or MANIFESTs, all or nothing: one broken file rejects the whole
+ * Loads MonkScript from files, folders, MANIFESTs or Docker Compose files, all or nothing: one broken file rejects the whole
  * load and nothing is returned. A folder loads its MANIFEST if it has one, else its `*.yaml`/`*.yml`
- * files (sorted). A MANIFEST loads its `LOAD` files and `DIRS` folders. `<<<` embeds are read relative to
+ * files (sorted). A MANIFEST loads its `LOAD` files and `DIRS` folders. A Compose file (`compose.yaml`,
+ * `docker-compose.yml`, a folder holding one, or YAML with top-level `services:` and no `namespace`) is
+ * imported into MonkScript first. `<<<` embeds are read relative to
  * the template file. References to templates neither loaded here nor in `known` (hub templates) are
  * warnings, not errors; resolving a template that needs them fails.
  *
- * @throws MonkError `TEMPLATE_PARSE_ERROR`, `TEMPLATE_INVALID`, `EMBED_NOT_FOUND`, `MANIFEST_INVALID`,
+ * @throws MonkError `TEMPLATE_PARSE_ERROR`, `TEMPLATE_INVALID`, `EMBED_NOT_FOUND`, `MANIFEST_INVALID`, `COMPOSE_INVALID`,
  *   `TEMPLATE_NOT_FOUND` (an entry or LOADed file does not exist), each naming file, line and key.
  * @example
  * const { templates, warnings } = await loadTemplates({ entries: ['kits/redis/MANIFEST'], files: createNodeFileSource() });
  */
-export async function loadTemplates(options: {
-  entries: readonly string[];
-  files: FileSource;
-  known?: TemplateSource;
-}): Promise<LoadTemplatesResult> {
-  const context: LoadContext = { files: options.files, pending: [], manifests: [], visited: new Set() };
+export async function loadTemplates(options: LoadTemplatesOptions): Promise<LoadTemplatesResult> {
+  const context: LoadContext = {
+    files: options.files,
+    environment: options.environment,
+    warnings: [],
+    secrets: [],
+    pending: [],
+    manifests: [],
+    visited: new Set(),
+  };
   for (const entry of options.entries) await loadEntry(context, entry);
-  const result = finishLoad({ batches: context.pending, ...(options.known === undefined ? {} : { known: options.known }) });
-  return { ...result, manifests: context.manifests };
+  const result = finishLoad({
+    batches: context.pending,
+    warnings: context.warnings,
+    ...(options.known === undefined ? {} : { known: options.known }),
+  });
+  return { ...result, manifests: context.manifests, secrets: context.secrets };
 }

@@ -140,5 +140,5 @@ function applyNestedInherits(context: MergeContext, at: { value: JsonValue; reco
  *   cycle (`a/x → a/y → a/x`).
  */
 export function mergeTemplate(options: { path: string; templates: TemplateSource; cache?: Map<string, MergedTemplate> }): MergedTemplate {
-  return mergeRecord({ templates: options.templates, cache: options.cache ?? new Map(), stack: [] }, options.path);
+  return mergeRecord({ templates: options.templates, cache: options.cache ?? new Map<string, MergedTemplate>(), stack: [] }, options.path);
 }

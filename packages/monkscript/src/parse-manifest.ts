@@ -1,10 +1,12 @@
 import { MonkError } from '@monk/model';
 
-/** An image a kit builds (MANIFEST `IMAGE name:tag context [dockerfile]`). */
+/**
+ * An image a kit builds (MANIFEST `IMAGE name:tag …`): the image name and the rest of the line as written
+ * (build folder, context, Dockerfile in the kits seen so far).
+ */
 export interface ManifestImage {
   readonly name: string;
-  readonly context: string;
-  readonly dockerfile?: string;
+  readonly args: readonly string[];
 }
 
 /**
@@ -101,8 +103,8 @@ export function parseManifest(options: { file: string; text: string }): Manifest
         return;
       case 'IMAGE': {
         needArgs();
-        const [name = '', context = '.', dockerfile] = args;
-        images.push(dockerfile === undefined ? { name, context } : { name, context, dockerfile });
+        const [name = '', ...rest] = args;
+        images.push({ name, args: rest });
         return;
       }
       case 'BLOBS':

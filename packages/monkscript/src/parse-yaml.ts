@@ -114,7 +114,7 @@ function toJson(walker: Walker, at: { node: Node; path: string; depth?: number }
     }
     if (typeof value === 'bigint') return Number(value);
     if (value instanceof Date) return value.toISOString();
-    return String(value);
+    return fail(walker, { node, path, message: 'unsupported scalar value' });
   }
   if (isSeq(node)) {
     return node.items.map((item, index) => {
@@ -131,9 +131,13 @@ function toJson(walker: Walker, at: { node: Node; path: string; depth?: number }
       const keyNode = pair.key;
       let key: string;
       if (keyNode === null || keyNode === undefined) key = '';
-      else if (isScalar(keyNode)) key = keyNode.value === null ? '' : String(keyNode.value as string | number | boolean);
-      else if (isNodeLike(keyNode)) return fail(walker, { node: keyNode, path, message: 'map keys must be plain scalars' });
-      else key = String(keyNode);
+      else if (isScalar(keyNode)) {
+        const raw: unknown = keyNode.value;
+        if (raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean' && typeof raw !== 'bigint') {
+          return fail(walker, { node: keyNode, path, message: 'map keys must be plain scalars' });
+        }
+        key = raw === null ? '' : String(raw);
+      } else return fail(walker, { node: isNodeLike(keyNode) ? keyNode : node, path, message: 'map keys must be plain scalars' });
       if (key === '' || key === '__proto__') {
         fail(walker, { node: isNodeLike(keyNode) ? keyNode : node, path, message: `invalid map key "${key}"` });
       }

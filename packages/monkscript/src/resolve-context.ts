@@ -33,6 +33,15 @@ export interface ResolveHost {
   arrowHostFor?(runnablePath: string): ArrowHost;
 }
 
+/** Runs `compute` and turns what it returns or throws into a promise (host methods must not throw). */
+function settle<T>(compute: () => T): Promise<T> {
+  try {
+    return Promise.resolve(compute());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
 /** One declared variable of a template (or one added with an override). */
 interface VariableDeclaration {
   readonly name: string;
@@ -79,17 +88,16 @@ export class Scope {
 
   /** The scope (this one or an ancestor) that declares `name`. */
   definer(name: string): Scope | undefined {
-    for (let scope: Scope | undefined = this; scope !== undefined; scope = scope.parent) {
-      if (scope.declarations.has(name)) return scope;
-    }
-    return undefined;
+    if (this.declarations.has(name)) return this;
+    return this.parent?.definer(name);
   }
 
   /** Every variable visible here, mapped to the scope that declares it (nearest first wins). */
   visible(): Map<string, Scope> {
-    const result = new Map<string, Scope>();
-    for (let scope: Scope | undefined = this; scope !== undefined; scope = scope.parent) {
-      for (const name of scope.declarations.keys()) if (!result.has(name)) result.set(name, scope);
+    const result = this.parent?.visible() ?? new Map<string, Scope>();
+    for (const name of this.declarations.keys()) {
+      result.delete(name);
+      result.set(name, this);
     }
     return result;
   }
@@ -327,16 +335,17 @@ export class ResolveContext {
     return {
       randomUuid: () => randomUUID(),
       ...extra,
-      connectionHostname: async (name) => {
-        const found = this.connection(scope, name).target;
-        return found === undefined ? '' : this.host.hostnameOf(found);
-      },
+      connectionHostname: (name) =>
+        settle(() => {
+          const found = this.connection(scope, name).target;
+          return found === undefined ? '' : this.host.hostnameOf(found);
+        }),
       connectionPort: async (name) => {
         const found = this.connection(scope, name);
         if (found.target === undefined) return 0;
         return this.servicePort({ target: found.target, service: found.service, connection: name });
       },
-      connectionTarget: async (name) => target(name),
+      connectionTarget: (name) => settle(() => target(name)),
       connectionIp: async (name) => {
         const path = target(name);
         if (this.host.ipOf === undefined) throw new MonkError('ARROW_EVAL', 'connection-ip is not available at resolve time');
@@ -347,7 +356,7 @@ export class ResolveContext {
         if (this.host.domainNameOf === undefined) throw new MonkError('ARROW_EVAL', 'connection-domain-name is not available at resolve time');
         return this.host.domainNameOf(path);
       },
-      getHostname: async (runnable) => this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable),
+      getHostname: (runnable) => settle(() => this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable)),
       secret: async (name) => {
         taint.secret = true;
         if (permitted[name] !== true) {

@@ -187,7 +187,7 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
   // Every visible variable is evaluated: for `describe`, for env bindings and for file templates.
   const variables: Record<string, JsonValue> = {};
   const environment: Record<string, string> = {};
-  const visible = [...scope.visible()].reverse();
+  const visible = [...scope.visible()];
   for (const [name, definer] of visible) {
     const evaluated = await context.variable(scope, name);
     if (evaluated?.value === undefined) continue;
@@ -344,6 +344,7 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
     readiness = {
       kind: 'arrow',
       code,
+      runnable: scope.owner,
       initialDelaySeconds: await timing('initialDelay', readinessDefaults.initialDelaySeconds, 0),
       periodSeconds: interval ?? (await timing('period', readinessDefaults.periodSeconds, 0.001)),
       timeoutSeconds: await timing('timeout', readinessDefaults.timeoutSeconds, 0.001),
@@ -382,9 +383,7 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
   const scale = (await evaluateNumber(state, { value: definition['scale'], keyPath: 'scale', min: 0 })) ?? 1;
 
   for (const [key, value] of Object.entries(definition)) {
-    if (!used.has(key) && !topLevelKeys.has(key) && !(isObject(value) && findSection(definition, String(value['defines'])) !== undefined && used.has(key))) {
-      kept[key] = value;
-    }
+    if (!used.has(key) && !topLevelKeys.has(key)) kept[key] = value;
   }
   if (Object.keys(containerKept).length > 0) kept['container-extras'] = containerKept;
   if (Object.keys(serviceKept).length > 0) kept['service-extras'] = serviceKept;

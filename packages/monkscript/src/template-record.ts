@@ -51,7 +51,7 @@ export const templateRecordSchema = z.object({
 
 /** Something a load noticed but did not refuse: a reference to a template not loaded, a redefinition. */
 export interface LoadWarning {
-  readonly code: 'UNRESOLVED_REFERENCE' | 'DUPLICATE_TEMPLATE' | 'IGNORED_KEY';
+  readonly code: 'UNRESOLVED_REFERENCE' | 'DUPLICATE_TEMPLATE' | 'COMPOSE_IMPORT';
   readonly message: string;
   /** The template the warning is about. */
   readonly template: string;

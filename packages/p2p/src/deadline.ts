@@ -36,7 +36,8 @@ export function createDeadline(options: {
     reason: () => reason,
     race<T>(promise: Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        const onFire = (): void => reject(reason ?? new MonkError('CANCELLED', `${options.what} was cancelled`));
+        const onFire = (): void =>
+          reject(reason ?? new MonkError('CANCELLED', `${options.what} was cancelled`));
         if (controller.signal.aborted) {
           onFire();
           promise.catch(() => undefined);

@@ -1,14 +1,11 @@
 import type { Stream } from '@libp2p/interface';
-import { LengthPrefixedDecoder, lpStream } from '@libp2p/utils';
+import { createFrameDecoder } from './frame-decoder.ts';
 import { MonkError } from '@monk/model';
 import { translateLibp2pError } from './libp2p-errors.ts';
 import type { MessageStream, MessageHandlerContext, RequestHandler } from './p2p-node.ts';
 import type { P2PLogger } from './p2p-logger.ts';
 import { answerRequest } from './protocol-registry.ts';
 import { decodeResponse, encodeErrorResponse, encodeOkResponse } from './response-frame.ts';
-
-// Leave room for bytes that arrive after an oversized length prefix before the stream is closed.
-const slackBytes = 64 * 1024;
 
 /** Unsigned LEB128, the length prefix lpStream and LengthPrefixedDecoder use. */
 export function encodeFrame(message: Uint8Array): Uint8Array {
@@ -29,10 +26,48 @@ async function sendRaw(stream: Stream, data: Uint8Array, signal: AbortSignal): P
   if (!stream.send(data)) await stream.onDrain({ signal });
 }
 
+async function* framesOf(
+  stream: Stream,
+  options: { readonly maxMessageBytes: number; readonly where: string },
+): AsyncGenerator<Uint8Array> {
+  const decoder = createFrameDecoder(options);
+  for await (const chunk of stream) yield* decoder.push(chunk.subarray());
+  if (decoder.pending() > 0) {
+    throw new MonkError('PROTOCOL_ERROR', `${options.where} ended in the middle of a message`);
+  }
+}
+
+async function readOneRequest(
+  stream: Stream,
+  options: { readonly maxMessageBytes: number; readonly where: string; readonly timeoutMs: number },
+): Promise<Uint8Array | MonkError> {
+  const frames = framesOf(stream, options);
+  const timer = setTimeout(() => {
+    stream.abort(
+      new MonkError('TIMEOUT', `no request on ${options.where} within ${String(options.timeoutMs)} ms`),
+    );
+  }, options.timeoutMs);
+  try {
+    const first = await frames.next();
+    if (first.done === true)
+      return new MonkError('PROTOCOL_ERROR', `${options.where} ended before a request`);
+    return first.value;
+  } catch (error) {
+    const translated = translateLibp2pError(error, { what: `reading a request on ${options.where}` });
+    // A stream that ends before one whole frame arrived is a protocol error, not an unreachable peer.
+    return translated.code === 'PEER_UNREACHABLE'
+      ? new MonkError('PROTOCOL_ERROR', translated.message, { cause: error })
+      : translated;
+  } finally {
+    clearTimeout(timer);
+    await frames.return(undefined);
+  }
+}
+
 /**
  * Serves one request on an inbound stream: reads one frame (at most `maxMessageBytes`), answers one frame, closes.
- * A refusal (`refusal`), an oversized or malformed frame and a handler error all become error frames; nothing
- * here throws.
+ * A refusal, an oversized or malformed frame and a handler error all become error frames; an oversized request
+ * is refused from its length prefix alone and the rest of it is discarded. Never throws.
  */
 export async function serveRequestStream(
   stream: Stream,
@@ -46,46 +81,26 @@ export async function serveRequestStream(
   },
 ): Promise<void> {
   const where = `${options.context.protocol} from ${options.context.from}`;
-  const lp = lpStream(stream, {
-    maxDataLength: options.maxMessageBytes,
-    maxBufferSize: options.maxMessageBytes + slackBytes,
-  });
-  const signal = AbortSignal.timeout(options.readTimeoutMs);
-  const frame =
-    options.refusal === undefined
-      ? await readAndAnswer(lp, { ...options, signal, where })
-      : encodeErrorResponse(options.refusal);
+  const request =
+    options.refusal ??
+    (await readOneRequest(stream, {
+      maxMessageBytes: options.maxMessageBytes,
+      where,
+      timeoutMs: options.readTimeoutMs,
+    }));
+  const refused = request instanceof MonkError;
+  const frame = refused
+    ? encodeErrorResponse(request)
+    : await answerRequest(options.handler, { request, context: options.context });
   try {
-    await lp.write(frame, { signal: AbortSignal.timeout(options.readTimeoutMs) });
-    await stream.close({ signal: AbortSignal.timeout(options.readTimeoutMs) });
+    const signal = AbortSignal.timeout(options.readTimeoutMs);
+    if (refused) await stream.closeRead({ signal });
+    await sendRaw(stream, encodeFrame(frame), signal);
+    await stream.close({ signal });
   } catch (error) {
     options.logger.debug('could not answer a request', { where, error: String(error) });
     stream.abort(error instanceof Error ? error : new Error(String(error)));
   }
-}
-
-async function readAndAnswer(
-  lp: { read(options: { signal: AbortSignal }): Promise<{ subarray(): Uint8Array }> },
-  options: {
-    readonly handler: RequestHandler;
-    readonly context: MessageHandlerContext;
-    readonly signal: AbortSignal;
-    readonly where: string;
-  },
-): Promise<Uint8Array> {
-  let request: Uint8Array;
-  try {
-    request = (await lp.read({ signal: options.signal })).subarray();
-  } catch (error) {
-    const translated = translateLibp2pError(error, { what: `reading a request on ${options.where}` });
-    // A stream that ends before one whole frame arrived is a protocol error, not an unreachable peer.
-    return encodeErrorResponse(
-      translated.code === 'PEER_UNREACHABLE'
-        ? new MonkError('PROTOCOL_ERROR', translated.message, { cause: error })
-        : translated,
-    );
-  }
-  return answerRequest(options.handler, { request, context: options.context });
 }
 
 /**
@@ -101,21 +116,23 @@ export async function exchangeRequest(
     readonly where: string;
   },
 ): Promise<Uint8Array> {
-  const lp = lpStream(stream, {
-    maxDataLength: options.maxResponseBytes + 1,
-    maxBufferSize: options.maxResponseBytes + 1 + slackBytes,
-  });
   let written = false;
   const writing = (async () => {
-    await lp.write(options.message, { signal: options.signal });
+    await sendRaw(stream, encodeFrame(options.message), options.signal);
     await stream.close({ signal: options.signal });
     written = true;
   })();
   // A write that fails after the answer arrived (the remote stopped reading) is expected, not an error.
   writing.catch(() => undefined);
+  const frames = framesOf(stream, { maxMessageBytes: options.maxResponseBytes + 1, where: options.where });
+  const onAbort = (): void => stream.abort(new Error('request aborted'));
+  options.signal.addEventListener('abort', onAbort, { once: true });
   let frame: Uint8Array;
   try {
-    frame = (await lp.read({ signal: options.signal })).subarray();
+    const first = await frames.next();
+    if (first.done === true)
+      throw new MonkError('PEER_UNREACHABLE', `${options.where} closed without an answer`);
+    frame = first.value;
   } catch (error) {
     stream.abort(error instanceof Error ? error : new Error(String(error)));
     const translated = translateLibp2pError(error, { what: options.where });
@@ -127,6 +144,9 @@ export async function exchangeRequest(
       );
     }
     throw translated;
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+    await frames.return(undefined);
   }
   if (!written) stream.abort(new Error('the answer arrived before the request was fully sent'));
   return decodeResponse(frame, options.where);
@@ -140,16 +160,6 @@ export async function acceptStream(stream: Stream, refusal: MonkError | undefine
   return refusal === undefined;
 }
 
-async function* framesOf(stream: Stream, maxMessageBytes: number): AsyncGenerator<Uint8Array> {
-  const decoder = new LengthPrefixedDecoder({
-    maxDataLength: maxMessageBytes,
-    maxBufferSize: maxMessageBytes + slackBytes,
-  });
-  for await (const chunk of stream) {
-    for (const frame of decoder.decode(chunk)) yield frame.subarray();
-  }
-}
-
 /**
  * Wraps a negotiated libp2p stream as a message-framed {@link MessageStream}. On the dialling side, call
  * `accepted()` first: it reads the server's acceptance frame and throws its refusal.
@@ -159,18 +169,12 @@ export function toMessageStream(
   init: { readonly peerId: string; readonly protocol: string; readonly maxMessageBytes: number },
 ): MessageStream & { accepted(signal: AbortSignal): Promise<void> } {
   const where = `${init.protocol} with ${init.peerId}`;
-  const frames = framesOf(stream, init.maxMessageBytes);
+  const frames = framesOf(stream, { maxMessageBytes: init.maxMessageBytes, where });
   const fail = (error: unknown): MonkError => {
     const translated = translateLibp2pError(error, { what: `stream ${where}` });
-    if (translated.code === 'MESSAGE_TOO_LARGE') {
+    // The reader cannot resynchronise after a bad frame: reset so the writer learns it too.
+    if (translated.code === 'MESSAGE_TOO_LARGE' || translated.code === 'PROTOCOL_ERROR')
       stream.abort(translated);
-      return new MonkError(
-        'MESSAGE_TOO_LARGE',
-        `a message on ${where} exceeds ${String(init.maxMessageBytes)} bytes`,
-        { cause: error },
-      );
-    }
-    if (translated.code === 'PROTOCOL_ERROR') stream.abort(translated);
     return translated;
   };
   return {
@@ -181,7 +185,8 @@ export function toMessageStream(
       signal.addEventListener('abort', onAbort, { once: true });
       try {
         const first = await frames.next();
-        if (first.done === true) throw new MonkError('PEER_UNREACHABLE', `stream ${where} closed before it was accepted`);
+        if (first.done === true)
+          throw new MonkError('PEER_UNREACHABLE', `stream ${where} closed before it was accepted`);
         decodeResponse(first.value, where);
       } catch (error) {
         throw fail(error);
@@ -191,12 +196,17 @@ export function toMessageStream(
     },
     async send(message) {
       if (message.byteLength > init.maxMessageBytes) {
-        throw new MonkError('MESSAGE_TOO_LARGE', `message on ${where} exceeds ${String(init.maxMessageBytes)} bytes`);
+        throw new MonkError(
+          'MESSAGE_TOO_LARGE',
+          `message on ${where} exceeds ${String(init.maxMessageBytes)} bytes`,
+        );
       }
       try {
         await sendRaw(stream, encodeFrame(message), AbortSignal.timeout(60_000));
       } catch (error) {
-        throw new MonkError('PEER_UNREACHABLE', `could not send on ${where}: ${String(error)}`, { cause: error });
+        throw new MonkError('PEER_UNREACHABLE', `could not send on ${where}: ${String(error)}`, {
+          cause: error,
+        });
       }
     },
     async close() {

@@ -194,7 +194,9 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     const schedule = createLane();
     return new Promise<Uint8Array>((resolve, reject) => {
       const onClose = (): void => {
-        reject(new MonkError('PEER_UNREACHABLE', `connection to ${request.to.peerId} closed during the request`));
+        reject(
+          new MonkError('PEER_UNREACHABLE', `connection to ${request.to.peerId} closed during the request`),
+        );
       };
       connection.closed.signal.addEventListener('abort', onClose, { once: true });
       const finish = (frame: Uint8Array): void => {
@@ -268,7 +270,9 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       send(message) {
         if (failure !== undefined) return Promise.reject(failure);
         if (writeClosed) {
-          return Promise.reject(new MonkError('PEER_UNREACHABLE', `stream ${init.protocol} is closed for writing`));
+          return Promise.reject(
+            new MonkError('PEER_UNREACHABLE', `stream ${init.protocol} is closed for writing`),
+          );
         }
         if (message.byteLength > init.maxMessageBytes) {
           return Promise.reject(
@@ -346,7 +350,10 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
           reject(new MonkError('PROTOCOL_ERROR', `peer ${open.to.peerId} does not serve ${open.protocol}`));
           return;
         }
-        const refusal = admitPeer(entry, { from: open.from.peerId, isMember: open.to.allow.has(open.from.peerId) });
+        const refusal = admitPeer(entry, {
+          from: open.from.peerId,
+          isMember: open.to.allow.has(open.from.peerId),
+        });
         if (refusal !== undefined) {
           reject(refusal);
           return;
@@ -452,6 +459,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
         registry.add(protocol, { kind: 'stream', handler }, handlerOptions);
       },
       unhandle: (protocol) => registry.remove(protocol),
+      // eslint-disable-next-line max-params -- the P2PNode.request signature is a contract shared with membership
       async request(remote, protocol, message, requestOptions: RequestOptions = {}) {
         assertStarted();
         if (!allow.has(remote)) {
@@ -469,7 +477,10 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
         );
         const maxResponseBytes = requestOptions.maxResponseBytes ?? defaultMaxMessageBytes;
         if (frame.byteLength - 1 > maxResponseBytes) {
-          throw new MonkError('MESSAGE_TOO_LARGE', `response from ${remote} exceeds ${String(maxResponseBytes)} bytes`);
+          throw new MonkError(
+            'MESSAGE_TOO_LARGE',
+            `response from ${remote} exceeds ${String(maxResponseBytes)} bytes`,
+          );
         }
         return decodeResponse(frame, `${remote} on ${protocol}`);
       },
@@ -529,7 +540,8 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     },
     heal: () => partitions.clear(),
     setLoss(rate) {
-      if (!(rate >= 0 && rate <= 1)) throw new MonkError('INVALID_REQUEST', `loss rate must be in [0, 1]: ${rate}`);
+      if (!(rate >= 0 && rate <= 1))
+        throw new MonkError('INVALID_REQUEST', `loss rate must be in [0, 1]: ${rate}`);
       loss = rate;
     },
     setLatency(ms) {

@@ -131,7 +131,12 @@ export interface P2PNode {
    * Sends one request and waits for its response, dialling the peer from known addresses if needed. A
    * handler's MonkError is rethrown here with the same code.
    */
-  request(peerId: string, protocol: string, message: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
+  request(
+    peerId: string,
+    protocol: string,
+    message: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array>;
   /** Opens a long-lived stream served by the remote's {@link P2PNode.handleStream}. */
   openStream(peerId: string, protocol: string, options?: OpenStreamOptions): Promise<MessageStream>;
   /**

@@ -34,7 +34,10 @@ function fromPrivateKey(privateKey: PrivateKey): PeerIdentity {
 export function privateKeyOf(identity: PeerIdentity): PrivateKey {
   const privateKey = privateKeys.get(identity);
   if (privateKey === undefined) {
-    throw new MonkError('INVALID_REQUEST', 'not a PeerIdentity from loadOrCreateIdentity or generateIdentity');
+    throw new MonkError(
+      'INVALID_REQUEST',
+      'not a PeerIdentity from loadOrCreateIdentity or generateIdentity',
+    );
   }
   return privateKey;
 }
@@ -63,7 +66,10 @@ async function readIdentity(file: string): Promise<PeerIdentity> {
   }
   const identity = fromPrivateKey(privateKey);
   if (identity.peerId !== recorded) {
-    throw new MonkError('STORAGE_FAILED', `identity file ${file} names a peer id that does not match its key`);
+    throw new MonkError(
+      'STORAGE_FAILED',
+      `identity file ${file} names a peer id that does not match its key`,
+    );
   }
   // The key must stay private even if someone loosened the mode by hand.
   if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
@@ -100,9 +106,10 @@ export async function loadOrCreateIdentity(options: { readonly file: string }): 
     await link(temporary, file);
     return identity;
   } catch (error) {
-    if (isCode(error, 'EEXIST')) return readIdentity(file).catch((cause: unknown) => {
-      throw wrapStorage(cause, file);
-    });
+    if (isCode(error, 'EEXIST'))
+      return readIdentity(file).catch((cause: unknown) => {
+        throw wrapStorage(cause, file);
+      });
     throw wrapStorage(error, file);
   } finally {
     await unlink(temporary).catch(() => undefined);
@@ -120,5 +127,7 @@ function isMissing(error: unknown): boolean {
 function wrapStorage(error: unknown, file: string): MonkError {
   if (error instanceof MonkError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new MonkError('STORAGE_FAILED', `cannot load or create identity file ${file}: ${message}`, { cause: error });
+  return new MonkError('STORAGE_FAILED', `cannot load or create identity file ${file}: ${message}`, {
+    cause: error,
+  });
 }

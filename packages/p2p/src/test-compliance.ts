@@ -76,7 +76,9 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
       const [a, b] = await pair();
       const seenByB: string[] = [];
       b.onPeerConnected((peerId) => seenByB.push(peerId));
-      b.handle(echo, async (request, context) => bytes(`${context.from}:${context.protocol}:${text(request)}`));
+      b.handle(echo, (request, context) =>
+        Promise.resolve(bytes(`${context.from}:${context.protocol}:${text(request)}`)),
+      );
 
       expect(await a.dial(firstAddress(b))).toBe(b.peerId);
       await waitFor(() => b.connectedPeers().includes(a.peerId), 'b to see a');
@@ -88,10 +90,13 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
 
     it(name('rethrows handler errors with their code'), async () => {
       const [a, b] = await pair();
-      b.handle(fail, async (request) => {
-        if (text(request) === 'monk') throw new MonkError('RUNNABLE_NOT_FOUND', 'no runnable ns/app');
-        throw new Error('boom');
-      });
+      b.handle(fail, (request) =>
+        Promise.reject(
+          text(request) === 'monk'
+            ? new MonkError('RUNNABLE_NOT_FOUND', 'no runnable ns/app')
+            : new Error('boom'),
+        ),
+      );
       await a.dial(firstAddress(b));
 
       const error = await a.request(b.peerId, fail, bytes('monk')).catch((caught: unknown) => caught);
@@ -101,22 +106,25 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
       expect(await codeOf(a.request(b.peerId, '/monk/test/none/1.0.0', bytes('x')))).toBe('PROTOCOL_ERROR');
     });
 
-    it(name('answers an oversized request with MESSAGE_TOO_LARGE and keeps the connection usable'), async () => {
-      const [a, b] = await pair();
-      b.handle(echo, async (request) => request, { maxMessageBytes: 1024 });
-      await a.dial(firstAddress(b));
+    it(
+      name('answers an oversized request with MESSAGE_TOO_LARGE and keeps the connection usable'),
+      async () => {
+        const [a, b] = await pair();
+        b.handle(echo, (request) => Promise.resolve(request), { maxMessageBytes: 1024 });
+        await a.dial(firstAddress(b));
 
-      expect(await codeOf(a.request(b.peerId, echo, new Uint8Array(200_000)))).toBe('MESSAGE_TOO_LARGE');
-      expect(text(await a.request(b.peerId, echo, bytes('small')))).toBe('small');
-      expect(await codeOf(a.request(b.peerId, echo, new Uint8Array(1000), { maxResponseBytes: 10 }))).toBe(
-        'MESSAGE_TOO_LARGE',
-      );
-      expect(a.connectedPeers()).toEqual([b.peerId]);
-    });
+        expect(await codeOf(a.request(b.peerId, echo, new Uint8Array(200_000)))).toBe('MESSAGE_TOO_LARGE');
+        expect(text(await a.request(b.peerId, echo, bytes('small')))).toBe('small');
+        expect(await codeOf(a.request(b.peerId, echo, new Uint8Array(1000), { maxResponseBytes: 10 }))).toBe(
+          'MESSAGE_TOO_LARGE',
+        );
+        expect(a.connectedPeers()).toEqual([b.peerId]);
+      },
+    );
 
     it(name('rate-limits requests per peer'), async () => {
       const [a, b] = await pair();
-      b.handle(echo, async (request) => request, { maxRequestsPerSecondPerPeer: 2 });
+      b.handle(echo, (request) => Promise.resolve(request), { maxRequestsPerSecondPerPeer: 2 });
       await a.dial(firstAddress(b));
 
       const codes = await Promise.all(
@@ -127,17 +135,20 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
       expect(codes.every((code) => code === 'RATE_LIMITED' || code === 'resolved')).toBe(true);
     });
 
-    it(name('fails a request that gets no answer with TIMEOUT and a cancelled one with CANCELLED'), async () => {
-      const [a, b] = await pair();
-      b.handle(echo, () => new Promise<Uint8Array>(() => undefined));
-      await a.dial(firstAddress(b));
+    it(
+      name('fails a request that gets no answer with TIMEOUT and a cancelled one with CANCELLED'),
+      async () => {
+        const [a, b] = await pair();
+        b.handle(echo, () => new Promise<Uint8Array>(() => undefined));
+        await a.dial(firstAddress(b));
 
-      expect(await codeOf(a.request(b.peerId, echo, bytes('x'), { timeoutMs: 200 }))).toBe('TIMEOUT');
-      const controller = new AbortController();
-      const pending = a.request(b.peerId, echo, bytes('x'), { signal: controller.signal });
-      controller.abort();
-      expect(await codeOf(pending)).toBe('CANCELLED');
-    });
+        expect(await codeOf(a.request(b.peerId, echo, bytes('x'), { timeoutMs: 200 }))).toBe('TIMEOUT');
+        const controller = new AbortController();
+        const pending = a.request(b.peerId, echo, bytes('x'), { signal: controller.signal });
+        controller.abort();
+        expect(await codeOf(pending)).toBe('CANCELLED');
+      },
+    );
 
     it(name('carries framed messages both ways on a stream'), async () => {
       const [a, b] = await pair();
@@ -181,7 +192,7 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
     it(name('refuses a peer that is not on the allow-list'), async () => {
       const b = await harness.createNode();
       const c = await harness.createNode();
-      b.handle(echo, async (request) => request);
+      b.handle(echo, (request) => Promise.resolve(request));
       c.setAllowList([b.peerId]);
 
       expect(await codeOf(c.dial(firstAddress(b)))).toBe('NOT_A_MEMBER');
@@ -193,13 +204,13 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
     it(name('lets an unlisted peer open only the join protocol'), async () => {
       const b = await harness.createNode();
       const c = await harness.createNode();
-      b.handle(echo, async (request) => request);
-      b.handleStream(upper, async () => undefined);
+      b.handle(echo, (request) => Promise.resolve(request));
+      b.handleStream(upper, () => Promise.resolve());
       b.handle(
         join,
-        async (_request, context) => {
+        (_request, context) => {
           b.setAllowList([b.peerId, context.from]);
-          return bytes('welcome');
+          return Promise.resolve(bytes('welcome'));
         },
         { allowUnlisted: true },
       );
@@ -215,7 +226,7 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
 
     it(name('disconnects a peer removed from the allow-list and refuses it afterwards'), async () => {
       const [a, b] = await pair();
-      b.handle(echo, async (request) => request);
+      b.handle(echo, (request) => Promise.resolve(request));
       await a.dial(firstAddress(b));
       const lost: string[] = [];
       a.onPeerDisconnected((peerId) => lost.push(peerId));
@@ -249,7 +260,7 @@ export function runP2PComplianceTests(harness: ComplianceHarness): void {
 
       c = await harness.restartNode(c);
       allowEachOther([a, b, c]);
-      c.handle(echo, async (request) => request);
+      c.handle(echo, (request) => Promise.resolve(request));
       await c.dial(firstAddress(b));
       const after = firstAddress(c);
       expect(after).not.toBe(before);

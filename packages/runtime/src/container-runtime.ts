@@ -1,7 +1,15 @@
 import type { ContainerSpec, FileSpec } from '@monk/model';
 
 /** The engine's lifecycle states of a container, as Docker names them. */
-export const containerStates = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
+export const containerStates = [
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+] as const;
 export type ContainerState = (typeof containerStates)[number];
 
 /** What the runtime knows about one container. */
@@ -197,7 +205,10 @@ export interface ContainerRuntime {
    */
   events(options: EventsOptions): AsyncIterable<RuntimeEvent>;
   /** Creates a user-defined bridge network unless one of that name exists; containers on it resolve each other by name and alias. */
-  ensureNetwork(name: string, options?: { readonly labels?: Readonly<Record<string, string>> }): Promise<void>;
+  ensureNetwork(
+    name: string,
+    options?: { readonly labels?: Readonly<Record<string, string>> },
+  ): Promise<void>;
   /** Removes a network; a missing one is fine. Throws `RUNTIME_ERROR` while containers are attached. */
   removeNetwork(name: string): Promise<void>;
   /** Whether the engine has the image locally (`name` means `name:latest`). */

@@ -17,7 +17,12 @@ const joined = (frames: OutputFrame[]) => {
 };
 
 describe('createDemultiplexer', () => {
-  const stream = Buffer.concat([frame(1, 'out-1\n'), frame(2, 'err-1\n'), frame(1, ''), frame(1, 'out-2\nmore')]);
+  const stream = Buffer.concat([
+    frame(1, 'out-1\n'),
+    frame(2, 'err-1\n'),
+    frame(1, ''),
+    frame(1, 'out-2\nmore'),
+  ]);
 
   it('separates stdout and stderr wherever the chunks are cut', () => {
     for (let first = 0; first <= stream.length; first++) {
@@ -39,7 +44,10 @@ describe('createDemultiplexer', () => {
 
   it('passes a raw (TTY) stream through as stdout', () => {
     const demultiplexer = createDemultiplexer();
-    const frames = [...demultiplexer.push(Buffer.from('hello, terminal\r\n')), ...demultiplexer.push(Buffer.from('x'))];
+    const frames = [
+      ...demultiplexer.push(Buffer.from('hello, terminal\r\n')),
+      ...demultiplexer.push(Buffer.from('x')),
+    ];
     expect(joined(frames)).toEqual({ stdout: 'hello, terminal\r\nx', stderr: '' });
   });
 

@@ -20,10 +20,12 @@ const spec: ContainerSpec = {
   labels: {},
 };
 const code = (value: string) => (error: unknown) => error instanceof MonkError && error.code === value;
-const reply = (status: number, body: unknown): Route => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-};
+const reply =
+  (status: number, body: unknown): Route =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
 const frame = (type: number, text: string): Buffer => {
   const header = Buffer.alloc(8);
   header.writeUInt8(type, 0);
@@ -67,7 +69,9 @@ describe('docker runtime against a fake engine', () => {
     await expect(runtime.inspectContainer('gone')).rejects.toSatisfy(code('CONTAINER_NOT_FOUND'));
     const create = runtime.createContainer({ name: 'x', spec, labels: {} });
     await expect(create).rejects.toSatisfy(code('IMAGE_NOT_FOUND'));
-    await expect(create).rejects.toThrow('cannot create container x: No such image: monk-local/busybox:latest');
+    await expect(create).rejects.toThrow(
+      'cannot create container x: No such image: monk-local/busybox:latest',
+    );
     await expect(runtime.exec('stopped', { command: ['true'] })).rejects.toSatisfy(code('NOT_RUNNING'));
     await runtime.stopContainer('up');
     await runtime.startContainer('up');
@@ -83,7 +87,10 @@ describe('docker runtime against a fake engine', () => {
         const event = {
           Type: 'container',
           Action: 'die',
-          Actor: { ID: 'abc', Attributes: { exitCode: '3', image: 'busybox', name: 'web', 'monk.workload': 'w' } },
+          Actor: {
+            ID: 'abc',
+            Attributes: { exitCode: '3', image: 'busybox', name: 'web', 'monk.workload': 'w' },
+          },
           time: 1_900_000_000,
           timeNano: 1_900_000_000_123_000_000,
         };

@@ -20,7 +20,7 @@ import { containerStates, runtimeEventTypes } from './container-runtime.ts';
 import { createDemultiplexer } from './demultiplexer.ts';
 import { createLineSplitter } from './line-splitter.ts';
 import { encodeTar } from './tar-archive.ts';
-import { withDeadline } from './with-deadline.ts';
+import { isAborted, withDeadline } from './with-deadline.ts';
 
 export interface DockerRuntimeOptions {
   /** The engine's unix socket. Default `/var/run/docker.sock`. */
@@ -54,7 +54,9 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
   };
 
   const inspect = async (idOrName: string): Promise<ContainerInfo> =>
-    engine(`inspect container ${idOrName}`, async () => toContainerInfo(await docker.getContainer(idOrName).inspect()));
+    engine(`inspect container ${idOrName}`, async () =>
+      toContainerInfo(await docker.getContainer(idOrName).inspect()),
+    );
 
   const runtime: ContainerRuntime = {
     info() {
@@ -68,7 +70,9 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       const summaries = await engine('list containers', () =>
         docker.listContainers({
           all: listOptions.all === true,
-          filters: { label: Object.entries(listOptions.labels ?? {}).map(([key, value]) => `${key}=${value}`) },
+          filters: {
+            label: Object.entries(listOptions.labels ?? {}).map(([key, value]) => `${key}=${value}`),
+          },
         }),
       );
       const infos: ContainerInfo[] = [];
@@ -266,7 +270,10 @@ function toCreateBody(create: CreateContainerOptions): Docker.ContainerCreateOpt
     const key = `${port.containerPort}/${port.protocol}`;
     exposed[key] = {};
     if (port.hostPort !== undefined) {
-      const binding = { HostPort: String(port.hostPort), ...(port.hostIp === undefined ? {} : { HostIp: port.hostIp }) };
+      const binding = {
+        HostPort: String(port.hostPort),
+        ...(port.hostIp === undefined ? {} : { HostIp: port.hostIp }),
+      };
       bindings[key] = [...(bindings[key] ?? []), binding];
     }
   }
@@ -312,7 +319,11 @@ function toCreateBody(create: CreateContainerOptions): Docker.ContainerCreateOpt
     },
     ...(create.network === undefined
       ? {}
-      : { NetworkingConfig: { EndpointsConfig: { [create.network.name]: { Aliases: [...create.network.aliases] } } } }),
+      : {
+          NetworkingConfig: {
+            EndpointsConfig: { [create.network.name]: { Aliases: [...create.network.aliases] } },
+          },
+        }),
   };
 }
 
@@ -418,7 +429,9 @@ async function* readLogs(request: {
       throw translateError(error, { what, where: request.where });
     }
     // docker-modem parses bodies that happen to be JSON; logs are bytes.
-    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const bytes = Buffer.isBuffer(body)
+      ? body
+      : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     yield* toEntries([...demultiplexer.push(bytes), ...demultiplexer.flush()], true);
     return;
   }
@@ -442,7 +455,11 @@ function toLogEntry(entry: { stream: 'stdout' | 'stderr'; line: string; timestam
   const stamp = space === -1 ? entry.line : entry.line.slice(0, space);
   const time = new Date(stamp);
   if (Number.isNaN(time.getTime())) return { stream: entry.stream, line: entry.line };
-  return { stream: entry.stream, line: space === -1 ? '' : entry.line.slice(space + 1), time: time.toISOString() };
+  return {
+    stream: entry.stream,
+    line: space === -1 ? '' : entry.line.slice(space + 1),
+    time: time.toISOString(),
+  };
 }
 
 function startExecSession(request: {
@@ -475,7 +492,7 @@ function startExecSession(request: {
         AttachStderr: true,
         Tty: options.tty,
       });
-      const opened = (await exec.start({ hijack: true, stdin: options.stdin !== undefined, Tty: options.tty })) as Duplex;
+      const opened = await exec.start({ hijack: true, stdin: options.stdin !== undefined, Tty: options.tty });
       socket = opened;
       if (isAborted(options.signal)) opened.destroy();
       if (options.stdin !== undefined) pumpStdin(options.stdin, opened);
@@ -494,10 +511,9 @@ function startExecSession(request: {
       output.end();
       return exitCode;
     } catch (error) {
-      const translated =
-        isAborted(options.signal)
-          ? new MonkError('CANCELLED', `${what} was cancelled`, { cause: error })
-          : translateError(error, { what, where: request.where });
+      const translated = isAborted(options.signal)
+        ? new MonkError('CANCELLED', `${what} was cancelled`, { cause: error })
+        : translateError(error, { what, where: request.where });
       output.fail(translated);
       throw translated;
     } finally {
@@ -543,11 +559,6 @@ async function ignoreNotModified(operation: Promise<unknown>): Promise<void> {
   }
 }
 
-/** A function, not a property read, so the compiler does not assume an earlier check still holds. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
 function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const status = (error as { statusCode?: unknown }).statusCode;
@@ -562,7 +573,7 @@ function engineMessage(error: unknown): string {
     if (typeof message === 'string') return message;
   }
   if (Buffer.isBuffer(json)) return json.toString('utf8').trim();
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : 'unknown engine error';
 }
 
 const unavailableCodes = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE']);
@@ -575,9 +586,13 @@ function translateError(
   if (error instanceof MonkError) return error;
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && unavailableCodes.has(code)) {
-    return new MonkError('RUNTIME_UNAVAILABLE', `cannot ${context.what}: the ${context.where} does not answer (${code})`, {
-      cause: error,
-    });
+    return new MonkError(
+      'RUNTIME_UNAVAILABLE',
+      `cannot ${context.what}: the ${context.where} does not answer (${code})`,
+      {
+        cause: error,
+      },
+    );
   }
   const status = statusOf(error);
   const message = engineMessage(error);

@@ -6,7 +6,11 @@ describe('createLineSplitter', () => {
     const bytes = Buffer.from('première\r\nzweite ü\n\nlast');
     for (let cut = 0; cut <= bytes.length; cut++) {
       const splitter = createLineSplitter();
-      const lines = [...splitter.push(bytes.subarray(0, cut)), ...splitter.push(bytes.subarray(cut)), ...splitter.flush()];
+      const lines = [
+        ...splitter.push(bytes.subarray(0, cut)),
+        ...splitter.push(bytes.subarray(cut)),
+        ...splitter.flush(),
+      ];
       expect(lines, `cut at ${cut}`).toEqual(['première', 'zweite ü', '', 'last']);
     }
   });

@@ -22,13 +22,16 @@ function makeComplianceRuntime(): MemoryRuntime {
         ],
       };
     }
-    if (same(command, complianceCommands.exitThree)) return { output: [{ stream: 'stdout', line: 'bye' }], exitCode: 3 };
+    if (same(command, complianceCommands.exitThree))
+      return { output: [{ stream: 'stdout', line: 'bye' }], exitCode: 3 };
     return {};
   };
   const execs: MemoryExecHandler = ({ containerId, command, stdin }) => {
     const ok = (stdout: string) => ({ exitCode: 0, stdout, stderr: '' });
-    if (same(command, complianceCommands.execMixed)) return { exitCode: 7, stdout: 'to-out\n', stderr: 'to-err\n' };
+    if (same(command, complianceCommands.execMixed))
+      return { exitCode: 7, stdout: 'to-out\n', stderr: 'to-err\n' };
     if (same(command, complianceCommands.echoStdin)) return ok(stdin ?? '');
+    if (same(command, complianceCommands.hang)) return new Promise(() => undefined);
     if (same(command, complianceCommands.ttyOut)) return { exitCode: 0, stdout: '', stderr: 'tty-out\r\n' };
     if (same(command, complianceCommands.printLate)) {
       runtime.writeLog(containerId, { stream: 'stdout', line: 'late-line' });
@@ -37,7 +40,8 @@ function makeComplianceRuntime(): MemoryRuntime {
     const path = command.at(-1) ?? '';
     const file = runtime.readFile(containerId, path);
     if (same(command, complianceCommands.cat(path)) && file !== undefined) return ok(file.contents);
-    if (same(command, complianceCommands.mode(path)) && file !== undefined) return ok(`${file.mode.toString(8)}\n`);
+    if (same(command, complianceCommands.mode(path)) && file !== undefined)
+      return ok(`${file.mode.toString(8)}\n`);
     return { exitCode: 127, stdout: '', stderr: `${command.join(' ')}: not scripted\n` };
   };
   runtime.setProcessHandler(processes);
@@ -61,7 +65,10 @@ const code = (value: string) => (error: unknown) => error instanceof MonkError &
 
 describe('memory runtime test controls', () => {
   it('exits a running container on demand with a die event', async () => {
-    const runtime = createMemoryRuntime({ images: ['busybox:latest'], clock: () => new Date('2030-01-02T03:04:05Z') });
+    const runtime = createMemoryRuntime({
+      images: ['busybox:latest'],
+      clock: () => new Date('2030-01-02T03:04:05Z'),
+    });
     const controller = new AbortController();
     const events = runtime.events({ signal: controller.signal });
     const { id } = await runtime.createContainer({ name: 'a', spec, labels: {} });
@@ -109,7 +116,11 @@ describe('memory runtime test controls', () => {
     await runtime.startContainer(id);
     expect(await runtime.exec(id, { command: ['true'] })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     runtime.setExecHandler(({ command }) => ({ exitCode: 1, stdout: command.join(' '), stderr: '' }));
-    expect(await runtime.exec(id, { command: ['pg_isready'] })).toEqual({ exitCode: 1, stdout: 'pg_isready', stderr: '' });
+    expect(await runtime.exec(id, { command: ['pg_isready'] })).toEqual({
+      exitCode: 1,
+      stdout: 'pg_isready',
+      stderr: '',
+    });
     runtime.setExecHandler(() => new Promise(() => undefined));
     await expect(runtime.exec(id, { command: ['hang'], timeoutMs: 10 })).rejects.toSatisfy(code('TIMEOUT'));
     const controller = new AbortController();
@@ -124,7 +135,12 @@ describe('memory runtime test controls', () => {
     expect(await runtime.hasImage('postgres')).toBe(false);
     runtime.addImage('postgres:16');
     expect(await runtime.hasImage('postgres:16')).toBe(true);
-    const options = { name: 'a', spec, labels: { 'monk.workload': 'w' }, network: { name: 'bridge', aliases: ['x'] } };
+    const options = {
+      name: 'a',
+      spec,
+      labels: { 'monk.workload': 'w' },
+      network: { name: 'bridge', aliases: ['x'] },
+    };
     const { id } = await runtime.createContainer(options);
     expect(runtime.createOptionsOf(id)).toEqual(options);
     expect((await runtime.inspectContainer(id.slice(0, 12))).id).toBe(id);

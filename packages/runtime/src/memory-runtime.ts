@@ -116,7 +116,10 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
   const images = new Set(options.images.map(normalizeImage));
   const containers = new Map<string, MemoryContainer>();
   const networks = new Map<string, Record<string, string>>([['bridge', {}]]);
-  const subscribers = new Set<{ queue: AsyncQueue<RuntimeEvent>; labels?: Readonly<Record<string, string>> }>();
+  const subscribers = new Set<{
+    queue: AsyncQueue<RuntimeEvent>;
+    labels?: Readonly<Record<string, string>>;
+  }>();
   let available = true;
   let sequence = 0;
   let addressSequence = 0;
@@ -168,7 +171,10 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
     }
   };
 
-  const appendLog = (container: MemoryContainer, entry: { stream: 'stdout' | 'stderr'; line: string }): void => {
+  const appendLog = (
+    container: MemoryContainer,
+    entry: { stream: 'stdout' | 'stderr'; line: string },
+  ): void => {
     const stored: StoredLog = { stream: entry.stream, line: entry.line, time: now() };
     container.logs.push(stored);
     for (const follower of container.followers) follower.push(stored);
@@ -185,12 +191,15 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
   };
 
   const allocateAddress = (container: MemoryContainer): string => {
-    if (options.ipAddress !== undefined) return options.ipAddress({ container: container.name, network: container.network });
+    if (options.ipAddress !== undefined)
+      return options.ipAddress({ container: container.name, network: container.network });
     addressSequence += 1;
     return `10.88.${Math.floor(addressSequence / 250)}.${(addressSequence % 250) + 2}`;
   };
 
-  const runExec = async (request: MemoryExecRequest & { timeoutMs?: number; signal?: AbortSignal }): Promise<ExecResult> => {
+  const runExec = async (
+    request: MemoryExecRequest & { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<ExecResult> => {
     ensureAvailable();
     const container = find(request.containerId);
     if (container.state !== 'running') {
@@ -238,9 +247,13 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
         }
         for (const container of containers.values()) {
           if (container.name === create.name) {
-            throw new MonkError('RUNTIME_ERROR', `Conflict. The container name "/${create.name}" is already in use`, {
-              details: { statusCode: 409 },
-            });
+            throw new MonkError(
+              'RUNTIME_ERROR',
+              `Conflict. The container name "/${create.name}" is already in use`,
+              {
+                details: { statusCode: 409 },
+              },
+            );
           }
         }
         // Like Docker, the network is only looked up when the container starts.
@@ -269,7 +282,9 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
         const container = find(id);
         if (container.state === 'running') return;
         if (!networks.has(container.network)) {
-          throw new MonkError('RUNTIME_ERROR', `network ${container.network} not found`, { details: { statusCode: 404 } });
+          throw new MonkError('RUNTIME_ERROR', `network ${container.network} not found`, {
+            details: { statusCode: 404 },
+          });
         }
         container.state = 'running';
         delete container.exitCode;
@@ -297,9 +312,13 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
         const container = find(id);
         if (container.state === 'running') {
           if (removeOptions.force !== true) {
-            throw new MonkError('RUNTIME_ERROR', `cannot remove running container ${container.name} without force`, {
-              details: { statusCode: 409 },
-            });
+            throw new MonkError(
+              'RUNTIME_ERROR',
+              `cannot remove running container ${container.name} without force`,
+              {
+                details: { statusCode: 409 },
+              },
+            );
           }
           emit(container, { type: 'kill' });
           exit(container, killExitCode);
@@ -369,7 +388,10 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
           const encoder = new TextEncoder();
           if (result.stdout !== '') output.push({ stream: 'stdout', data: encoder.encode(result.stdout) });
           if (result.stderr !== '') {
-            output.push({ stream: streamOptions.tty ? 'stdout' : 'stderr', data: encoder.encode(result.stderr) });
+            output.push({
+              stream: streamOptions.tty ? 'stdout' : 'stderr',
+              data: encoder.encode(result.stderr),
+            });
           }
           output.end();
           return result.exitCode;
@@ -416,7 +438,9 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
       return call(() => {
         const attached = [...containers.values()].filter((c) => c.network === name && c.state === 'running');
         if (attached.length > 0) {
-          throw new MonkError('RUNTIME_ERROR', `network ${name} has active endpoints`, { details: { statusCode: 403 } });
+          throw new MonkError('RUNTIME_ERROR', `network ${name} has active endpoints`, {
+            details: { statusCode: 403 },
+          });
         }
         networks.delete(name);
       });
@@ -476,12 +500,11 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
 
   /** Runs a synchronous engine operation as an async call, failing when the engine is down. */
   function call<T>(operation: () => T): Promise<T> {
-    try {
+    // A throw inside the executor becomes the rejection.
+    return new Promise((resolve) => {
       ensureAvailable();
-      return Promise.resolve(operation());
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+      resolve(operation());
+    });
   }
 
   return runtime;

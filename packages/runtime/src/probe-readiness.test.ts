@@ -64,7 +64,10 @@ describe('probeReadiness', () => {
   it('is not ready while the container is not running', async () => {
     const runtime = loopbackRuntime();
     const containerId = await runningContainer(runtime, false);
-    const exec = await probeReadiness(runtime, { containerId, check: { kind: 'exec', command: ['true'], ...timing } });
+    const exec = await probeReadiness(runtime, {
+      containerId,
+      check: { kind: 'exec', command: ['true'], ...timing },
+    });
     expect(exec.ready).toBe(false);
     expect(exec.message).toMatch(/not running/);
     const tcp = await probeReadiness(runtime, { containerId, check: { kind: 'tcp', port: 1, ...timing } });
@@ -113,7 +116,9 @@ describe('probeReadiness', () => {
     const closedPort = await listen(() => undefined);
     const closing = servers.pop();
     await new Promise((resolve) => closing?.close(resolve));
-    expect(await probeReadiness(runtime, { containerId, check: { kind: 'tcp', port: closedPort, ...timing } })).toEqual({
+    expect(
+      await probeReadiness(runtime, { containerId, check: { kind: 'tcp', port: closedPort, ...timing } }),
+    ).toEqual({
       ready: false,
       message: `tcp 127.0.0.1:${closedPort}: ECONNREFUSED`,
     });
@@ -127,7 +132,10 @@ describe('probeReadiness', () => {
       network: 'elsewhere',
       check: { kind: 'tcp', port: 1, ...timing },
     });
-    expect(result).toEqual({ ready: false, message: 'container probed has no IP address on network elsewhere (is it running?)' });
+    expect(result).toEqual({
+      ready: false,
+      message: 'container probed has no IP address on network elsewhere (is it running?)',
+    });
   });
 
   it('rejects arrow checks, cancelled probes and missing containers', async () => {

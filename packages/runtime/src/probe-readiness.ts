@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import type { ReadinessCheck } from '@monk/model';
 import { MonkError } from '@monk/model';
 import type { ContainerRuntime } from './container-runtime.ts';
+import { isAborted } from './with-deadline.ts';
 
 export interface ProbeReadinessOptions {
   readonly containerId: string;
@@ -35,21 +36,30 @@ export interface ProbeResult {
  *   check: { kind: 'http', port: 8080, path: '/health', initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 2, attempts: 30 },
  * });
  */
-export async function probeReadiness(runtime: ContainerRuntime, options: ProbeReadinessOptions): Promise<ProbeResult> {
+export async function probeReadiness(
+  runtime: ContainerRuntime,
+  options: ProbeReadinessOptions,
+): Promise<ProbeResult> {
   const { check } = options;
   const timeoutMs = check.timeoutSeconds * 1000;
   switch (check.kind) {
     case 'arrow':
-      throw new MonkError('INVALID_REQUEST', 'arrow readiness checks are evaluated by monkd, not by the runtime probe', {
-        details: { containerId: options.containerId },
-      });
+      throw new MonkError(
+        'INVALID_REQUEST',
+        'arrow readiness checks are evaluated by monkd, not by the runtime probe',
+        {
+          details: { containerId: options.containerId },
+        },
+      );
     case 'exec':
       return probeExec(runtime, { ...options, command: check.command, timeoutMs });
     case 'http':
     case 'tcp': {
       const info = await runtime.inspectContainer(options.containerId);
       const address =
-        options.network === undefined ? Object.values(info.ipAddresses)[0] : info.ipAddresses[options.network];
+        options.network === undefined
+          ? Object.values(info.ipAddresses)[0]
+          : info.ipAddresses[options.network];
       if (address === undefined) {
         const on = options.network === undefined ? '' : ` on network ${options.network}`;
         return { ready: false, message: `container ${info.name} has no IP address${on} (is it running?)` };
@@ -99,13 +109,13 @@ async function withTimeout(
   target: Target,
   attempt: (signal: AbortSignal) => Promise<ProbeResult>,
 ): Promise<ProbeResult> {
-  if (target.signal?.aborted === true) throw new MonkError('CANCELLED', 'readiness probe was cancelled');
+  if (isAborted(target.signal)) throw new MonkError('CANCELLED', 'readiness probe was cancelled');
   const timeout = AbortSignal.timeout(target.timeoutMs);
   const signal = target.signal === undefined ? timeout : AbortSignal.any([timeout, target.signal]);
   try {
     return await attempt(signal);
   } catch (error) {
-    if (target.signal?.aborted === true) {
+    if (isAborted(target.signal)) {
       throw new MonkError('CANCELLED', 'readiness probe was cancelled', { cause: error });
     }
     if (timeout.aborted) {
@@ -121,13 +131,16 @@ async function probeHttp(target: Omit<Target, 'label'>, requestPath: string): Pr
   const url = `http://${target.host}:${target.port}${path}`;
   return withTimeout({ ...target, label: `GET ${url}` }, (signal) => {
     const { promise, resolve, reject } = Promise.withResolvers<ProbeResult>();
-    const req = request({ host: target.host, port: target.port, path, method: 'GET', agent: false, signal }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      res.destroy();
-      const ready = status >= 200 && status < 400;
-      resolve({ ready, message: `GET ${url} answered ${status}` });
-    });
+    const req = request(
+      { host: target.host, port: target.port, path, method: 'GET', agent: false, signal },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume();
+        res.destroy();
+        const ready = status >= 200 && status < 400;
+        resolve({ ready, message: `GET ${url} answered ${status}` });
+      },
+    );
     req.on('error', reject);
     req.end();
     return promise;

@@ -46,7 +46,8 @@ describe('encodeTar', () => {
   });
 
   it('rejects paths that escape the root, name nothing, or do not fit ustar', () => {
-    const invalid = (path: string) => () => encodeTar({ files: [{ path, contents: '', mode: 0o644 }], mtime });
+    const invalid = (path: string) => () =>
+      encodeTar({ files: [{ path, contents: '', mode: 0o644 }], mtime });
     const isInvalid = (error: unknown) => error instanceof MonkError && error.code === 'INVALID_REQUEST';
     expect(invalid('/etc/../../x')).toThrow(expect.toSatisfy(isInvalid));
     expect(invalid('/')).toThrow(expect.toSatisfy(isInvalid));

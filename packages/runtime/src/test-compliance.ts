@@ -29,6 +29,8 @@ export const complianceCommands = {
   execMixed: ['sh', '-c', 'echo to-out; echo to-err >&2; exit 7'],
   /** Exec: makes the container's main process print late-line (PID 1 is the init process). */
   printLate: ['sh', '-c', 'echo late-line > /proc/1/fd/1'],
+  /** Exec: takes far longer than any test waits. */
+  hang: ['sleep', '600'],
   /** Exec: copies stdin to stdout. */
   echoStdin: ['cat'],
   /** Exec: prints tty-out to stderr (a TTY session shows it on stdout). */
@@ -145,7 +147,10 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       const name = containerName();
       const created = await runtime.createContainer({
         name,
-        spec: spec({ labels: { 'monk.test.from': 'spec', 'monk.test.both': 'spec' }, environment: { A: '1' } }),
+        spec: spec({
+          labels: { 'monk.test.from': 'spec', 'monk.test.both': 'spec' },
+          environment: { A: '1' },
+        }),
         labels: { [runLabel]: runId, 'monk.test.both': 'options' },
       });
       expect(created).toMatchObject({
@@ -191,7 +196,10 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       expect(all).toHaveLength(3);
       expect(all.map((c) => c.id)).toEqual(expect.arrayContaining([started.id, createdOnly.id]));
 
-      const other = await runtime.listContainers({ all: true, labels: { ...group, 'monk.test.group': 'other' } });
+      const other = await runtime.listContainers({
+        all: true,
+        labels: { ...group, 'monk.test.group': 'other' },
+      });
       expect(other).toHaveLength(1);
     });
 
@@ -210,7 +218,10 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       await expectCode(runtime.startContainer(missing), 'CONTAINER_NOT_FOUND');
       await expectCode(runtime.stopContainer(missing), 'CONTAINER_NOT_FOUND');
       await expectCode(runtime.removeContainer(missing, { force: true }), 'CONTAINER_NOT_FOUND');
-      await expectCode(runtime.putFiles(missing, [{ path: '/a', contents: 'a', mode: 0o644 }]), 'CONTAINER_NOT_FOUND');
+      await expectCode(
+        runtime.putFiles(missing, [{ path: '/a', contents: 'a', mode: 0o644 }]),
+        'CONTAINER_NOT_FOUND',
+      );
       await expectCode(runtime.exec(missing, { command: ['true'] }), 'CONTAINER_NOT_FOUND');
       await expectCode(collectLogs(missing), 'CONTAINER_NOT_FOUND');
     });
@@ -276,7 +287,8 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
     it(`follows logs until the signal aborts${needs}`, async () => {
       const container = await run(complianceCommands.chatty);
       const controller = new AbortController();
-      const iterator = runtime.logs(container.id, { follow: true, signal: controller.signal })[Symbol.asyncIterator]();
+      const following = runtime.logs(container.id, { follow: true, signal: controller.signal });
+      const iterator = following[Symbol.asyncIterator]();
       const lines: string[] = [];
       while (!lines.includes('out-2')) {
         const next = await iterator.next();
@@ -312,10 +324,36 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
 
     it(`execs a command, returning its exit code and output${needs}`, async () => {
       const container = await run(complianceCommands.idle);
-      const result = await runtime.exec(container.id, { command: complianceCommands.execMixed, timeoutMs: 30_000 });
+      const result = await runtime.exec(container.id, {
+        command: complianceCommands.execMixed,
+        timeoutMs: 30_000,
+      });
       expect(result).toEqual({ exitCode: 7, stdout: 'to-out\n', stderr: 'to-err\n' });
       const created = await create();
       await expectCode(runtime.exec(created.id, { command: complianceCommands.execMixed }), 'NOT_RUNNING');
+    });
+
+    it(`fails a slow exec with TIMEOUT and an aborted one with CANCELLED${needs}`, async () => {
+      const container = await run(complianceCommands.idle);
+      await expectCode(
+        runtime.exec(container.id, { command: complianceCommands.hang, timeoutMs: 150 }),
+        'TIMEOUT',
+      );
+      const controller = new AbortController();
+      const exec = runtime.exec(container.id, {
+        command: complianceCommands.hang,
+        signal: controller.signal,
+      });
+      const session = runtime.execStream(container.id, {
+        command: complianceCommands.hang,
+        tty: false,
+        signal: controller.signal,
+      });
+      await sleep(100);
+      controller.abort();
+      await expectCode(exec, 'CANCELLED');
+      await expectCode(session.exitCode, 'CANCELLED');
+      await expectCode(readAll(session.output), 'CANCELLED');
     });
 
     it(`streams an exec session with stdin, exit code and a TTY${needs}`, async () => {
@@ -348,15 +386,21 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       await runtime.startContainer(created.id);
       const cat = await runtime.exec(created.id, { command: complianceCommands.cat('/etc/monk/app.conf') });
       expect(cat).toMatchObject({ exitCode: 0, stdout: 'port = 80\nname = "é"\n' });
-      const confMode = await runtime.exec(created.id, { command: complianceCommands.mode('/etc/monk/app.conf') });
+      const confMode = await runtime.exec(created.id, {
+        command: complianceCommands.mode('/etc/monk/app.conf'),
+      });
       expect(confMode.stdout.trim()).toBe('640');
-      const scriptMode = await runtime.exec(created.id, { command: complianceCommands.mode('/opt/monk/bin/run.sh') });
+      const scriptMode = await runtime.exec(created.id, {
+        command: complianceCommands.mode('/opt/monk/bin/run.sh'),
+      });
       expect(scriptMode.stdout.trim()).toBe('755');
 
       await runtime.putFiles(created.id, [{ path: '/tmp/later.txt', contents: 'later', mode: 0o600 }]);
       const later = await runtime.exec(created.id, { command: complianceCommands.cat('/tmp/later.txt') });
       expect(later.stdout).toBe('later');
-      const laterMode = await runtime.exec(created.id, { command: complianceCommands.mode('/tmp/later.txt') });
+      const laterMode = await runtime.exec(created.id, {
+        command: complianceCommands.mode('/tmp/later.txt'),
+      });
       expect(laterMode.stdout.trim()).toBe('600');
     });
 
@@ -365,7 +409,10 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       networks.push(network);
       await runtime.ensureNetwork(network, { labels: { [runLabel]: runId } });
       await runtime.ensureNetwork(network, { labels: { [runLabel]: runId } });
-      const created = await create({ network: { name: network, aliases: ['db', 'db.local'] }, hostname: 'db' });
+      const created = await create({
+        network: { name: network, aliases: ['db', 'db.local'] },
+        hostname: 'db',
+      });
       await runtime.startContainer(created.id);
       const running = await runtime.inspectContainer(created.id);
       expect(Object.keys(running.ipAddresses)).toEqual([network]);
@@ -380,9 +427,13 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
   });
 }
 
+/** Stdin as a person types it: parts a moment apart. */
 async function* chunks(parts: readonly string[]): AsyncGenerator<Uint8Array> {
   const encoder = new TextEncoder();
-  for (const part of parts) yield encoder.encode(part);
+  for (const part of parts) {
+    await sleep(5);
+    yield encoder.encode(part);
+  }
 }
 
 async function readAll(
@@ -390,6 +441,7 @@ async function readAll(
 ): Promise<{ stdout: string; stderr: string }> {
   const decoded = { stdout: '', stderr: '' };
   const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-  for await (const chunk of output) decoded[chunk.stream] += decoder[chunk.stream].decode(chunk.data, { stream: true });
+  for await (const chunk of output)
+    decoded[chunk.stream] += decoder[chunk.stream].decode(chunk.data, { stream: true });
   return decoded;
 }

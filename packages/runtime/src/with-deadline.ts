@@ -22,3 +22,8 @@ export async function withDeadline<T>(
     options.signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/** A function, not a property read, so the compiler does not assume an earlier check still holds. */
+export function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}

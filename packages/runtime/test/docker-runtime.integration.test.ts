@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDockerRuntime } from '@monk/runtime';
 import { complianceImage, describeRuntimeCompliance } from '../src/test-compliance.ts';
 
-describeRuntimeCompliance('docker', { requirement: ' (needs Docker)', makeRuntime: () => createDockerRuntime({}) });
+describeRuntimeCompliance('docker', {
+  requirement: ' (needs Docker)',
+  makeRuntime: () => createDockerRuntime({}),
+});
 
 const runtime = createDockerRuntime({});
 const code = (value: string) => (error: unknown) => error instanceof MonkError && error.code === value;
@@ -46,7 +49,9 @@ describe('docker runtime', () => {
       network: { name: network, aliases: ['web.internal'] },
     });
     created.push(server.id);
-    await runtime.putFiles(server.id, [{ path: '/www/index.html', contents: 'hello from web\n', mode: 0o644 }]);
+    await runtime.putFiles(server.id, [
+      { path: '/www/index.html', contents: 'hello from web\n', mode: 0o644 },
+    ]);
     await runtime.startContainer(server.id);
     const client = await runtime.createContainer({
       name: `${runId}-client`,
@@ -59,7 +64,10 @@ describe('docker runtime', () => {
 
     // Not `wget -T`: it crashes this busybox build (exit 139).
     const fetchPage = (host: string) =>
-      runtime.exec(client.id, { command: ['wget', '-q', '-O', '-', `http://${host}:8080/`], timeoutMs: 30_000 });
+      runtime.exec(client.id, {
+        command: ['wget', '-q', '-O', '-', `http://${host}:8080/`],
+        timeoutMs: 30_000,
+      });
     // httpd may need a moment to listen: retry until the deadline.
     const deadline = Date.now() + 30_000;
     let result = await fetchPage('web.internal');
@@ -88,7 +96,11 @@ describe('docker runtime', () => {
     created.push(info.id);
     await runtime.startContainer(info.id);
     const result = await runtime.exec(info.id, {
-      command: ['sh', '-c', 'echo "$GREETING|$(pwd)|$(id -u)"; grep " /scratch " /proc/mounts | cut -d" " -f3'],
+      command: [
+        'sh',
+        '-c',
+        'echo "$GREETING|$(pwd)|$(id -u)"; grep " /scratch " /proc/mounts | cut -d" " -f3',
+      ],
       timeoutMs: 30_000,
     });
     expect(result.stdout).toBe('hi there|/srv|1234\ntmpfs\n');

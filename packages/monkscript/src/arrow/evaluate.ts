@@ -51,8 +51,8 @@ export interface EvaluateArrowOptions {
   readonly scope: ArrowScope;
   readonly host: ArrowHost;
   /** Where the expression sits in its template; copied into every error. */
-  readonly location?: SourceLocation;
-  readonly limits?: Partial<ArrowLimits>;
+  readonly location?: SourceLocation | undefined;
+  readonly limits?: Partial<ArrowLimits> | undefined;
 }
 
 /**
@@ -424,11 +424,11 @@ class Machine {
         if (spec === undefined) {
           throw this.#error('ARROW_UNKNOWN_OPERATOR', {
             message: `unknown operator ${operator}`,
-            offset: 0,
+            offset,
             operator,
           });
         }
-        return this.#apply({ spec, name: operator, args, offset: 0 }, frame);
+        return this.#apply({ spec, name: operator, args, offset }, frame);
       },
       fail,
       unavailable: () => {

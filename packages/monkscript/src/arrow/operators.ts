@@ -302,7 +302,10 @@ function getMember(container: Value, key: Value, context: OperatorContext): Valu
 
 function contains(haystack: Value, needle: Value, context: OperatorContext): boolean {
   if (typeof haystack === 'string') return haystack.includes(expectText(needle, context));
-  if (isArray(haystack)) return haystack.some((item) => valuesEqual(item, needle));
+  if (isArray(haystack)) {
+    const budget = { steps: 100_000 };
+    return haystack.some((item) => valuesEqual(item, needle, budget));
+  }
   if (isObject(haystack)) return Object.hasOwn(haystack, expectText(needle, context));
   return context.fail(`expects a string, an array or an object, got ${typeName(haystack)}`);
 }
@@ -411,6 +414,7 @@ const table: Record<string, OperatorSpec> = {
   },
   'concat-all': {
     untilMark: true,
+    optional: 'rest',
     run: (operands, context) => {
       let text = '';
       for (const item of operands) text = boundedText(text + expectText(item, context), context);

@@ -74,3 +74,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value} ${JSON.stringify(value)}`;
 }
+
+/** Sets an own property, also for keys such as `__proto__` that plain assignment would treat specially. */
+export function setOwn<T>(target: Record<string, T>, key: string, value: NoInfer<T>): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

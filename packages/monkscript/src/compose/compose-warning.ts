@@ -14,8 +14,11 @@ export class WarningSink {
   readonly #seen = new Set<string>();
   readonly list: ComposeWarning[] = [];
 
-  warn(warning: ComposeWarning): void {
-    const id = `${warning.service ?? ''}\u0000${warning.key}\u0000${warning.message}`;
+  /** Adds the warning unless one with the same `id` (by default: service, key and message) came before. */
+  warn(
+    warning: ComposeWarning,
+    id = `${warning.service ?? ''}\u0000${warning.key}\u0000${warning.message}`,
+  ): void {
     if (this.#seen.has(id)) return;
     this.#seen.add(id);
     this.list.push(warning);

@@ -11,6 +11,7 @@ import {
   expectString,
   expectStringList,
   isRecord,
+  setOwn,
   type ComposeRecord,
   type ValueOrigin,
 } from './compose-values.ts';
@@ -140,7 +141,7 @@ class RunnableBuilder {
 
   addFile(prefix: string, entry: { path: string; contents: string; mode: number }): void {
     let key = `${prefix}`;
-    for (let n = 2; key in this.files; n += 1) key = `${prefix}-${n}`;
+    for (let n = 2; Object.hasOwn(this.files, key); n += 1) key = `${prefix}-${n}`;
     this.files[key] = { container: this.name, path: entry.path, contents: entry.contents, mode: entry.mode };
   }
 }
@@ -291,6 +292,11 @@ function convertVolumes(builder: RunnableBuilder): void {
           builder.warn(key, `the home folder of ${volume.source} is not known here; it is left to the host`);
         } else if (!volume.source.startsWith('/')) {
           builder.warn(key, `bind source ${volume.source} is not an absolute path`);
+        } else if (volume.relative === true) {
+          builder.warn(
+            'volumes',
+            `relative bind sources are resolved against the Compose file's folder (${dirname(service.file)}); those paths must exist on every host that may run ${builder.name}`,
+          );
         }
         paths.push(literal(`${volume.source}:${volume.target}${suffix}`));
         return;
@@ -300,7 +306,7 @@ function convertVolumes(builder: RunnableBuilder): void {
           anonymous.push(literal(`${volume.target}${suffix}`));
           return;
         }
-        if (!(volume.source in topLevel.volumes)) {
+        if (!Object.hasOwn(topLevel.volumes, volume.source)) {
           throw composeInvalid(builder.origin(key), `refers to undefined volume ${volume.source}`);
         }
         if (unsafeForTemplate.test(volume.target) || unsafeForTemplate.test(namespace)) {
@@ -537,7 +543,7 @@ async function convertSecrets(builder: RunnableBuilder): Promise<void> {
   for (const [index, ref] of builder.options.service.secrets.entries()) {
     const key = `secrets[${index}]`;
     for (const ignored of ref.ignored) builder.warn(`${key}.${ignored}`, 'monk does not set file ownership');
-    const definition = topLevel.secrets[ref.source];
+    const definition = Object.hasOwn(topLevel.secrets, ref.source) ? topLevel.secrets[ref.source] : undefined;
     if (!isRecord(definition))
       throw composeInvalid(builder.origin(key), `refers to undefined secret ${ref.source}`);
     const origin: ValueOrigin = { file, key: `secrets.${ref.source}` };
@@ -574,7 +580,7 @@ async function convertSecrets(builder: RunnableBuilder): Promise<void> {
       throw composeInvalid(origin, 'a secret needs file, environment or external');
     }
     const target = ref.target ?? ref.source;
-    builder.permittedSecrets[name] = true;
+    setOwn(builder.permittedSecrets, name, true);
     builder.addFile(`secret-${ref.source}`, {
       path: target.startsWith('/') ? target : `/run/secrets/${target}`,
       contents: `<- secret(${JSON.stringify(name)})`,
@@ -588,7 +594,7 @@ async function convertConfigs(builder: RunnableBuilder): Promise<void> {
   for (const [index, ref] of builder.options.service.configs.entries()) {
     const key = `configs[${index}]`;
     for (const ignored of ref.ignored) builder.warn(`${key}.${ignored}`, 'monk does not set file ownership');
-    const definition = topLevel.configs[ref.source];
+    const definition = Object.hasOwn(topLevel.configs, ref.source) ? topLevel.configs[ref.source] : undefined;
     if (!isRecord(definition))
       throw composeInvalid(builder.origin(key), `refers to undefined config ${ref.source}`);
     const origin: ValueOrigin = { file, key: `configs.${ref.source}` };
@@ -625,7 +631,7 @@ function convertNetworks(builder: RunnableBuilder): void {
   const aliases = [builder.name];
   if (typeof service.other['container_name'] === 'string') aliases.push(service.other['container_name']);
   for (const [network, spec] of Object.entries(service.networks)) {
-    if (network !== 'default' && !(network in topLevel.networks)) {
+    if (network !== 'default' && !Object.hasOwn(topLevel.networks, network)) {
       throw composeInvalid(builder.origin(`networks.${network}`), `refers to undefined network ${network}`);
     }
     for (const [key, value] of Object.entries(spec)) {
@@ -700,7 +706,9 @@ export async function convertService(options: ConvertServiceOptions): Promise<Co
   await convertConfigs(builder);
 
   const runnable = builder.runnable;
-  runnable['containers'] = { [service.name]: builder.container };
+  const containers: ComposeRecord = {};
+  setOwn(containers, service.name, builder.container);
+  runnable['containers'] = containers;
   if (builder.services.size > 0) {
     runnable['services'] = Object.fromEntries(
       [...builder.services].map(([key, entry]) => [

@@ -1,7 +1,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { MonkError } from '@monk/model';
 import { WarningSink, type ComposeWarning } from './compose-warning.ts';
-import { composeInvalid, expectRecord, isRecord, type ComposeRecord } from './compose-values.ts';
+import { composeInvalid, expectRecord, isRecord, setOwn, type ComposeRecord } from './compose-values.ts';
 import { convertService, type ConvertedService } from './convert-service.ts';
 import type { ComposeFileSource, ComposeSecret } from './import-types.ts';
 import { loadComposeFile } from './load-compose-file.ts';
@@ -56,6 +56,8 @@ export function normalizeProjectName(name: string): string {
 interface LoadedFile {
   readonly services: ComposeRecord;
   readonly dir: string;
+  /** Warnings of a file loaded for `extends`, given only for the services that are used. */
+  readonly warnings: readonly { warning: ComposeWarning; id: string | undefined }[];
 }
 
 interface ImportContext {
@@ -80,14 +82,19 @@ async function loadExtendedFile(
   } catch (error) {
     throw composeInvalid(from, `cannot read ${path}`, error);
   }
+  const warnings: { warning: ComposeWarning; id: string | undefined }[] = [];
   const { model } = loadComposeFile({
     file: path,
     contents,
     lookup: context.lookup,
     schema: context.options.schema,
-    warnings: context.warnings,
+    warn: (warning, id) => warnings.push({ warning, id }),
   });
-  const loaded = { services: isRecord(model['services']) ? model['services'] : {}, dir: dirname(path) };
+  const loaded = {
+    services: isRecord(model['services']) ? model['services'] : {},
+    dir: dirname(path),
+    warnings,
+  };
   context.loaded.set(path, loaded);
   return loaded;
 }
@@ -95,16 +102,35 @@ async function loadExtendedFile(
 /** Follows `extends` (same file or `file:`, chained) and merges each base under the service. */
 async function resolveService(
   context: ImportContext,
-  at: { file: string; name: string; chain: readonly string[]; from?: { file: string; key: string } },
+  at: {
+    file: string;
+    name: string;
+    chain: readonly string[];
+    from?: { file: string; key: string };
+    /** The service of the main file that this one is a base of. */
+    user?: string;
+  },
 ): Promise<ServiceConfig> {
   const loaded = context.loaded.get(at.file);
   const id = `${at.file}#${at.name}`;
   const origin = { file: at.file, key: `services.${at.name}` };
-  if (loaded === undefined || !(at.name in loaded.services)) {
+  if (loaded === undefined || !Object.hasOwn(loaded.services, at.name)) {
     throw composeInvalid(at.from ?? origin, `service ${at.name} not found in ${at.file}`);
   }
   if (at.chain.includes(id))
     throw composeInvalid(origin, `extends forms a cycle: ${[...at.chain, id].join(' -> ')}`);
+  const user = at.user ?? at.name;
+  for (const { warning, id } of loaded.warnings) {
+    if (warning.service !== at.name) continue;
+    context.warnings.warn(
+      {
+        ...warning,
+        service: user,
+        message: `${warning.message} (in ${basename(at.file)}, service ${at.name})`,
+      },
+      id,
+    );
+  }
   const service = normalizeService({
     name: at.name,
     raw: loaded.services[at.name],
@@ -121,6 +147,7 @@ async function resolveService(
     name: service.extends.service,
     chain: [...at.chain, id],
     from,
+    user,
   });
   // Merged under the extending service's name and file (it is the one that runs).
   return mergeServices({ ...base, name: at.name, file: at.file }, service);
@@ -256,7 +283,12 @@ export async function importCompose(options: ImportComposeOptions): Promise<Comp
     model['services'] === undefined || model['services'] === null
       ? {}
       : expectRecord(model['services'], { file, key: 'services' });
-  const context: ImportContext = { options, lookup, warnings, loaded: new Map([[file, { services, dir }]]) };
+  const context: ImportContext = {
+    options,
+    lookup,
+    warnings,
+    loaded: new Map([[file, { services, dir, warnings: [] }]]),
+  };
   const all = new Map<string, ServiceConfig>();
   for (const name of Object.keys(services))
     all.set(name, await resolveService(context, { file, name, chain: [] }));
@@ -334,7 +366,10 @@ export async function importCompose(options: ImportComposeOptions): Promise<Comp
       if (other === name || peer === undefined || !networksOf(peer).some((network) => mine.has(network)))
         continue;
       const target = converted.get(other)?.serviceNames[0];
-      connections[other] = { runnable: path(other), ...(target === undefined ? {} : { service: target }) };
+      setOwn(connections, other, {
+        runnable: path(other),
+        ...(target === undefined ? {} : { service: target }),
+      });
     }
     if (Object.keys(connections).length > 0) runnable['connections'] = connections;
     const waitFor: string[] = [];
@@ -366,7 +401,7 @@ export async function importCompose(options: ImportComposeOptions): Promise<Comp
       }
     }
     if (waitFor.length > 0) runnable['depends'] = { 'wait-for': { runnables: waitFor } };
-    document[runnableName(name)] = runnable;
+    setOwn(document, runnableName(name), runnable);
     if (name === 'namespace') {
       warnings.warn({
         service: name,
@@ -376,16 +411,16 @@ export async function importCompose(options: ImportComposeOptions): Promise<Comp
     }
   }
   let group = namespace;
-  if (group in document) {
+  if (Object.hasOwn(document, group)) {
     group = `${namespace}-stack`;
     warnings.warn({
       key: 'name',
       message: `a service is named like the project, so the process-group is ${namespace}/${group}`,
     });
   }
-  document[group] = {
+  setOwn(document, group, {
     defines: 'process-group',
     'runnable-list': order.map(path),
-  };
+  });
   return { namespace, documents: [document], warnings: warnings.list, secrets };
 }

@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument, type Document, type ScalarTag } from 'yaml';
 import { MonkError, type SourceLocation } from '@monk/model';
-import type { WarningSink } from './compose-warning.ts';
+import type { ComposeWarning } from './compose-warning.ts';
 import { isRecord, type ComposeRecord } from './compose-values.ts';
 import { interpolate } from './interpolate.ts';
 import { validateComposeSchema } from './validate-compose-schema.ts';
@@ -16,7 +16,8 @@ export interface LoadComposeFileOptions {
   readonly contents: string;
   readonly lookup: (name: string) => string | undefined;
   readonly schema: object | undefined;
-  readonly warnings: WarningSink;
+  /** Receives warnings; `id` identifies warnings that should be given once (an unset variable). */
+  readonly warn: (warning: ComposeWarning, id?: string) => void;
 }
 
 // Compose reads YAML with go-yaml v3, which takes `0755` as octal (file modes); YAML 1.2's core schema
@@ -78,7 +79,7 @@ function keyOf(path: readonly string[]): string {
  * @throws MonkError `COMPOSE_INVALID` with the file, line and key path of what is wrong.
  */
 export function loadComposeFile(options: LoadComposeFileOptions): LoadedComposeFile {
-  const { file, warnings } = options;
+  const { file, warn } = options;
   const lineCounter = new LineCounter();
   const doc = parseDocument(options.contents, {
     merge: true,
@@ -130,15 +131,19 @@ export function loadComposeFile(options: LoadComposeFileOptions): LoadedComposeF
           lookup: options.lookup,
           onUnset: (name) => {
             const service = serviceOf(path);
-            warnings.warn({
-              ...(service === undefined ? {} : { service }),
-              key: keyOf(path),
-              message: `variable ${name} is not set; it is replaced by an empty string`,
-            });
+            warn(
+              {
+                ...(service === undefined ? {} : { service }),
+                key: keyOf(path),
+                message: `variable ${name} is not set; it is replaced by an empty string`,
+              },
+              // Compose warns once per variable, wherever it is used.
+              `unset:${name}`,
+            );
           },
           onBareDollar: () => {
             const service = serviceOf(path);
-            warnings.warn({
+            warn({
               ...(service === undefined ? {} : { service }),
               key: keyOf(path),
               message: 'a "$" not followed by a variable name is kept as it is; write "$$" for a literal "$"',

@@ -10,6 +10,7 @@ import {
   expectString,
   expectStringList,
   isRecord,
+  setOwn,
   type ComposeRecord,
   type ValueOrigin,
 } from './compose-values.ts';
@@ -35,6 +36,8 @@ export interface VolumeSpec {
   readonly readOnly: boolean;
   /** Options monk does not apply (`z`, `nocopy`, `bind.propagation`…), for warnings. */
   readonly ignored: readonly string[];
+  /** The bind source was written relative to the Compose file (`./data`). */
+  readonly relative?: boolean;
 }
 
 /** A service's reference to a top-level secret or config. */
@@ -96,13 +99,13 @@ function mapOrList(value: unknown, origin: ValueOrigin, separator: string): Reco
     value.forEach((item, index) => {
       const entry = expectScalar(item, child(origin, index));
       const at = entry.indexOf(separator);
-      if (at < 0) result[entry] = null;
-      else result[entry.slice(0, at)] = entry.slice(at + 1);
+      if (at < 0) setOwn(result, entry, null);
+      else setOwn(result, entry.slice(0, at), entry.slice(at + 1));
     });
     return result;
   }
   for (const [key, item] of Object.entries(expectRecord(value, origin))) {
-    result[key] = item === null || item === undefined ? null : expectScalar(item, child(origin, key));
+    setOwn(result, key, item === null || item === undefined ? null : expectScalar(item, child(origin, key)));
   }
   return result;
 }
@@ -153,7 +156,15 @@ function parseShortVolume(spec: string, origin: ValueOrigin, options: NormalizeS
     if (!knownVolumeOptions.has(option)) ignored.push(option);
   }
   if (isHostPath(first)) {
-    return { type: 'bind', source: resolveHostPath(first, options), target: second, readOnly, ignored };
+    const relative = first.startsWith('.');
+    return {
+      type: 'bind',
+      source: resolveHostPath(first, options),
+      target: second,
+      readOnly,
+      ignored,
+      relative,
+    };
   }
   return { type: 'volume', source: first, target: second, readOnly, ignored };
 }
@@ -185,7 +196,8 @@ function parseLongVolume(
   }
   if (type === 'bind') {
     if (rawSource === '') throw composeInvalid(origin, 'a bind mount needs a source');
-    return { type, source: resolveHostPath(rawSource, options), target, readOnly, ignored };
+    const relative = !rawSource.startsWith('/') && !rawSource.startsWith('~');
+    return { type, source: resolveHostPath(rawSource, options), target, readOnly, ignored, relative };
   }
   return { type, source: rawSource, target, readOnly, ignored };
 }
@@ -307,11 +319,11 @@ function parseDependsOn(value: unknown, origin: ValueOrigin): Record<string, Dep
   if (value === undefined || value === null) return result;
   if (Array.isArray(value)) {
     value.forEach((item, index) => {
-      result[expectString(item, child(origin, index))] = {
+      setOwn(result, expectString(item, child(origin, index)), {
         condition: 'service_started',
         required: true,
         restart: false,
-      };
+      });
     });
     return result;
   }
@@ -337,12 +349,12 @@ function parseNetworks(value: unknown, origin: ValueOrigin): Record<string, Comp
   if (value === undefined || value === null) return result;
   if (Array.isArray(value)) {
     value.forEach((item, index) => {
-      result[expectString(item, child(origin, index))] = {};
+      setOwn(result, expectString(item, child(origin, index)), {});
     });
     return result;
   }
   for (const [name, spec] of Object.entries(expectRecord(value, origin))) {
-    result[name] = spec === null || spec === undefined ? {} : expectRecord(spec, child(origin, name));
+    setOwn(result, name, spec === null || spec === undefined ? {} : expectRecord(spec, child(origin, name)));
   }
   return result;
 }
@@ -387,7 +399,7 @@ export function normalizeService(options: NormalizeServiceOptions): ServiceConfi
     'profiles',
   ]);
   for (const [key, value] of Object.entries(raw)) {
-    if (!special.has(key)) other[key] = value;
+    if (!special.has(key)) setOwn(other, key, value);
   }
   if (typeof other['build'] === 'string') other['build'] = { context: other['build'] };
   if (isRecord(other['build']) && typeof other['build']['context'] === 'string') {
@@ -395,7 +407,7 @@ export function normalizeService(options: NormalizeServiceOptions): ServiceConfi
   }
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(mapOrList(raw['labels'], at('labels'), '=')))
-    labels[key] = value ?? '';
+    setOwn(labels, key, value ?? '');
   const volumes =
     raw['volumes'] === undefined || raw['volumes'] === null ? [] : expectArray(raw['volumes'], at('volumes'));
   const ports =
@@ -457,7 +469,7 @@ function deepMerge(base: unknown, override: unknown, path: string): unknown {
   if (isRecord(base) && isRecord(override)) {
     const result: ComposeRecord = { ...base };
     for (const [key, value] of Object.entries(override)) {
-      result[key] = key in base ? deepMerge(base[key], value, `${path}.${key}`) : value;
+      setOwn(result, key, Object.hasOwn(base, key) ? deepMerge(base[key], value, `${path}.${key}`) : value);
     }
     return result;
   }
@@ -477,11 +489,19 @@ function deepMerge(base: unknown, override: unknown, path: string): unknown {
 export function mergeServices(base: ServiceConfig, override: ServiceConfig): ServiceConfig {
   const other: ComposeRecord = { ...base.other };
   for (const [key, value] of Object.entries(override.other)) {
-    other[key] = key in base.other ? deepMerge(base.other[key], value, key) : value;
+    setOwn(other, key, Object.hasOwn(base.other, key) ? deepMerge(base.other[key], value, key) : value);
   }
   const networks: Record<string, ComposeRecord> = { ...base.networks };
   for (const [name, spec] of Object.entries(override.networks)) {
-    networks[name] = deepMerge(networks[name] ?? {}, spec, `networks.${name}`) as ComposeRecord;
+    setOwn(
+      networks,
+      name,
+      deepMerge(
+        Object.hasOwn(networks, name) ? networks[name] : {},
+        spec,
+        `networks.${name}`,
+      ) as ComposeRecord,
+    );
   }
   const command = override.command ?? base.command;
   const entrypoint = override.entrypoint ?? base.entrypoint;

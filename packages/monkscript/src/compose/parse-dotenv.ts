@@ -1,4 +1,5 @@
 import { MonkError } from '@monk/model';
+import { setOwn } from './compose-values.ts';
 import { interpolate } from './interpolate.ts';
 
 /** Options of {@link parseDotenv}. */
@@ -33,7 +34,9 @@ const doubleQuoteEscapes: Record<string, string> = {
 export function parseDotenv(contents: string, options: ParseDotenvOptions = {}): Record<string, string> {
   const result: Record<string, string> = {};
   const expand = (value: string): string =>
-    interpolate(value, { lookup: (name) => (name in result ? result[name] : options.lookup?.(name)) });
+    interpolate(value, {
+      lookup: (name) => (Object.hasOwn(result, name) ? result[name] : options.lookup?.(name)),
+    });
   const lines = contents.replace(/\r\n?/g, '\n').split('\n');
   const fail = (index: number, what: string): MonkError =>
     new MonkError('COMPOSE_INVALID', `${options.file ?? 'env file'}:${index + 1}: ${what}`);
@@ -45,12 +48,12 @@ export function parseDotenv(contents: string, options: ParseDotenvOptions = {}):
     const key = match[1] ?? '';
     if (match[2] !== '=') {
       const value = options.lookup?.(key);
-      if (value !== undefined) result[key] = value;
+      if (value !== undefined) setOwn(result, key, value);
       continue;
     }
     let rest = line.slice(match[0].length);
     if (options.raw === true) {
-      result[key] = rest;
+      setOwn(result, key, rest);
       continue;
     }
     rest = rest.trimStart();
@@ -66,15 +69,18 @@ export function parseDotenv(contents: string, options: ParseDotenvOptions = {}):
       }
       if (end < 0) throw fail(index, `unterminated ${quote} quote in the value of ${key}`);
       const inner = body.slice(0, end);
-      result[key] =
+      setOwn(
+        result,
+        key,
         quote === "'"
           ? inner
-          : expand(inner.replace(/\\(.)/g, (all, c: string) => doubleQuoteEscapes[c] ?? all));
+          : expand(inner.replace(/\\(.)/g, (all, c: string) => doubleQuoteEscapes[c] ?? all)),
+      );
       continue;
     }
     const comment = /\s#/.exec(rest);
     const value = (comment === null ? rest : rest.slice(0, comment.index)).trimEnd();
-    result[key] = expand(value);
+    setOwn(result, key, expand(value));
   }
   return result;
 }

@@ -63,20 +63,18 @@ function describeError(error: ErrorObject): SchemaViolation {
 export function validateComposeSchema(schema: object, model: unknown): SchemaViolation | undefined {
   const validate = compile(schema);
   if (validate(model)) return undefined;
-  const errors = validate.errors ?? [];
-  // The deepest error is the most specific; `oneOf`/`anyOf` summaries only say that no branch matched.
-  let best: ErrorObject | undefined;
-  for (const error of errors) {
-    const summary = error.keyword === 'oneOf' || error.keyword === 'anyOf';
-    if (best === undefined) {
-      best = error;
-      continue;
-    }
-    const bestSummary = best.keyword === 'oneOf' || best.keyword === 'anyOf';
-    const deeper = error.instancePath.length > best.instancePath.length;
-    if ((bestSummary && !summary) || (deeper && (!summary || bestSummary))) best = error;
+  // The most specific error wins: not an `oneOf`/`anyOf` summary, deepest, and not a bare type mismatch
+  // (inside a `oneOf`, those mostly say that another branch was meant).
+  const rank = (error: ErrorObject, violation: SchemaViolation): number => {
+    const summary = error.keyword === 'oneOf' || error.keyword === 'anyOf' ? 0 : 1;
+    const specific = error.keyword === 'type' ? 0 : 1;
+    return summary * 10_000 + violation.path.length * 10 + specific;
+  };
+  let best: { violation: SchemaViolation; score: number } | undefined;
+  for (const error of validate.errors ?? []) {
+    const violation = describeError(error);
+    const score = rank(error, violation);
+    if (best === undefined || score > best.score) best = { violation, score };
   }
-  return best === undefined
-    ? { path: [], message: 'does not match the Compose schema' }
-    : describeError(best);
+  return best?.violation ?? { path: [], message: 'does not match the Compose schema' };
 }

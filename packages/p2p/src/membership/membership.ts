@@ -275,6 +275,8 @@ export function createMembership(options: MembershipOptions): Membership {
   function claimsAboutSelf(incarnation: number, strict: boolean): void {
     if (self.state !== 'alive') return;
     if (strict ? incarnation > self.incarnation : incarnation >= self.incarnation) refute(incarnation);
+    // A stale accusation means the sender missed our refutation: answer it again.
+    else if (!strict && queue.get(selfId)?.kind !== 'alive') queue.enqueue(aliveUpdate(self));
   }
 
   function applyAlive(update: MembershipUpdate & { kind: 'alive' }): void {
@@ -590,7 +592,6 @@ export function createMembership(options: MembershipOptions): Membership {
   }
 
   function gossip(): void {
-    if (queue.size === 0) return;
     const now = timers.now();
     const candidates = [...entries.values()].filter(
       (entry) =>
@@ -599,13 +600,13 @@ export function createMembership(options: MembershipOptions): Membership {
     const targets = pickRandom(candidates, config.gossipNodes);
     // The accused must hear of a suspicion to refute it, so it gets every round while the news is fresh.
     for (const entry of entries.values()) {
-      if (entry.state === 'suspect' && !targets.includes(entry) && queue.get(entry.id)?.kind === 'suspect') {
+      if (entry.state === 'suspect' && !targets.includes(entry)) {
         targets.push(entry);
       }
     }
     for (const target of targets) {
       const updates = updatesFor(target.id);
-      if (updates.length === 0) return;
+      if (updates.length === 0) continue;
       track(send(target.id, { v: 1, type: 'gossip', updates }, config.probeIntervalMs));
     }
   }
