@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createGraph } from './graph.ts';
+import { createMemoryStore } from './memory-store.ts';
 import type { Graph } from './graph.ts';
 import { createGraphSync } from './graph-sync.ts';
 import type { GraphSync } from './graph-sync.ts';
@@ -122,5 +123,22 @@ describe('createGraphSync', () => {
     c.graph('a').putWorkloads([makeWorkload({ id: 'w1' })]);
     expect(c.network.inFlight()).toBe(0);
     expect(() => c.syncs[0]!.resync()).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+  });
+
+  it('publishes a write with a store only once it is durable', async () => {
+    const network = createTestNetwork({ seed: 5 });
+    await using a = await createGraph({ peerId: 'a', store: createMemoryStore() });
+    await using b = await createGraph({ peerId: 'b' });
+    const syncA = createGraphSync({ graph: a, transport: network.transport('a'), antiEntropyIntervalMs: 0 });
+    const syncB = createGraphSync({ graph: b, transport: network.transport('b'), antiEntropyIntervalMs: 0 });
+    network.link('a', 'b');
+    network.run();
+    a.putWorkloads([makeWorkload({ id: 'w1' })]);
+    expect(network.inFlight()).toBe(0);
+    await a.flush();
+    network.run();
+    expect(b.getWorkload('w1')?.id).toBe('w1');
+    syncA.close();
+    syncB.close();
   });
 });

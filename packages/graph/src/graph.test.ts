@@ -266,6 +266,33 @@ describe('createGraph', () => {
     expect(reopened.listWorkloads().map((w) => w.id)).toEqual(['w1']);
     await graph.close();
   });
+
+  it('never reuses an observed sequence number after a crash lost the unsynced tail', async () => {
+    const durable = createMemoryStore();
+    const clock = steppingClock();
+    const a = await createGraph({ peerId: 'peer-a', store: durable, clock });
+    const b = await createGraph({ peerId: 'peer-b' });
+    a.setObserved(makeObserved({ workloadId: 'w1', peer: 'peer-a', phase: 'running' }));
+    await a.flush();
+    const survived = await durable.load();
+    // This write reaches peer-b, but the crash loses it from peer-a's disk.
+    a.setObserved(makeObserved({ workloadId: 'w2', peer: 'peer-a', phase: 'running' }));
+    await a.flush();
+    b.applyRemoteUpdate(a.encodeUpdateSince(), 'peer-a');
+
+    const disk = createMemoryStore();
+    for (const update of survived) await disk.append(update);
+    const restarted = await createGraph({ peerId: 'peer-a', store: disk, clock });
+    expect(restarted.getObserved('w2')).toBeUndefined();
+    restarted.setObserved(makeObserved({ workloadId: 'w3', peer: 'peer-a', phase: 'ready' }));
+    b.applyRemoteUpdate(restarted.encodeUpdateSince(b.encodeStateVector()), 'peer-a');
+    restarted.applyRemoteUpdate(b.encodeUpdateSince(restarted.encodeStateVector()), 'peer-b');
+    for (const graph of [b, restarted]) {
+      expect(graph.listObserved().map((o) => o.workloadId)).toEqual(['w1', 'w2', 'w3']);
+    }
+    expect(restarted.encodeUpdateSince()).toEqual(b.encodeUpdateSince());
+    await Promise.all([a.close(), b.close(), restarted.close()]);
+  });
 });
 
 /** Builds an update envelope around a raw Yjs update (format version 1, no observed blocks). */

@@ -212,6 +212,8 @@ class LiveGraph implements Graph {
   #pendingBlocks: ObservedBlock[] = [];
   #pendingChanges: GraphChange[] = [];
   #lastSeq = 0;
+  /** The first observed write of a session carries this peer's full observed state (see the registers). */
+  #firstObservedWrite = true;
   #sinceCompaction = 0;
   #inflight: Promise<void> = Promise.resolve();
   #failure: MonkError | undefined;
@@ -443,7 +445,14 @@ class LiveGraph implements Graph {
   #writeObserved(key: string, value: ObservedWorkload | undefined): void {
     const seq = Math.max(this.#lastSeq + 1, this.#clockSeq());
     this.#lastSeq = seq;
-    const block = this.#registers.write({ peer: this.peerId, key, value, seq });
+    const block = this.#registers.write({
+      peer: this.peerId,
+      key,
+      value,
+      seq,
+      full: this.#firstObservedWrite,
+    });
+    this.#firstObservedWrite = false;
     this.#pushBlock(block);
     this.#pendingChanges.push({ kind: 'observed', key, origin: 'local', peer: this.peerId });
   }

@@ -13,3 +13,6 @@ export { createFileStore } from './file-store.ts';
 export type { FileStoreOptions } from './file-store.ts';
 export { createMemoryStore } from './memory-store.ts';
 export type { MemoryStoreOptions } from './memory-store.ts';
+export { createGraphSync } from './graph-sync.ts';
+export type { GraphSync, GraphSyncOptions, GraphSyncStats, SyncTransport } from './graph-sync.ts';
+export { syncProtocolVersion } from './sync-message.ts';

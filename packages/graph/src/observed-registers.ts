@@ -64,12 +64,17 @@ export interface ObservedApplyResult {
 export interface ObservedRegisters {
   get(peer: string, key: string): ObservedWorkload | undefined;
   list(): ObservedWorkload[];
-  /** Writes one of `peer`'s registers; returns the block describing the write. */
+  /**
+   * Writes one of `peer`'s registers; returns the block describing the write. With `full`, the block is
+   * the peer's whole state: what the owner sends first after a restart, because its history may have
+   * lost writes that other replicas saw (a crash before fsync), and only a full block retracts them.
+   */
   write(options: {
     peer: string;
     key: string;
     value: ObservedWorkload | undefined;
     seq: number;
+    full?: boolean;
   }): ObservedBlock;
   /** The highest seq of `peer` seen in any form (0 when nothing is known): the next write must exceed it. */
   latest(peer: string): number;
@@ -147,9 +152,16 @@ export function createObservedRegisters(options: { maxTombstones?: number } = {}
       return out;
     },
 
-    write({ peer, key, value, seq }) {
+    write({ peer, key, value, seq, full = false }) {
       const part = partition(peer);
       const from = part.known;
+      if (full) {
+        put(part, { key, seq, value });
+        part.known = seq;
+        part.horizon = seq;
+        prune(part);
+        return { kind: 'full', peer, to: seq, entries: toEntries(part, (_, live) => live) };
+      }
       // Usually just this write; more only when newer entries of ours arrived out of order (after a restart).
       const entries: ObservedEntry[] =
         part.maxSeq > from ? toEntries(part, (entrySeq) => entrySeq > from && entrySeq !== seq) : [];

@@ -30,7 +30,12 @@ function at(options: { file: string; document: SourceDocument; keyPath: string }
   };
 }
 
-function invalid(options: { file: string; document: SourceDocument; keyPath: string; message: string }): MonkError {
+function invalid(options: {
+  file: string;
+  document: SourceDocument;
+  keyPath: string;
+  message: string;
+}): MonkError {
   const location = at(options);
   return new MonkError(
     'TEMPLATE_INVALID',
@@ -52,14 +57,22 @@ export function kindOf(defines: JsonValue | undefined): TemplateKind | undefined
  * Turns documents into template records: each document needs a `namespace`; every other top-level key is
  * a block (a map). Throws `TEMPLATE_INVALID` with the location of the offending key.
  */
-export function buildRecords(options: { file: string; documents: readonly SourceDocument[] }): TemplateRecord[] {
+export function buildRecords(options: {
+  file: string;
+  documents: readonly SourceDocument[];
+}): TemplateRecord[] {
   const { file } = options;
   const records: TemplateRecord[] = [];
   options.documents.forEach((document, index) => {
     const value = document.value;
     if (value === null) return;
     if (!isObject(value)) {
-      throw invalid({ file, document, keyPath: '', message: `document ${index + 1} is not a map of templates` });
+      throw invalid({
+        file,
+        document,
+        keyPath: '',
+        message: `document ${index + 1} is not a map of templates`,
+      });
     }
     const rawNamespace = value['namespace'];
     if (typeof rawNamespace !== 'string') {
@@ -99,7 +112,15 @@ export function buildRecords(options: { file: string; documents: readonly Source
         if (keyPath === name) locations[''] = position;
         else if (keyPath.startsWith(prefix)) locations[keyPath.slice(prefix.length)] = position;
       }
-      const record: TemplateRecord = { path: `${namespace}/${name}`, namespace, name, kind, file, definition, locations };
+      const record: TemplateRecord = {
+        path: `${namespace}/${name}`,
+        namespace,
+        name,
+        kind,
+        file,
+        definition,
+        locations,
+      };
       validateRecord(record);
       records.push(record);
     }
@@ -122,29 +143,41 @@ function recordError(record: TemplateRecord, options: { keyPath: string; message
   );
 }
 
-function expectString(record: TemplateRecord, options: { keyPath: string; value: JsonValue | undefined }): void {
+function expectString(
+  record: TemplateRecord,
+  options: { keyPath: string; value: JsonValue | undefined },
+): void {
   if (options.value !== undefined && typeof options.value !== 'string') {
     throw recordError(record, { keyPath: options.keyPath, message: 'must be a string' });
   }
 }
 
-function expectStringList(record: TemplateRecord, options: { keyPath: string; value: JsonValue | undefined }): void {
+function expectStringList(
+  record: TemplateRecord,
+  options: { keyPath: string; value: JsonValue | undefined },
+): void {
   const { keyPath, value } = options;
   if (value === undefined || value === null) return;
-  if (!Array.isArray(value)) throw recordError(record, { keyPath, message: 'must be a list of template paths' });
+  if (!Array.isArray(value))
+    throw recordError(record, { keyPath, message: 'must be a list of template paths' });
   (value as readonly JsonValue[]).forEach((item, index) => {
-    if (typeof item !== 'string') throw recordError(record, { keyPath: `${keyPath}/${index}`, message: 'must be a template path' });
+    if (typeof item !== 'string')
+      throw recordError(record, { keyPath: `${keyPath}/${index}`, message: 'must be a template path' });
   });
 }
 
-function expectMap(record: TemplateRecord, options: { keyPath: string; value: JsonValue | undefined; ofMaps?: boolean }): void {
+function expectMap(
+  record: TemplateRecord,
+  options: { keyPath: string; value: JsonValue | undefined; ofMaps?: boolean },
+): void {
   const { keyPath, value } = options;
   if (value === undefined || value === null) return;
   if (!isObject(value)) throw recordError(record, { keyPath, message: 'must be a map' });
   if (options.ofMaps !== true) return;
   for (const [key, item] of Object.entries(value)) {
     if (key === 'defines') continue;
-    if (item !== null && !isObject(item)) throw recordError(record, { keyPath: `${keyPath}/${key}`, message: 'must be a map' });
+    if (item !== null && !isObject(item))
+      throw recordError(record, { keyPath: `${keyPath}/${key}`, message: 'must be a map' });
   }
 }
 
@@ -170,7 +203,8 @@ function validateRecord(record: TemplateRecord): void {
   if (isObject(depends)) {
     const waitFor = depends['wait-for'];
     expectMap(record, { keyPath: 'depends/wait-for', value: waitFor });
-    if (isObject(waitFor)) expectStringList(record, { keyPath: 'depends/wait-for/runnables', value: waitFor['runnables'] });
+    if (isObject(waitFor))
+      expectStringList(record, { keyPath: 'depends/wait-for/runnables', value: waitFor['runnables'] });
   }
   const connections = definition['connections'];
   if (isObject(connections)) {
@@ -181,7 +215,13 @@ function validateRecord(record: TemplateRecord): void {
       expectString(record, { keyPath: `connections/${name}/service`, value: connection['service'] });
     }
   }
-  if ((record.kind === 'process-group' || record.kind === 'group') && definition['containers'] !== undefined) {
-    throw recordError(record, { keyPath: 'containers', message: `a ${record.kind} has members, not containers` });
+  if (
+    (record.kind === 'process-group' || record.kind === 'group') &&
+    definition['containers'] !== undefined
+  ) {
+    throw recordError(record, {
+      keyPath: 'containers',
+      message: `a ${record.kind} has members, not containers`,
+    });
   }
 }

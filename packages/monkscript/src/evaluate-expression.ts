@@ -26,7 +26,9 @@ export async function evaluateExpression(options: {
 }): Promise<JsonValue> {
   const program = parseExpression(options.code, options.location);
   return runExpression(program, {
-    scope: { lookup: (name) => (Object.hasOwn(options.variables, name) ? options.variables[name] : undefined) },
+    scope: {
+      lookup: (name) => (Object.hasOwn(options.variables, name) ? options.variables[name] : undefined),
+    },
     host: options.host,
     ...(options.location === undefined ? {} : { location: options.location }),
   });

@@ -29,7 +29,22 @@ interface Piece {
   readonly action?: Action;
 }
 
-const functions = new Set(['v', 'var', 'not', 'and', 'or', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'len', 'print', 'printf']);
+const functions = new Set([
+  'v',
+  'var',
+  'not',
+  'and',
+  'or',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'len',
+  'print',
+  'printf',
+]);
 
 /** What a render needs: the variables, and where the template sits (for errors). */
 export interface RenderOptions {
@@ -54,7 +69,10 @@ export function renderGoTemplate(options: RenderOptions): string {
   const nodes = parseNodes(options, { pieces, cursor, closers: [] });
   if (cursor.index < pieces.length) {
     const action = pieces[cursor.index]?.action;
-    throw templateError(options, { line: action?.line ?? 0, message: `unexpected {{ ${action?.text ?? ''} }}` });
+    throw templateError(options, {
+      line: action?.line ?? 0,
+      message: `unexpected {{ ${action?.text ?? ''} }}`,
+    });
   }
   let output = '';
   const emit = (list: readonly TemplateNode[]): void => {
@@ -79,7 +97,10 @@ export function renderGoTemplate(options: RenderOptions): string {
 }
 
 function templateError(options: RenderOptions, at: { line: number; message: string }): MonkError {
-  const where = options.location === undefined ? '' : `${options.location.file}:${options.location.line} (${options.location.path}): `;
+  const where =
+    options.location === undefined
+      ? ''
+      : `${options.location.file}:${options.location.line} (${options.location.path}): `;
   return new MonkError('TEMPLATE_INVALID', `${where}file template line ${at.line}: ${at.message}`, {
     ...(options.location === undefined ? {} : { location: options.location }),
   });
@@ -113,7 +134,8 @@ function split(options: RenderOptions): Piece[] {
     }
     pieces.push({ text: literal });
     const trimmed = inner.trim();
-    if (!(trimmed.startsWith('/*') && trimmed.endsWith('*/'))) pieces.push({ action: { text: trimmed, line } });
+    if (!(trimmed.startsWith('/*') && trimmed.endsWith('*/')))
+      pieces.push({ action: { text: trimmed, line } });
     position = close + 2;
   }
   return pieces;
@@ -135,7 +157,8 @@ function parseNodes(
     const { text, line } = piece.action;
     const word = /^[a-z]+/.exec(text)?.[0] ?? '';
     if (word === 'end' || word === 'else') {
-      if (state.closers.length === 0) throw templateError(options, { line, message: `{{ ${word} }} without {{ if }}` });
+      if (state.closers.length === 0)
+        throw templateError(options, { line, message: `{{ ${word} }} without {{ if }}` });
       return nodes;
     }
     cursor.index += 1;
@@ -147,17 +170,23 @@ function parseNodes(
         const body = parseNodes(options, { pieces, cursor, closers: ['end', 'else'] });
         branches.push({ condition, body });
         const closer = pieces[cursor.index]?.action;
-        if (closer === undefined) throw templateError(options, { line, message: '{{ if }} without {{ end }}' });
+        if (closer === undefined)
+          throw templateError(options, { line, message: '{{ if }} without {{ end }}' });
         cursor.index += 1;
         if (closer.text === 'end') break;
         if (/^else\s+if\s/.test(closer.text)) {
-          condition = parsePipeline(options, { text: closer.text.replace(/^else\s+if/, ''), line: closer.line });
+          condition = parsePipeline(options, {
+            text: closer.text.replace(/^else\s+if/, ''),
+            line: closer.line,
+          });
           continue;
         }
-        if (closer.text !== 'else') throw templateError(options, { line: closer.line, message: `unexpected {{ ${closer.text} }}` });
+        if (closer.text !== 'else')
+          throw templateError(options, { line: closer.line, message: `unexpected {{ ${closer.text} }}` });
         otherwise = parseNodes(options, { pieces, cursor, closers: ['end'] });
         const end = pieces[cursor.index]?.action;
-        if (end?.text !== 'end') throw templateError(options, { line, message: '{{ if }} without {{ end }}' });
+        if (end?.text !== 'end')
+          throw templateError(options, { line, message: '{{ if }} without {{ end }}' });
         cursor.index += 1;
         break;
       }
@@ -165,11 +194,15 @@ function parseNodes(
       continue;
     }
     if (['range', 'with', 'define', 'template', 'block', 'break', 'continue'].includes(word)) {
-      throw templateError(options, { line, message: `{{ ${word} }} is not supported in Monk file templates` });
+      throw templateError(options, {
+        line,
+        message: `{{ ${word} }} is not supported in Monk file templates`,
+      });
     }
     nodes.push({ kind: 'output', pipeline: parsePipeline(options, { text, line }) });
   }
-  if (state.closers.length > 0) throw templateError(options, { line: 0, message: '{{ if }} without {{ end }}' });
+  if (state.closers.length > 0)
+    throw templateError(options, { line: 0, message: '{{ if }} without {{ end }}' });
   return nodes;
 }
 
@@ -183,18 +216,25 @@ function parsePipeline(options: RenderOptions, at: { text: string; line: number 
     const start = token.lastIndex;
     const match = token.exec(text);
     if (match === null) {
-      throw templateError(options, { line: at.line, message: `cannot read "${text.slice(start, start + 20)}"` });
+      throw templateError(options, {
+        line: at.line,
+        message: `cannot read "${text.slice(start, start + 20)}"`,
+      });
     }
     tokens.push(match[0].trim());
   }
   const cursor = { index: 0 };
   const pipeline = readPipeline(options, { tokens, cursor, line: at.line });
-  if (cursor.index < tokens.length) throw templateError(options, { line: at.line, message: `unexpected "${tokens[cursor.index] ?? ''}"` });
+  if (cursor.index < tokens.length)
+    throw templateError(options, { line: at.line, message: `unexpected "${tokens[cursor.index] ?? ''}"` });
   if (pipeline.length === 0) throw templateError(options, { line: at.line, message: 'empty action' });
   return pipeline;
 }
 
-function readPipeline(options: RenderOptions, state: { tokens: string[]; cursor: { index: number }; line: number }): Command[] {
+function readPipeline(
+  options: RenderOptions,
+  state: { tokens: string[]; cursor: { index: number }; line: number },
+): Command[] {
   const commands: Command[] = [];
   let command: Command = [];
   const { tokens, cursor } = state;
@@ -203,12 +243,14 @@ function readPipeline(options: RenderOptions, state: { tokens: string[]; cursor:
     if (current === ')') break;
     cursor.index += 1;
     if (current === '|') {
-      if (command.length === 0) throw templateError(options, { line: state.line, message: 'empty command before |' });
+      if (command.length === 0)
+        throw templateError(options, { line: state.line, message: 'empty command before |' });
       commands.push(command);
       command = [];
     } else if (current === '(') {
       const inner = readPipeline(options, state);
-      if (tokens[cursor.index] !== ')') throw templateError(options, { line: state.line, message: 'missing )' });
+      if (tokens[cursor.index] !== ')')
+        throw templateError(options, { line: state.line, message: 'missing )' });
       cursor.index += 1;
       command.push({ kind: 'pipeline', pipeline: inner });
     } else {
@@ -226,7 +268,8 @@ function readOperand(options: RenderOptions, at: { token: string; line: number }
   if (/^-?\d/.test(text)) return { kind: 'literal', value: Number(text) };
   if (text === 'true' || text === 'false') return { kind: 'literal', value: text === 'true' };
   if (text === 'nil') return { kind: 'literal', value: null };
-  if (!functions.has(text)) throw templateError(options, { line: at.line, message: `unknown function "${text}"` });
+  if (!functions.has(text))
+    throw templateError(options, { line: at.line, message: `unknown function "${text}"` });
   return { kind: 'call', name: text, args: [] };
 }
 
@@ -238,7 +281,8 @@ function runPipeline(options: RenderOptions, pipeline: readonly Command[]): Valu
     const args = rest.map((operand) => operandValue(options, operand));
     if (piped !== undefined) args.push(piped.value);
     if (head.kind !== 'call') {
-      if (args.length > 0) throw templateError(options, { line: 0, message: 'a value cannot take arguments' });
+      if (args.length > 0)
+        throw templateError(options, { line: 0, message: 'a value cannot take arguments' });
       piped = { value: operandValue(options, head) };
     } else {
       piped = { value: call(options, { name: head.name, args }) };
@@ -262,7 +306,8 @@ function call(options: RenderOptions, invocation: { name: string; args: Value[] 
   const { name, args } = invocation;
   const first = args[0];
   const need = (count: number): void => {
-    if (args.length < count) throw templateError(options, { line: 0, message: `${name} needs ${count} argument(s)` });
+    if (args.length < count)
+      throw templateError(options, { line: 0, message: `${name} needs ${count} argument(s)` });
   };
   switch (name) {
     case 'v':
@@ -295,11 +340,21 @@ function call(options: RenderOptions, invocation: { name: string; args: Value[] 
       need(2);
       const left = Number(first);
       const right = Number(args[1]);
-      return name === 'lt' ? left < right : name === 'le' ? left <= right : name === 'gt' ? left > right : left >= right;
+      return name === 'lt'
+        ? left < right
+        : name === 'le'
+          ? left <= right
+          : name === 'gt'
+            ? left > right
+            : left >= right;
     }
     case 'len':
       need(1);
-      return Array.isArray(first) ? first.length : typeof first === 'object' && first !== null ? Object.keys(first).length : format(first).length;
+      return Array.isArray(first)
+        ? first.length
+        : typeof first === 'object' && first !== null
+          ? Object.keys(first).length
+          : format(first).length;
     case 'print':
       return args.map(format).join('');
     case 'printf': {

@@ -7,7 +7,13 @@ export type { Manifest, ManifestImage } from './parse-manifest.ts';
 export { loadTemplates } from './load-templates.ts';
 export type { LoadTemplatesOptions, LoadTemplatesResult } from './load-templates.ts';
 export { importCompose } from './compose/import-compose.ts';
-export type { ComposeImport, ComposeSecret, ComposeWarning, ImportComposeOptions, ComposeFileSource } from './compose/import-compose.ts';
+export type {
+  ComposeImport,
+  ComposeSecret,
+  ComposeWarning,
+  ImportComposeOptions,
+  ComposeFileSource,
+} from './compose/import-compose.ts';
 export { loadDocuments } from './load-documents.ts';
 export type { LoadResult } from './load-documents.ts';
 export { createTemplateSource } from './template-source.ts';

@@ -50,7 +50,10 @@ describe('monk kits corpus', () => {
   it('wordpress-mysql: connection hostnames, defaults of undefined variables, wait-for order', async () => {
     const deployment = await resolveKit(['wordpress-mysql'], 'wordpress-mysql/stack');
     expect(deployment.kind).toBe('process-group');
-    expect(deployment.runnables.map((runnable) => runnable.path)).toEqual(['wordpress-mysql/db', 'wordpress-mysql/wordpress']);
+    expect(deployment.runnables.map((runnable) => runnable.path)).toEqual([
+      'wordpress-mysql/db',
+      'wordpress-mysql/wordpress',
+    ]);
     const db = byPath(deployment.runnables, 'wordpress-mysql/db');
     const wordpress = byPath(deployment.runnables, 'wordpress-mysql/wordpress');
     expect(db.containers[0]?.spec).toMatchObject({
@@ -61,7 +64,9 @@ describe('monk kits corpus', () => {
         MYSQL_PASSWORD: 'ook6aroh1Ma9Theim8thieGheiY7aiweenae3eineech',
         MYSQL_RANDOM_ROOT_PASSWORD: 'true',
       },
-      mounts: [{ kind: 'bind', source: `${volumeRoot}/wordpress/db`, target: '/var/lib/mysql', readOnly: false }],
+      mounts: [
+        { kind: 'bind', source: `${volumeRoot}/wordpress/db`, target: '/var/lib/mysql', readOnly: false },
+      ],
     });
     expect(wordpress.containers[0]?.spec.environment).toEqual({
       WORDPRESS_DB_HOST: 'wordpress-mysql-db',
@@ -69,10 +74,14 @@ describe('monk kits corpus', () => {
       WORDPRESS_DB_USER: 'monk',
       WORDPRESS_DB_PASSWORD: 'ook6aroh1Ma9Theim8thieGheiY7aiweenae3eineech',
     });
-    expect(wordpress.containers[0]?.spec.ports).toEqual([{ containerPort: 80, hostPort: 80, protocol: 'tcp' }]);
+    expect(wordpress.containers[0]?.spec.ports).toEqual([
+      { containerPort: 80, hostPort: 80, protocol: 'tcp' },
+    ]);
     expect(wordpress.dependsOn).toEqual(['wordpress-mysql/db']);
     expect(wordpress.connections).toEqual({ db: 'wordpress-mysql/db' });
-    expect(wordpress.services).toEqual([{ name: 'wordpress', container: 'wordpress', port: 80, hostPort: 80, protocol: 'tcp', publish: false }]);
+    expect(wordpress.services).toEqual([
+      { name: 'wordpress', container: 'wordpress', port: 80, hostPort: 80, protocol: 'tcp', publish: false },
+    ]);
   });
 
   it('wordpress-mysql: --set overrides reach the members that read them', async () => {
@@ -83,8 +92,15 @@ describe('monk kits corpus', () => {
     });
     const db = byPath(deployment.runnables, 'wordpress-mysql/db');
     expect(db.containers[0]?.spec.image).toBe('mysql:8.4');
-    expect(db.containers[0]?.spec.environment).toMatchObject({ MYSQL_PASSWORD: 's3cret', MYSQL_DATABASE: 'blog' });
-    expect(byPath(deployment.runnables, 'wordpress-mysql/wordpress').containers[0]?.spec.environment['WORDPRESS_DB_PASSWORD']).toBe('s3cret');
+    expect(db.containers[0]?.spec.environment).toMatchObject({
+      MYSQL_PASSWORD: 's3cret',
+      MYSQL_DATABASE: 'blog',
+    });
+    expect(
+      byPath(deployment.runnables, 'wordpress-mysql/wordpress').containers[0]?.spec.environment[
+        'WORDPRESS_DB_PASSWORD'
+      ],
+    ).toBe('s3cret');
   });
 
   it('postgresql: versions through inheritance, readiness code, files with mode, bash', async () => {
@@ -98,10 +114,16 @@ describe('monk kits corpus', () => {
       const spec = runnable?.containers[0]?.spec;
       expect(spec?.image).toBe(`postgres:${version}`);
       const [source, target] = data.split(':');
-      expect(spec?.mounts).toEqual([{ kind: 'bind', source: `${volumeRoot}/${source}`, target, readOnly: false }]);
+      expect(spec?.mounts).toEqual([
+        { kind: 'bind', source: `${volumeRoot}/${source}`, target, readOnly: false },
+      ]);
       expect(spec?.entrypoint).toEqual(['/bin/sh', '-c']);
       expect(spec?.command).toEqual(['sh /usr/local/bin/entrypoint.sh']);
-      expect(spec?.environment).toEqual({ POSTGRES_USER: 'monk', POSTGRES_PASSWORD: 'adminpassword', POSTGRES_DB: 'monk' });
+      expect(spec?.environment).toEqual({
+        POSTGRES_USER: 'monk',
+        POSTGRES_PASSWORD: 'adminpassword',
+        POSTGRES_DB: 'monk',
+      });
       expect(spec?.files).toHaveLength(1);
       expect(spec?.files[0]).toMatchObject({ path: '/usr/local/bin/entrypoint.sh', mode: 0o755 });
       expect(spec?.files[0]?.contents).toContain('DATA_DIR="${PGDATA:-/var/lib/postgresql/data}"');
@@ -114,7 +136,9 @@ describe('monk kits corpus', () => {
         timeoutSeconds: 10,
         attempts: 12,
       });
-      expect(runnable?.services).toEqual([{ name: 'postgres', container: 'postgres', port: 5432, protocol: 'tcp', publish: false }]);
+      expect(runnable?.services).toEqual([
+        { name: 'postgres', container: 'postgres', port: 5432, protocol: 'tcp', publish: false },
+      ]);
     }
   });
 
@@ -144,17 +168,25 @@ describe('monk kits corpus', () => {
     const haproxy = byPath(deployment.runnables, 'redis-cluster-haproxy/haproxy');
     const spec = haproxy.containers[0]?.spec;
     expect(spec?.command).toEqual(['haproxy -f /etc/haproxy/haproxy.cfg']);
-    expect(haproxy.services).toEqual([{ name: 'haproxy-svc', container: 'haproxy', port: 6379, protocol: 'tcp', publish: false }]);
+    expect(haproxy.services).toEqual([
+      { name: 'haproxy-svc', container: 'haproxy', port: 6379, protocol: 'tcp', publish: false },
+    ]);
     const config = spec?.files.find((file) => file.path === '/etc/haproxy/haproxy.cfg');
     expect(config?.mode).toBe(644);
     expect(config?.contents).toContain('tcp-check send AUTH\\ bitnami\\r\\n');
-    expect(config?.contents).toContain('server redis_backend_01 redis-cluster-haproxy-redis-leader:6379 maxconn 1024 check inter 1s');
-    expect(config?.contents).toContain('server redis_backend_03 redis-cluster-haproxy-redis-follower-2:6379 maxconn 1024 check inter 1s');
+    expect(config?.contents).toContain(
+      'server redis_backend_01 redis-cluster-haproxy-redis-leader:6379 maxconn 1024 check inter 1s',
+    );
+    expect(config?.contents).toContain(
+      'server redis_backend_03 redis-cluster-haproxy-redis-follower-2:6379 maxconn 1024 check inter 1s',
+    );
     expect(config?.contents).not.toContain('{{');
   });
 
   it('redis-cluster-sentinel-haproxy: a member run alone misses the group variable it reads', async () => {
-    const error = await rejection(resolveKit(['redis-cluster-sentinel-haproxy'], 'redis-cluster-haproxy/sentinel'));
+    const error = await rejection(
+      resolveKit(['redis-cluster-sentinel-haproxy'], 'redis-cluster-haproxy/sentinel'),
+    );
     expect(error.code).toBe('ARROW_EVAL');
     expect(error.message).toContain('password');
   });
@@ -164,8 +196,20 @@ describe('monk kits corpus', () => {
     const [runnable] = deployment.runnables;
     expect(runnable?.containers[0]?.spec).toMatchObject({
       image: 'bitnamilegacy/redis',
-      environment: { REDIS_DISABLE_COMMANDS: 'FLUSHDB,FLUSHALL,CONFIG', ALLOW_EMPTY_PASSWORD: 'yes', REDIS_IO_THREADS: '1', REDIS_IO_THREADS_DO_READS: 'yes' },
-      mounts: [{ kind: 'bind', source: `${volumeRoot}/redis/leader`, target: '/bitnami/redis/data', readOnly: false }],
+      environment: {
+        REDIS_DISABLE_COMMANDS: 'FLUSHDB,FLUSHALL,CONFIG',
+        ALLOW_EMPTY_PASSWORD: 'yes',
+        REDIS_IO_THREADS: '1',
+        REDIS_IO_THREADS_DO_READS: 'yes',
+      },
+      mounts: [
+        {
+          kind: 'bind',
+          source: `${volumeRoot}/redis/leader`,
+          target: '/bitnami/redis/data',
+          readOnly: false,
+        },
+      ],
     });
     expect(runnable?.variables['redis_port']).toBe(6379);
     expect(deployment.sections['redis/redis']?.['metadata']).toMatchObject({ private: false, name: 'Redis' });
@@ -181,7 +225,11 @@ describe('monk kits corpus', () => {
     ]);
     const rails = byPath(deployment.runnables, 'chatwoot/chatwoot-rails');
     expect(rails.containers[0]?.spec.entrypoint).toEqual(['docker/entrypoints/rails.sh']);
-    expect(rails.containers[0]?.spec.command).toEqual(['/bin/sh', '-c', 'bundle exec rails s -p 3000 -b 0.0.0.0']);
+    expect(rails.containers[0]?.spec.command).toEqual([
+      '/bin/sh',
+      '-c',
+      'bundle exec rails s -p 3000 -b 0.0.0.0',
+    ]);
     expect(rails.containers[0]?.spec.environment).toMatchObject({
       SECRET_KEY_BASE: 'replace_with_lengthy_secure_hex',
       REDIS_URL: 'redis://chatwoot-chatwoot-rds:6379',
@@ -189,7 +237,9 @@ describe('monk kits corpus', () => {
       NODE_ENV: 'production',
       RAILS_MAX_THREADS: '5',
     });
-    expect(deployment.sections['chatwoot/chatwoot-rails']?.['actions']).toMatchObject({ 'prepare-db': { description: 'Prepare database' } });
+    expect(deployment.sections['chatwoot/chatwoot-rails']?.['actions']).toMatchObject({
+      'prepare-db': { description: 'Prepare database' },
+    });
     const sidekiq = byPath(deployment.runnables, 'chatwoot/chatwoot-sidekiq');
     expect(sidekiq.containers[0]?.spec.files[0]).toMatchObject({ path: '/config/sidekiq.yml', mode: 0o600 });
   });
@@ -206,13 +256,17 @@ describe('monk kits corpus', () => {
       STORAGE_ENDPOINT: 'agentsmesh-minio-local:9000',
     });
     expect(backend.variables['redis-url']).toBe('<secret>');
-    expect(JSON.stringify(deployment.runnables.map((runnable) => runnable.variables))).not.toContain('value-of-');
+    expect(JSON.stringify(deployment.runnables.map((runnable) => runnable.variables))).not.toContain(
+      'value-of-',
+    );
     const postgres = byPath(deployment.runnables, 'agentsmesh/postgres-local');
     expect(postgres.containers[0]?.spec.image).toBe('pgvector/pgvector:pg16');
     expect(postgres.containers[0]?.spec.files[0]?.path).toBe('/usr/local/bin/entrypoint.sh');
     const redis = byPath(deployment.runnables, 'agentsmesh/redis-local');
     expect(redis.containers[0]?.spec.mounts[0]?.source).toBe(`${volumeRoot}/agentsmesh-redis-local`);
-    expect(redis.readiness?.kind === 'arrow' ? redis.readiness.code : undefined).toBe('exec("redis", "/bin/sh", "-c", "echo ready") contains?("ready")');
+    expect(redis.readiness?.kind === 'arrow' ? redis.readiness.code : undefined).toBe(
+      'exec("redis", "/bin/sh", "-c", "echo ready") contains?("ready")',
+    );
     expect(deployment.sections['agentsmesh/web-local']).toBeDefined();
   });
 
@@ -220,21 +274,39 @@ describe('monk kits corpus', () => {
     const { templates, warnings } = await loadTemplates({ entries: [kit('agentsmesh')], files });
     expect(warnings.map((warning) => warning.reference)).toContain('postgresql/db-v16');
     const error = await rejection(
-      resolveDeployment({ path: 'agentsmesh/stack-local', templates: createTemplateSource(templates), host, volumeRoot }),
+      resolveDeployment({
+        path: 'agentsmesh/stack-local',
+        templates: createTemplateSource(templates),
+        host,
+        volumeRoot,
+      }),
     );
     expect(error.code).toBe('TEMPLATE_NOT_FOUND');
     expect(error.details?.['missing']).toEqual(['postgresql/db-v16']);
   });
 
   it('every self-contained runnable and group of the corpus resolves', async () => {
-    for (const entries of [['redis'], ['postgresql'], ['wordpress-mysql'], ['redis-cluster-sentinel-haproxy'], ['chatwoot'], ['postgresql', 'agentsmesh']]) {
+    for (const entries of [
+      ['redis'],
+      ['postgresql'],
+      ['wordpress-mysql'],
+      ['redis-cluster-sentinel-haproxy'],
+      ['chatwoot'],
+      ['postgresql', 'agentsmesh'],
+    ]) {
       const { templates, warnings } = await loadTemplates({ entries: entries.map(kit), files });
       expect(warnings).toEqual([]);
       const source = createTemplateSource(templates);
       for (const record of templates) {
-        if (record.kind !== 'process-group' && record.kind !== 'group' && record.kind !== 'runnable') continue;
+        if (record.kind !== 'process-group' && record.kind !== 'group' && record.kind !== 'runnable')
+          continue;
         if (record.namespace === 'redis-cluster-haproxy' && record.kind === 'runnable') continue;
-        const deployment = await resolveDeployment({ path: record.path, templates: source, host, volumeRoot });
+        const deployment = await resolveDeployment({
+          path: record.path,
+          templates: source,
+          host,
+          volumeRoot,
+        });
         expect(deployment.runnables.length).toBeGreaterThan(0);
         for (const runnable of deployment.runnables) resolvedRunnableSchema.parse(runnable);
       }
@@ -262,7 +334,11 @@ describe('monk kits corpus', () => {
 
   it('hub kits load with warnings and fail to resolve naming every missing template', async () => {
     const cases = [
-      { entries: ['auth0-integration'], path: 'auth0-integration/stack', missing: ['auth0/application', 'nginx/node-proxy'] },
+      {
+        entries: ['auth0-integration'],
+        path: 'auth0-integration/stack',
+        missing: ['auth0/application', 'nginx/node-proxy'],
+      },
       {
         entries: ['monk-endpoints-example'],
         path: 'endpoints-example/stack',
@@ -282,8 +358,16 @@ describe('monk kits corpus', () => {
     ];
     for (const { entries, path, missing } of cases) {
       const { templates, warnings } = await loadTemplates({ entries: entries.map(kit), files });
-      expect(new Set(warnings.filter((warning) => warning.code === 'UNRESOLVED_REFERENCE').map((warning) => warning.reference))).toEqual(new Set(missing));
-      const error = await rejection(resolveDeployment({ path, templates: createTemplateSource(templates), host, volumeRoot }));
+      expect(
+        new Set(
+          warnings
+            .filter((warning) => warning.code === 'UNRESOLVED_REFERENCE')
+            .map((warning) => warning.reference),
+        ),
+      ).toEqual(new Set(missing));
+      const error = await rejection(
+        resolveDeployment({ path, templates: createTemplateSource(templates), host, volumeRoot }),
+      );
       expect(error.code).toBe('TEMPLATE_NOT_FOUND');
       expect(error.details?.['missing']).toEqual(missing);
       for (const name of missing) expect(error.message).toContain(name);
@@ -294,22 +378,47 @@ describe('monk kits corpus', () => {
     const { templates } = await loadTemplates({ entries: [kit('auth0-integration')], files });
     const { templates: proxy } = await loadTemplates({ entries: [kit('nginx/node-proxy.yaml')], files });
     const { templates: entityType } = await import('./load-documents.ts').then(({ loadDocuments }) =>
-      loadDocuments({ file: 'auth0.yaml', documents: [{ namespace: 'auth0', application: { defines: 'entity' } }] }),
+      loadDocuments({
+        file: 'auth0.yaml',
+        documents: [{ namespace: 'auth0', application: { defines: 'entity' } }],
+      }),
     );
     const source = createTemplateSource([...templates, ...proxy, ...entityType]);
     const deployment = await resolveDeployment({
       path: 'auth0-integration/stack',
       templates: source,
-      host: { ...host, domainNameOf: (path) => Promise.resolve(`${toDnsLabel(path)}.example.com`), arrowHostFor: () => ({ entityState: () => Promise.resolve({ 'client-id': 'cid', 'client-secret': 'csecret' }), getResolverIp: () => Promise.resolve('127.0.0.11'), sslCertificate: () => Promise.resolve('CERT'), sslPrivateKey: () => Promise.resolve('KEY') }) },
+      host: {
+        ...host,
+        domainNameOf: (path) => Promise.resolve(`${toDnsLabel(path)}.example.com`),
+        arrowHostFor: () => ({
+          entityState: () => Promise.resolve({ 'client-id': 'cid', 'client-secret': 'csecret' }),
+          getResolverIp: () => Promise.resolve('127.0.0.11'),
+          sslCertificate: () => Promise.resolve('CERT'),
+          sslPrivateKey: () => Promise.resolve('KEY'),
+        }),
+      },
       volumeRoot,
     });
-    expect(deployment.runnables.map((runnable) => runnable.path)).toEqual(['auth0-integration/auth0-express-app', 'auth0-integration/proxy']);
-    expect(deployment.warnings.some((warning) => warning.includes('auth0-integration/auth0-integration-app'))).toBe(true);
+    expect(deployment.runnables.map((runnable) => runnable.path)).toEqual([
+      'auth0-integration/auth0-express-app',
+      'auth0-integration/proxy',
+    ]);
+    expect(
+      deployment.warnings.some((warning) => warning.includes('auth0-integration/auth0-integration-app')),
+    ).toBe(true);
     const app = byPath(deployment.runnables, 'auth0-integration/auth0-express-app');
-    expect(app.containers[0]?.spec.environment).toMatchObject({ AUTH0_CLIENT_ID: 'cid', CALLBACK_HOST: 'https://auth0-integration-proxy.example.com', PORT: '3000' });
+    expect(app.containers[0]?.spec.environment).toMatchObject({
+      AUTH0_CLIENT_ID: 'cid',
+      CALLBACK_HOST: 'https://auth0-integration-proxy.example.com',
+      PORT: '3000',
+    });
     const proxyRunnable = byPath(deployment.runnables, 'auth0-integration/proxy');
-    const serverBlock = proxyRunnable.containers[0]?.spec.files.find((file) => file.path.endsWith('reverse_proxy.conf'));
-    expect(serverBlock?.contents).toContain('set $backend_upstream http://auth0-integration-auth0-express-app:3000;');
+    const serverBlock = proxyRunnable.containers[0]?.spec.files.find((file) =>
+      file.path.endsWith('reverse_proxy.conf'),
+    );
+    expect(serverBlock?.contents).toContain(
+      'set $backend_upstream http://auth0-integration-auth0-express-app:3000;',
+    );
     expect(serverBlock?.contents).toContain('resolver 127.0.0.11 valid=30s;');
     expect(proxyRunnable.services[0]).toMatchObject({ port: 8443, hostPort: 9443, publish: true });
   });
@@ -318,10 +427,19 @@ describe('monk kits corpus', () => {
     const deployment = await resolveKit(['load-balancers-docs/05-udp-aws-runnable.yaml'], 'lbs/udp');
     const [runnable] = deployment.runnables;
     expect(runnable?.containers.map((container) => container.key)).toEqual(['server', 'tcp-server']);
-    expect(runnable?.containers[0]?.spec.ports).toEqual([{ hostPort: 4545, containerPort: 4445, protocol: 'udp' }]);
+    expect(runnable?.containers[0]?.spec.ports).toEqual([
+      { hostPort: 4545, containerPort: 4445, protocol: 'udp' },
+    ]);
     const { templates } = await loadTemplates({ entries: [kit('load-balancers-docs/04-udp.yaml')], files });
-    const group = await resolveDeployment({ path: 'lbs/services', templates: createTemplateSource(templates), host, volumeRoot });
+    const group = await resolveDeployment({
+      path: 'lbs/services',
+      templates: createTemplateSource(templates),
+      host,
+      volumeRoot,
+    });
     expect(group.runnables.map((item) => item.path)).toEqual(['lbs/service-1', 'lbs/service-2']);
-    expect(group.sections['lbs/services']?.['balancers']).toMatchObject({ 'app-balancer': { type: 'udp', port: 4545 } });
+    expect(group.sections['lbs/services']?.['balancers']).toMatchObject({
+      'app-balancer': { type: 'udp', port: 4545 },
+    });
   });
 });

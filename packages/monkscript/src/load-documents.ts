@@ -23,9 +23,18 @@ export interface LoadResult {
  * @example
  * loadDocuments({ file: 'compose.yaml', documents: [{ namespace: 'app', web: { defines: 'runnable' } }] });
  */
-export function loadDocuments(options: { file: string; documents: readonly unknown[]; known?: TemplateSource }): LoadResult {
-  const documents = options.documents.map((document, index) => ({ value: toJsonValue(document, `${options.file}#${index + 1}`) }));
-  return finishLoad({ batches: [{ file: options.file, documents }], ...(options.known === undefined ? {} : { known: options.known }) });
+export function loadDocuments(options: {
+  file: string;
+  documents: readonly unknown[];
+  known?: TemplateSource;
+}): LoadResult {
+  const documents = options.documents.map((document, index) => ({
+    value: toJsonValue(document, `${options.file}#${index + 1}`),
+  }));
+  return finishLoad({
+    batches: [{ file: options.file, documents }],
+    ...(options.known === undefined ? {} : { known: options.known }),
+  });
 }
 
 /** Records from files in load order, then warnings for duplicates and unresolved references. */
@@ -78,7 +87,8 @@ export function toJsonValue(value: unknown, where: string, depth = 0): JsonValue
   if (depth > 200) throw new MonkError('TEMPLATE_INVALID', `${where}: document nested too deeply`);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new MonkError('TEMPLATE_INVALID', `${where}: ${value} is not a finite number`);
+    if (!Number.isFinite(value))
+      throw new MonkError('TEMPLATE_INVALID', `${where}: ${value} is not a finite number`);
     return value;
   }
   if (Array.isArray(value)) return value.map((item: unknown) => toJsonValue(item, where, depth + 1));

@@ -61,20 +61,28 @@ describe('loadTemplates', () => {
     expect(worker?.locations['boxes/job/image']).toEqual([17, 7]);
     expect(worker?.file).toBe('/kit/app.yaml');
     for (const record of templates) templateRecordSchema.parse(JSON.parse(JSON.stringify(record)));
-    expect(warnings).toEqual([
-      expect.objectContaining({ code: 'UNRESOLVED_REFERENCE', template: 'shop/db', reference: 'other/database', location: expect.objectContaining({ line: 27 }) }),
-    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      code: 'UNRESOLVED_REFERENCE',
+      template: 'shop/db',
+      reference: 'other/database',
+      location: { line: 27 },
+    });
   });
 
   it('loads a MANIFEST with LOAD and DIRS, expands <<< embeds relative to the template', async () => {
     const files = createMemoryFileSource({
       '/repo/MANIFEST': 'REPO r\nDIRS one\nENTRY two/app',
       '/repo/one/MANIFEST': 'LOAD y/app.yaml',
-      '/repo/one/y/app.yaml': 'namespace: two\napp:\n  defines: runnable\n  files:\n    conf:\n      contents: <<< conf/app.conf\n',
+      '/repo/one/y/app.yaml':
+        'namespace: two\napp:\n  defines: runnable\n  files:\n    conf:\n      contents: <<< conf/app.conf\n',
       '/repo/one/y/conf/app.conf': 'listen 80;\n',
     });
     const { templates, manifests } = await loadTemplates({ entries: ['/repo/MANIFEST'], files });
-    expect(templates[0]?.definition).toEqual({ defines: 'runnable', files: { conf: { contents: 'listen 80;\n' } } });
+    expect(templates[0]?.definition).toEqual({
+      defines: 'runnable',
+      files: { conf: { contents: 'listen 80;\n' } },
+    });
     expect(manifests.map((manifest) => manifest.file)).toEqual(['/repo/MANIFEST', '/repo/one/MANIFEST']);
     expect(manifests[0]?.entry).toBe('two/app');
   });
@@ -93,12 +101,22 @@ describe('loadTemplates', () => {
     const files = createMemoryFileSource({
       '/k/MANIFEST': 'LOAD good.yaml bad.yaml',
       '/k/good.yaml': 'namespace: k\nok:\n  defines: runnable\n',
-      '/k/bad.yaml': 'namespace: k\nbroken:\n  defines: runnable\n  files:\n    s:\n      contents: <<< files/missing.sh\n',
+      '/k/bad.yaml':
+        'namespace: k\nbroken:\n  defines: runnable\n  files:\n    s:\n      contents: <<< files/missing.sh\n',
     });
     const error = await rejection(loadTemplates({ entries: ['/k/MANIFEST'], files }));
     expect(error.code).toBe('EMBED_NOT_FOUND');
-    expect(error.details).toEqual({ templateFile: '/k/bad.yaml', key: 'broken/files/s/contents', embeddedFile: '/k/files/missing.sh' });
-    expect(error.location).toEqual({ file: '/k/bad.yaml', line: 6, column: 7, path: 'broken/files/s/contents' });
+    expect(error.details).toEqual({
+      templateFile: '/k/bad.yaml',
+      key: 'broken/files/s/contents',
+      embeddedFile: '/k/files/missing.sh',
+    });
+    expect(error.location).toEqual({
+      file: '/k/bad.yaml',
+      line: 6,
+      column: 7,
+      path: 'broken/files/s/contents',
+    });
   });
 
   it('reports errors with file, line, column and key path', async () => {
@@ -107,12 +125,24 @@ describe('loadTemplates', () => {
       ['namespace: a\nx: 5\n', 'TEMPLATE_INVALID', 'must be a map', 2],
       ['namespace: a\nx:\n  defines: rocket\n', 'TEMPLATE_INVALID', 'unknown "defines', 3],
       ['namespace: a\nx:\n  defines: runnable\n  inherits: [a]\n', 'TEMPLATE_INVALID', 'a/x/inherits', 4],
-      ['namespace: a\nx:\n  defines: runnable\n  containers:\n    c: nginx\n', 'TEMPLATE_INVALID', 'a/x/containers/c', 5],
-      ['namespace: a\nx:\n  defines: process-group\n  runnable-list: [1]\n', 'TEMPLATE_INVALID', 'runnable-list/0', 4],
+      [
+        'namespace: a\nx:\n  defines: runnable\n  containers:\n    c: nginx\n',
+        'TEMPLATE_INVALID',
+        'a/x/containers/c',
+        5,
+      ],
+      [
+        'namespace: a\nx:\n  defines: process-group\n  runnable-list: [1]\n',
+        'TEMPLATE_INVALID',
+        'runnable-list/0',
+        4,
+      ],
       ['namespace: a\nx: {defines: runnable\n', 'TEMPLATE_PARSE_ERROR', 'bad.yaml', 3],
     ];
     for (const [text, code, fragment, line] of cases) {
-      const error = await rejection(loadTemplates({ entries: ['/bad.yaml'], files: createMemoryFileSource({ '/bad.yaml': text }) }));
+      const error = await rejection(
+        loadTemplates({ entries: ['/bad.yaml'], files: createMemoryFileSource({ '/bad.yaml': text }) }),
+      );
       expect(error.code, text).toBe(code);
       expect(error.message, text).toContain(fragment);
       expect(error.location?.file).toBe('/bad.yaml');
@@ -122,8 +152,12 @@ describe('loadTemplates', () => {
 
   it('names missing entries and MANIFEST files', async () => {
     const files = createMemoryFileSource({ '/k/MANIFEST': 'LOAD nope.yaml', '/j/MANIFEST': 'DIRS gone' });
-    expect((await rejection(loadTemplates({ entries: ['/nothing'], files }))).code).toBe('TEMPLATE_NOT_FOUND');
-    expect((await rejection(loadTemplates({ entries: ['/k/MANIFEST'], files }))).message).toContain('/k/nope.yaml');
+    expect((await rejection(loadTemplates({ entries: ['/nothing'], files }))).code).toBe(
+      'TEMPLATE_NOT_FOUND',
+    );
+    expect((await rejection(loadTemplates({ entries: ['/k/MANIFEST'], files }))).message).toContain(
+      '/k/nope.yaml',
+    );
     expect((await rejection(loadTemplates({ entries: ['/j'], files }))).message).toContain('/j/gone');
   });
 
@@ -138,10 +172,18 @@ describe('loadTemplates', () => {
   });
 
   it('does not warn about references to templates known from earlier loads', async () => {
-    const files = createMemoryFileSource({ '/a.yaml': 'namespace: n\nx:\n  defines: runnable\n  inherits: hub/base\n' });
+    const files = createMemoryFileSource({
+      '/a.yaml': 'namespace: n\nx:\n  defines: runnable\n  inherits: hub/base\n',
+    });
     expect((await loadTemplates({ entries: ['/a.yaml'], files })).warnings).toHaveLength(1);
-    const known = loadDocuments({ file: 'hub.yaml', documents: [{ namespace: 'hub', base: { containers: { c: { image: 'x' } } } }] });
-    expect((await loadTemplates({ entries: ['/a.yaml'], files, known: createTemplateSource(known.templates) })).warnings).toEqual([]);
+    const known = loadDocuments({
+      file: 'hub.yaml',
+      documents: [{ namespace: 'hub', base: { containers: { c: { image: 'x' } } } }],
+    });
+    expect(
+      (await loadTemplates({ entries: ['/a.yaml'], files, known: createTemplateSource(known.templates) }))
+        .warnings,
+    ).toEqual([]);
   });
 
   it('routes Compose files to the Compose importer', async () => {
@@ -155,10 +197,18 @@ describe('loadTemplates', () => {
 
 describe('loadDocuments', () => {
   it('loads plain objects and refuses values that are not JSON', () => {
-    const { templates } = loadDocuments({ file: 'mem', documents: [{ namespace: 'm', r: { defines: 'runnable', x: undefined } }] });
+    const { templates } = loadDocuments({
+      file: 'mem',
+      documents: [{ namespace: 'm', r: { defines: 'runnable', x: undefined } }],
+    });
     expect(templates[0]?.definition).toEqual({ defines: 'runnable' });
     expect(templates[0]?.locations).toEqual({});
-    expect(thrown(() => loadDocuments({ file: 'mem', documents: [{ namespace: 'm', r: { f: () => 1 } }] })).code).toBe('TEMPLATE_INVALID');
-    expect(thrown(() => loadDocuments({ file: 'mem', documents: [{ namespace: 'm', r: { n: Number.NaN } }] })).code).toBe('TEMPLATE_INVALID');
+    expect(
+      thrown(() => loadDocuments({ file: 'mem', documents: [{ namespace: 'm', r: { f: () => 1 } }] })).code,
+    ).toBe('TEMPLATE_INVALID');
+    expect(
+      thrown(() => loadDocuments({ file: 'mem', documents: [{ namespace: 'm', r: { n: Number.NaN } }] }))
+        .code,
+    ).toBe('TEMPLATE_INVALID');
   });
 });

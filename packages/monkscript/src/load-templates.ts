@@ -55,7 +55,10 @@ interface LoadContext {
   readonly visited: Set<string>;
 }
 
-async function readText(context: LoadContext, options: { path: string; code: 'TEMPLATE_NOT_FOUND' | 'MANIFEST_INVALID'; why: string }): Promise<string> {
+async function readText(
+  context: LoadContext,
+  options: { path: string; code: 'TEMPLATE_NOT_FOUND' | 'MANIFEST_INVALID'; why: string },
+): Promise<string> {
   try {
     return await context.files.readFile(options.path);
   } catch (error) {
@@ -85,7 +88,11 @@ async function listDir(context: LoadContext, path: string): Promise<string[]> {
 async function loadYamlFile(context: LoadContext, path: string): Promise<void> {
   if (context.visited.has(path)) return;
   context.visited.add(path);
-  const text = await readText(context, { path, code: 'TEMPLATE_NOT_FOUND', why: 'the template file does not exist' });
+  const text = await readText(context, {
+    path,
+    code: 'TEMPLATE_NOT_FOUND',
+    why: 'the template file does not exist',
+  });
   if (composeFile.test(posix.basename(path))) {
     await loadCompose(context, { path, text });
     return;
@@ -97,7 +104,12 @@ async function loadYamlFile(context: LoadContext, path: string): Promise<void> {
   }
   const documents: SourceDocument[] = [];
   for (const document of parsed) {
-    const value = await expandEmbeds(context, { templateFile: path, value: document.value, keyPath: '', locations: document.locations });
+    const value = await expandEmbeds(context, {
+      templateFile: path,
+      value: document.value,
+      keyPath: '',
+      locations: document.locations,
+    });
     documents.push({ value, locations: document.locations, line: document.line });
   }
   context.pending.push({ file: path, documents });
@@ -125,12 +137,19 @@ async function loadCompose(context: LoadContext, options: { path: string; text: 
   context.secrets.push(...imported.secrets);
   context.pending.push({
     file: options.path,
-    documents: imported.documents.map((document, index) => ({ value: toJsonValue(document, `${options.path}#${index + 1}`) })),
+    documents: imported.documents.map((document, index) => ({
+      value: toJsonValue(document, `${options.path}#${index + 1}`),
+    })),
   });
 }
 
 function looksLikeCompose(documents: readonly { value: JsonValue }[]): boolean {
-  return documents.some((document) => isObject(document.value) && document.value['namespace'] === undefined && isObject(document.value['services']));
+  return documents.some(
+    (document) =>
+      isObject(document.value) &&
+      document.value['namespace'] === undefined &&
+      isObject(document.value['services']),
+  );
 }
 
 interface EmbedOptions {
@@ -175,7 +194,11 @@ async function expandEmbeds(context: LoadContext, options: EmbedOptions): Promis
   if (isObject(value)) {
     const result: Record<string, JsonValue> = {};
     for (const [key, item] of Object.entries(value)) {
-      result[key] = await expandEmbeds(context, { ...options, value: item, keyPath: keyPath === '' ? key : `${keyPath}/${key}` });
+      result[key] = await expandEmbeds(context, {
+        ...options,
+        value: item,
+        keyPath: keyPath === '' ? key : `${keyPath}/${key}`,
+      });
     }
     return result;
   }
@@ -185,21 +208,29 @@ async function expandEmbeds(context: LoadContext, options: EmbedOptions): Promis
 async function loadManifest(context: LoadContext, path: string): Promise<void> {
   if (context.visited.has(path)) return;
   context.visited.add(path);
-  const text = await readText(context, { path, code: 'MANIFEST_INVALID', why: 'the MANIFEST does not exist' });
+  const text = await readText(context, {
+    path,
+    code: 'MANIFEST_INVALID',
+    why: 'the MANIFEST does not exist',
+  });
   const manifest = parseManifest({ file: path, text });
   context.manifests.push(manifest);
   const folder = posix.dirname(path);
   for (const file of manifest.load) {
     const target = posix.join(folder, file);
     if ((await isDirectory(context, target)) !== false) {
-      throw new MonkError('MANIFEST_INVALID', `${path}: LOAD ${file}: no such file (${target})`, { details: { manifest: path, file: target } });
+      throw new MonkError('MANIFEST_INVALID', `${path}: LOAD ${file}: no such file (${target})`, {
+        details: { manifest: path, file: target },
+      });
     }
     await loadYamlFile(context, target);
   }
   for (const dir of manifest.dirs) {
     const target = posix.join(folder, dir);
     if ((await isDirectory(context, target)) !== true) {
-      throw new MonkError('MANIFEST_INVALID', `${path}: DIRS ${dir}: no such folder (${target})`, { details: { manifest: path, dir: target } });
+      throw new MonkError('MANIFEST_INVALID', `${path}: DIRS ${dir}: no such folder (${target})`, {
+        details: { manifest: path, dir: target },
+      });
     }
     await loadEntry(context, target);
   }

@@ -25,12 +25,26 @@ export interface MergedTemplate {
   readonly chain: readonly TemplateRecord[];
 }
 
-/** The source location of a key path of a merged template: the first record of the chain that wrote it. */
+/**
+ * The source location of a key path of a merged template: the deepest part of the path that some record
+ * of the chain wrote, the child first (a value inherited from a parent points into the parent's file).
+ */
 export function locate(merged: MergedTemplate, keyPath: string): SourceLocation {
-  for (const record of merged.chain) {
-    if (record.locations[keyPath] !== undefined) return locationOf(record, keyPath);
+  let probe = keyPath;
+  for (;;) {
+    for (const record of merged.chain) {
+      const found = record.locations[probe];
+      if (found !== undefined) {
+        return {
+          ...locationOf(record, probe),
+          path: keyPath === '' ? merged.record.path : `${merged.record.path}/${keyPath}`,
+        };
+      }
+    }
+    if (probe === '') return locationOf(merged.record, keyPath);
+    const cut = probe.lastIndexOf('/');
+    probe = cut < 0 ? '' : probe.slice(0, cut);
   }
-  return locationOf(merged.record, keyPath);
 }
 
 /**
@@ -72,7 +86,9 @@ function mergeRecord(context: MergeContext, path: string): MergedTemplate {
   if (cached !== undefined) return cached;
   const record = context.templates.get(path);
   if (record === undefined) {
-    throw new MonkError('TEMPLATE_NOT_FOUND', `template ${path} is not loaded`, { details: { missing: [path] } });
+    throw new MonkError('TEMPLATE_NOT_FOUND', `template ${path} is not loaded`, {
+      details: { missing: [path] },
+    });
   }
   if (context.stack.includes(path)) throw cycleError(context, path, record);
   context.stack.push(path);
@@ -89,7 +105,6 @@ function mergeRecord(context: MergeContext, path: string): MergedTemplate {
       }
       const parent = mergeRecord(context, parentPath);
       definition = deepMerge(parent.definition, without(definition, 'inherits')) as JsonObject;
-      if (record.definition['defines'] === undefined) definition = without(definition, 'defines');
       chain = [record, ...parent.chain];
     }
     definition = applyNestedInherits(context, { value: definition, record, keyPath: '' }) as JsonObject;
@@ -102,7 +117,10 @@ function mergeRecord(context: MergeContext, path: string): MergedTemplate {
 }
 
 /** `inherits` below the top level points at a key path of another template: `ns/tmpl/containers/app`. */
-function applyNestedInherits(context: MergeContext, at: { value: JsonValue; record: TemplateRecord; keyPath: string }): JsonValue {
+function applyNestedInherits(
+  context: MergeContext,
+  at: { value: JsonValue; record: TemplateRecord; keyPath: string },
+): JsonValue {
   const { value, record, keyPath } = at;
   if (!isObject(value)) return value;
   let current: JsonObject = value;
@@ -119,16 +137,24 @@ function applyNestedInherits(context: MergeContext, at: { value: JsonValue; reco
       base = node;
     }
     if (!isObject(base)) {
-      throw new MonkError('TEMPLATE_NOT_FOUND', `${record.path}/${keyPath}: inherits "${inherits}", which is not a loaded map`, {
-        location: locationOf(record, `${keyPath}/inherits`),
-        details: { missing: [target ?? inherits] },
-      });
+      throw new MonkError(
+        'TEMPLATE_NOT_FOUND',
+        `${record.path}/${keyPath}: inherits "${inherits}", which is not a loaded map`,
+        {
+          location: locationOf(record, `${keyPath}/inherits`),
+          details: { missing: [target ?? inherits] },
+        },
+      );
     }
     current = deepMerge(base, without(current, 'inherits')) as JsonObject;
   }
   const result: Record<string, JsonValue> = {};
   for (const [key, item] of Object.entries(current)) {
-    result[key] = applyNestedInherits(context, { value: item, record, keyPath: keyPath === '' ? key : `${keyPath}/${key}` });
+    result[key] = applyNestedInherits(context, {
+      value: item,
+      record,
+      keyPath: keyPath === '' ? key : `${keyPath}/${key}`,
+    });
   }
   return result;
 }
@@ -139,6 +165,13 @@ function applyNestedInherits(context: MergeContext, at: { value: JsonValue; reco
  * @throws MonkError `TEMPLATE_NOT_FOUND` (a template or parent is not loaded), `TEMPLATE_CYCLE` naming the
  *   cycle (`a/x → a/y → a/x`).
  */
-export function mergeTemplate(options: { path: string; templates: TemplateSource; cache?: Map<string, MergedTemplate> }): MergedTemplate {
-  return mergeRecord({ templates: options.templates, cache: options.cache ?? new Map<string, MergedTemplate>(), stack: [] }, options.path);
+export function mergeTemplate(options: {
+  path: string;
+  templates: TemplateSource;
+  cache?: Map<string, MergedTemplate>;
+}): MergedTemplate {
+  return mergeRecord(
+    { templates: options.templates, cache: options.cache ?? new Map<string, MergedTemplate>(), stack: [] },
+    options.path,
+  );
 }

@@ -43,6 +43,8 @@ describe('parseManifest', () => {
     expect(error.code).toBe('MANIFEST_INVALID');
     expect(error.location).toEqual({ file: 'kit/MANIFEST', line: 2, column: 1, path: 'load' });
     expect(thrown(() => parseManifest({ file: 'M', text: 'LOAD' })).message).toContain('LOAD needs');
-    expect(thrown(() => parseManifest({ file: 'M', text: 'ENTRY a/b\nENTRY a/c' })).message).toContain('twice');
+    expect(thrown(() => parseManifest({ file: 'M', text: 'ENTRY a/b\nENTRY a/c' })).message).toContain(
+      'twice',
+    );
   });
 });

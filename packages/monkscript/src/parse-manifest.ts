@@ -65,7 +65,8 @@ export function parseManifest(options: { file: string; text: string }): Manifest
       new MonkError('MANIFEST_INVALID', `${file}:${index + 1}: ${message}`, {
         location: { file, line: index + 1, column: 1, path: word },
       });
-    if (!keyword.test(word)) throw invalid(`expected a keyword such as LOAD or DIRS, found "${word.slice(0, 40)}"`);
+    if (!keyword.test(word))
+      throw invalid(`expected a keyword such as LOAD or DIRS, found "${word.slice(0, 40)}"`);
     const needArgs = (): void => {
       if (args.length === 0) throw invalid(`${word} needs at least one argument`);
     };

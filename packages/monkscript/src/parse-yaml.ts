@@ -62,11 +62,15 @@ export function parseYamlDocuments(options: { file: string; text: string }): Par
     const firstError = document.errors[0];
     if (firstError !== undefined) {
       const [line, column] = position(firstError.pos[0]);
-      throw new MonkError('TEMPLATE_PARSE_ERROR', `${file}:${line}:${column}: ${firstError.message.split('\n')[0] ?? ''}`, {
-        cause: firstError,
-        location: { file, line, column, path: '' },
-        details: { errors: document.errors.length },
-      });
+      throw new MonkError(
+        'TEMPLATE_PARSE_ERROR',
+        `${file}:${line}:${column}: ${firstError.message.split('\n')[0] ?? ''}`,
+        {
+          cause: firstError,
+          location: { file, line, column, path: '' },
+          details: { errors: document.errors.length },
+        },
+      );
     }
     const locations = new Map<string, readonly [number, number]>();
     const walker = { file, document, locations, position, budget: maxNodes };
@@ -84,10 +88,17 @@ interface Walker {
 }
 
 function fail(walker: Walker, options: { node: Node; path: string; message: string }): never {
-  const [line, column] = options.node.range === undefined || options.node.range === null ? [0, 0] : walker.position(options.node.range[0]);
-  throw new MonkError('TEMPLATE_PARSE_ERROR', `${walker.file}:${line}:${column} (${options.path}): ${options.message}`, {
-    location: { file: walker.file, line, column, path: options.path },
-  });
+  const [line, column] =
+    options.node.range === undefined || options.node.range === null
+      ? [0, 0]
+      : walker.position(options.node.range[0]);
+  throw new MonkError(
+    'TEMPLATE_PARSE_ERROR',
+    `${walker.file}:${line}:${column} (${options.path}): ${options.message}`,
+    {
+      location: { file: walker.file, line, column, path: options.path },
+    },
+  );
 }
 
 function join(path: string, segment: string): string {
@@ -109,7 +120,8 @@ function toJson(walker: Walker, at: { node: Node; path: string; depth?: number }
     const value: unknown = node.value;
     if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) fail(walker, { node, path, message: `${String(value)} is not a finite number` });
+      if (!Number.isFinite(value))
+        fail(walker, { node, path, message: `${String(value)} is not a finite number` });
       return value;
     }
     if (typeof value === 'bigint') return Number(value);
@@ -133,18 +145,36 @@ function toJson(walker: Walker, at: { node: Node; path: string; depth?: number }
       if (keyNode === null || keyNode === undefined) key = '';
       else if (isScalar(keyNode)) {
         const raw: unknown = keyNode.value;
-        if (raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean' && typeof raw !== 'bigint') {
+        if (
+          raw !== null &&
+          typeof raw !== 'string' &&
+          typeof raw !== 'number' &&
+          typeof raw !== 'boolean' &&
+          typeof raw !== 'bigint'
+        ) {
           return fail(walker, { node: keyNode, path, message: 'map keys must be plain scalars' });
         }
         key = raw === null ? '' : String(raw);
-      } else return fail(walker, { node: isNodeLike(keyNode) ? keyNode : node, path, message: 'map keys must be plain scalars' });
+      } else
+        return fail(walker, {
+          node: isNodeLike(keyNode) ? keyNode : node,
+          path,
+          message: 'map keys must be plain scalars',
+        });
       if (key === '' || key === '__proto__') {
-        fail(walker, { node: isNodeLike(keyNode) ? keyNode : node, path, message: `invalid map key "${key}"` });
+        fail(walker, {
+          node: isNodeLike(keyNode) ? keyNode : node,
+          path,
+          message: `invalid map key "${key}"`,
+        });
       }
       const keyPath = join(path, key);
       if (isNodeLike(keyNode)) record(walker, { node: keyNode, path: keyPath });
       const valueNode = pair.value;
-      result[key] = valueNode === null || !isNodeLike(valueNode) ? null : toJson(walker, { node: valueNode, path: keyPath, depth: depth + 1 });
+      result[key] =
+        valueNode === null || !isNodeLike(valueNode)
+          ? null
+          : toJson(walker, { node: valueNode, path: keyPath, depth: depth + 1 });
     }
     return result;
   }

@@ -11,7 +11,10 @@ export interface TemplateReference {
   readonly role: 'inherits' | 'entity-type' | 'member' | 'connection' | 'wait-for';
 }
 
-function collectInherits(value: JsonValue, options: { keyPath: string; namespace: string; out: TemplateReference[] }): void {
+function collectInherits(
+  value: JsonValue,
+  options: { keyPath: string; namespace: string; out: TemplateReference[] },
+): void {
   if (Array.isArray(value)) {
     (value as readonly JsonValue[]).forEach((item, index) =>
       collectInherits(item, { ...options, keyPath: `${options.keyPath}/${index}` }),
@@ -43,7 +46,8 @@ export function referencesOf(record: TemplateRecord): TemplateReference[] {
   if (record.kind === 'entity-instance') add(definition['defines'], 'defines', 'entity-type');
   for (const key of ['runnable-list', 'members']) {
     const list = definition[key];
-    if (Array.isArray(list)) (list as readonly JsonValue[]).forEach((item, index) => add(item, `${key}/${index}`, 'member'));
+    if (Array.isArray(list))
+      (list as readonly JsonValue[]).forEach((item, index) => add(item, `${key}/${index}`, 'member'));
   }
   const connections = definition['connections'];
   if (isObject(connections)) {
@@ -57,7 +61,9 @@ export function referencesOf(record: TemplateRecord): TemplateReference[] {
   const waitFor = isObject(depends) ? depends['wait-for'] : undefined;
   const runnables = isObject(waitFor) ? waitFor['runnables'] : undefined;
   if (Array.isArray(runnables)) {
-    (runnables as readonly JsonValue[]).forEach((item, index) => add(item, `depends/wait-for/runnables/${index}`, 'wait-for'));
+    (runnables as readonly JsonValue[]).forEach((item, index) =>
+      add(item, `depends/wait-for/runnables/${index}`, 'wait-for'),
+    );
   }
   return out;
 }

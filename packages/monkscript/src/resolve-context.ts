@@ -70,7 +70,11 @@ export class Scope {
   readonly declarations: Map<string, VariableDeclaration>;
   readonly values = new Map<string, Evaluated>();
 
-  constructor(options: { merged: MergedTemplate; parent: Scope | undefined; overrides: ReadonlyMap<string, string> | undefined }) {
+  constructor(options: {
+    merged: MergedTemplate;
+    parent: Scope | undefined;
+    overrides: ReadonlyMap<string, string> | undefined;
+  }) {
     this.owner = options.merged.record.path;
     this.merged = options.merged;
     this.parent = options.parent;
@@ -80,7 +84,15 @@ export class Scope {
       this.declarations.set(
         name,
         declared === undefined
-          ? { name, type: undefined, value: text, env: undefined, required: false, keyPath: `variables/${name}`, override: text }
+          ? {
+              name,
+              type: undefined,
+              value: text,
+              env: undefined,
+              required: false,
+              keyPath: `variables/${name}`,
+              override: text,
+            }
           : { ...declared, override: text },
       );
     }
@@ -156,7 +168,11 @@ export class ResolveContext {
   addScope(options: { path: string; parent: Scope | undefined }): Scope {
     const existing = this.scopes.get(options.path);
     if (existing !== undefined) return existing;
-    const scope = new Scope({ merged: this.merge(options.path), parent: options.parent, overrides: this.overrides.get(options.path) });
+    const scope = new Scope({
+      merged: this.merge(options.path),
+      parent: options.parent,
+      overrides: this.overrides.get(options.path),
+    });
     this.scopes.set(options.path, scope);
     return scope;
   }
@@ -203,14 +219,23 @@ export class ResolveContext {
     const location = locate(scope.merged, `${declaration.keyPath}/value`);
     let evaluated: Evaluated;
     if (declaration.override !== undefined) evaluated = { value: declaration.override, secret: false };
-    else if (declaration.value === undefined || declaration.value === null) evaluated = { value: undefined, secret: false };
-    else evaluated = await this.evaluateValue(scope, { value: declaration.value, keyPath: `${declaration.keyPath}/value` });
+    else if (declaration.value === undefined || declaration.value === null)
+      evaluated = { value: undefined, secret: false };
+    else
+      evaluated = await this.evaluateValue(scope, {
+        value: declaration.value,
+        keyPath: `${declaration.keyPath}/value`,
+      });
     if (evaluated.value === undefined || evaluated.value === null) {
       if (declaration.required) {
-        throw new MonkError('VARIABLE_REQUIRED', `variable ${name} of ${scope.owner} is required but has no value; set it with --set ${scope.owner}/${name}=…`, {
-          location,
-          details: { variable: name, template: scope.owner },
-        });
+        throw new MonkError(
+          'VARIABLE_REQUIRED',
+          `variable ${name} of ${scope.owner} is required but has no value; set it with --set ${scope.owner}/${name}=…`,
+          {
+            location,
+            details: { variable: name, template: scope.owner },
+          },
+        );
       }
       return { value: undefined, secret: evaluated.secret };
     }
@@ -286,7 +311,8 @@ export class ResolveContext {
       if (!isObject(entry)) continue;
       const text = typeof entry['runnable'] === 'string' ? entry['runnable'] : entry['target'];
       const service = entry['service'];
-      const target = typeof text === 'string' ? resolveReference(text, current.merged.record.namespace) : undefined;
+      const target =
+        typeof text === 'string' ? resolveReference(text, current.merged.record.namespace) : undefined;
       if (target === undefined && entry['optional'] !== true) {
         throw new MonkError('TEMPLATE_INVALID', `connection ${name} of ${current.owner} names no runnable`, {
           location: locate(current.merged, `${section?.key ?? 'connections'}/${name}`),
@@ -300,12 +326,20 @@ export class ResolveContext {
   }
 
   /** The port of a runnable's service (evaluated in that runnable's scope). */
-  async servicePort(options: { target: string; service: string | undefined; connection: string }): Promise<number> {
+  async servicePort(options: {
+    target: string;
+    service: string | undefined;
+    connection: string;
+  }): Promise<number> {
     const scope = this.scopeOf(options.target);
     const section = findSection(scope.merged.definition, 'services');
     const services = sectionEntries(section?.value);
     const chosen =
-      options.service === undefined ? (services.length === 1 ? services[0] : undefined) : services.find(([name]) => name === options.service);
+      options.service === undefined
+        ? services.length === 1
+          ? services[0]
+          : undefined
+        : services.find(([name]) => name === options.service);
     if (chosen === undefined || !isObject(chosen[1])) {
       throw new MonkError(
         'ARROW_EVAL',
@@ -314,12 +348,22 @@ export class ResolveContext {
       );
     }
     const port = chosen[1]['port'];
-    const evaluated = port === undefined ? { value: 0 } : await this.evaluateValue(scope, { value: port, keyPath: `${section?.key ?? 'services'}/${chosen[0]}/port` });
+    const evaluated =
+      port === undefined
+        ? { value: 0 }
+        : await this.evaluateValue(scope, {
+            value: port,
+            keyPath: `${section?.key ?? 'services'}/${chosen[0]}/port`,
+          });
     const number = Number(evaluated.value);
     if (!Number.isInteger(number)) {
-      throw new MonkError('TEMPLATE_INVALID', `service ${chosen[0]} of ${options.target} has no numeric port`, {
-        location: locate(scope.merged, `${section?.key ?? 'services'}/${chosen[0]}/port`),
-      });
+      throw new MonkError(
+        'TEMPLATE_INVALID',
+        `service ${chosen[0]} of ${options.target} has no numeric port`,
+        {
+          location: locate(scope.merged, `${section?.key ?? 'services'}/${chosen[0]}/port`),
+        },
+      );
     }
     return number;
   }
@@ -328,7 +372,11 @@ export class ResolveContext {
     const extra = this.host.arrowHostFor?.(scope.owner) ?? {};
     const target = (name: string): string => {
       const found = this.connection(scope, name).target;
-      if (found === undefined) throw new MonkError('ARROW_EVAL', `connection ${name} of ${scope.owner} is optional and not connected`);
+      if (found === undefined)
+        throw new MonkError(
+          'ARROW_EVAL',
+          `connection ${name} of ${scope.owner} is optional and not connected`,
+        );
       return found;
     };
     const permitted = findSection(scope.merged.definition, 'permitted-secrets')?.value ?? {};
@@ -348,24 +396,35 @@ export class ResolveContext {
       connectionTarget: (name) => settle(() => target(name)),
       connectionIp: async (name) => {
         const path = target(name);
-        if (this.host.ipOf === undefined) throw new MonkError('ARROW_EVAL', 'connection-ip is not available at resolve time');
+        if (this.host.ipOf === undefined)
+          throw new MonkError('ARROW_EVAL', 'connection-ip is not available at resolve time');
         return this.host.ipOf(path);
       },
       connectionDomainName: async (name) => {
         const path = target(name);
-        if (this.host.domainNameOf === undefined) throw new MonkError('ARROW_EVAL', 'connection-domain-name is not available at resolve time');
+        if (this.host.domainNameOf === undefined)
+          throw new MonkError('ARROW_EVAL', 'connection-domain-name is not available at resolve time');
         return this.host.domainNameOf(path);
       },
-      getHostname: (runnable) => settle(() => this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable)),
+      getHostname: (runnable) =>
+        settle(() =>
+          this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable),
+        ),
       secret: async (name) => {
         taint.secret = true;
         if (permitted[name] !== true) {
-          throw new MonkError('SECRET_NOT_PERMITTED', `${scope.owner} reads secret "${name}" but does not list it in permitted-secrets`, {
-            details: { template: scope.owner, secret: name },
-          });
+          throw new MonkError(
+            'SECRET_NOT_PERMITTED',
+            `${scope.owner} reads secret "${name}" but does not list it in permitted-secrets`,
+            {
+              details: { template: scope.owner, secret: name },
+            },
+          );
         }
         if (this.host.secret === undefined) {
-          throw new MonkError('SECRET_NOT_FOUND', `secret "${name}" is not available here`, { details: { secret: name } });
+          throw new MonkError('SECRET_NOT_FOUND', `secret "${name}" is not available here`, {
+            details: { secret: name },
+          });
         }
         return this.host.secret(name, scope.owner);
       },

@@ -8,8 +8,14 @@ import type { ResolveHost } from './resolve-context.ts';
 import { createTemplateSource } from './template-source.ts';
 import { rejection, testHost } from './test-support.ts';
 
-async function resolve(yaml: string, options: { path: string; overrides?: Record<string, string>; host?: ResolveHost }) {
-  const { templates } = await loadTemplates({ entries: ['/t.yaml'], files: createMemoryFileSource({ '/t.yaml': yaml }) });
+async function resolve(
+  yaml: string,
+  options: { path: string; overrides?: Record<string, string>; host?: ResolveHost },
+) {
+  const { templates } = await loadTemplates({
+    entries: ['/t.yaml'],
+    files: createMemoryFileSource({ '/t.yaml': yaml }),
+  });
   return resolveDeployment({
     path: options.path,
     templates: createTemplateSource(templates),
@@ -19,7 +25,10 @@ async function resolve(yaml: string, options: { path: string; overrides?: Record
   });
 }
 
-async function single(yaml: string, options: { path?: string; overrides?: Record<string, string>; host?: ResolveHost } = {}): Promise<ResolvedRunnable> {
+async function single(
+  yaml: string,
+  options: { path?: string; overrides?: Record<string, string>; host?: ResolveHost } = {},
+): Promise<ResolvedRunnable> {
   const deployment = await resolve(yaml, { path: 't/app', ...options });
   const [runnable] = deployment.runnables;
   if (runnable === undefined) throw new Error('nothing resolved');
@@ -38,8 +47,15 @@ app:
     d: {image: 'registry:5000/img:1.0', image-tag: '2.0', command: [a, b]}
 `);
     const specs = Object.fromEntries(runnable.containers.map((container) => [container.key, container.spec]));
-    expect(specs['a']).toMatchObject({ image: 'x', entrypoint: ['/bin/sh', '-c'], command: ['echo $HOME && sleep 1'] });
-    expect(specs['b']).toMatchObject({ entrypoint: ['run.sh', '--flag', 'two words'], command: ['/bin/sh', '-c', 'serve'] });
+    expect(specs['a']).toMatchObject({
+      image: 'x',
+      entrypoint: ['/bin/sh', '-c'],
+      command: ['echo $HOME && sleep 1'],
+    });
+    expect(specs['b']).toMatchObject({
+      entrypoint: ['run.sh', '--flag', 'two words'],
+      command: ['/bin/sh', '-c', 'serve'],
+    });
     expect(specs['c']).toMatchObject({ entrypoint: ['/bin/app', '-v'], command: ['start', 'now'] });
     expect(specs['d']).toMatchObject({ image: 'registry:5000/img:2.0', command: ['a', 'b'] });
     expect(specs['d']?.entrypoint).toBeUndefined();
@@ -61,8 +77,20 @@ app:
       image: x
       environment: {M: 1, N: true}
 `);
-    expect(runnable.containers[0]?.spec.environment).toEqual({ PORT: '81', NAME: 'svc-80', A: '1', B: 'x=y', C: '80', EMPTY: '' });
-    expect(runnable.containers[1]?.spec.environment).toEqual({ PORT: '80', NAME: 'svc-80', M: '1', N: 'true' });
+    expect(runnable.containers[0]?.spec.environment).toEqual({
+      PORT: '81',
+      NAME: 'svc-80',
+      A: '1',
+      B: 'x=y',
+      C: '80',
+      EMPTY: '',
+    });
+    expect(runnable.containers[1]?.spec.environment).toEqual({
+      PORT: '80',
+      NAME: 'svc-80',
+      M: '1',
+      N: 'true',
+    });
     expect(runnable.variables).toEqual({ port: 80, name: 'svc-80' });
   });
 
@@ -117,14 +145,25 @@ app:
       ['image: ""', 'containers/a'],
     ];
     for (const [line, path] of cases) {
-      const error = await rejection(single(`namespace: t\napp:\n  defines: runnable\n  containers:\n    a:\n      image: x\n      ${line}\n`.replace('      image: x\n      image: ""', '      image: ""')));
+      const error = await rejection(
+        single(
+          `namespace: t\napp:\n  defines: runnable\n  containers:\n    a:\n      image: x\n      ${line}\n`.replace(
+            '      image: x\n      image: ""',
+            '      image: ""',
+          ),
+        ),
+      );
       expect(error.code, line).toBe('TEMPLATE_INVALID');
       expect(error.location?.path, line).toBe(`t/app/${path}`);
       expect(error.location?.file).toBe('/t.yaml');
     }
     const noContainers = await rejection(single('namespace: t\napp:\n  defines: runnable\n'));
     expect(noContainers.message).toContain('no containers');
-    const twoContainers = await rejection(single('namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}, b: {image: y}}\n  files: {f: {path: /f, contents: x}}\n'));
+    const twoContainers = await rejection(
+      single(
+        'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}, b: {image: y}}\n  files: {f: {path: /f, contents: x}}\n',
+      ),
+    );
     expect(twoContainers.message).toContain('name the container');
   });
 });
@@ -147,7 +186,9 @@ app:
   });
 
   it('applies overrides, qualified or bare, with type coercion', async () => {
-    expect((await single(yaml, { overrides: { count: '5', 't/app/text': 'hi', extra: 'new' } })).variables).toMatchObject({ count: 5, text: 'hi', derived: 10, extra: 'new' });
+    expect(
+      (await single(yaml, { overrides: { count: '5', 't/app/text': 'hi', extra: 'new' } })).variables,
+    ).toMatchObject({ count: 5, text: 'hi', derived: 10, extra: 'new' });
     const error = await rejection(single(yaml, { overrides: { count: 'many' } }));
     expect(error.code).toBe('VARIABLE_INVALID');
     expect(error.message).toContain('count');
@@ -156,13 +197,21 @@ app:
   });
 
   it('requires required variables', async () => {
-    const error = await rejection(single('namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  variables:\n    token: {type: string, required: true}\n'));
+    const error = await rejection(
+      single(
+        'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  variables:\n    token: {type: string, required: true}\n',
+      ),
+    );
     expect(error.code).toBe('VARIABLE_REQUIRED');
     expect(error.location?.path).toBe('t/app/variables/token/value');
   });
 
   it('names a cycle between variables', async () => {
-    const error = await rejection(single('namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  variables:\n    a: <- $b\n    b: <- $a\n'));
+    const error = await rejection(
+      single(
+        'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  variables:\n    a: <- $b\n    b: <- $a\n',
+      ),
+    );
     expect(error.code).toBe('VARIABLE_INVALID');
     expect(error.message).toMatch(/t\/app#a → t\/app#b → t\/app#a|t\/app#b → t\/app#a → t\/app#b/);
   });
@@ -221,7 +270,14 @@ app:
   it('resolves connection hostnames and ports through the host; secrets reach env but not variables', async () => {
     const runnable = await single(yaml);
     expect(runnable.connections).toEqual({ database: 't/db' });
-    expect(runnable.variables).toEqual({ url: 'pg://t-db:5433', host: 't-db', port: 5433, none: '', token: '<secret>', bearer: '<secret>' });
+    expect(runnable.variables).toEqual({
+      url: 'pg://t-db:5433',
+      host: 't-db',
+      port: 5433,
+      none: '',
+      token: '<secret>',
+      bearer: '<secret>',
+    });
     expect(runnable.containers[0]?.spec.environment).toEqual({ TOKEN: 'value-of-token' });
   });
 
@@ -230,7 +286,9 @@ app:
     expect(notPermitted.code).toBe('SECRET_NOT_PERMITTED');
     const noSecrets = await rejection(single(yaml, { host: { hostnameOf: (path) => path } }));
     expect(noSecrets.code).toBe('SECRET_NOT_FOUND');
-    const unknown = await rejection(single(yaml.replace('connection-hostname("later")', 'connection-hostname("nope")')));
+    const unknown = await rejection(
+      single(yaml.replace('connection-hostname("later")', 'connection-hostname("nope")')),
+    );
     expect(unknown.code).toBe('ARROW_EVAL');
     expect(unknown.message).toContain('nope');
   });
@@ -247,16 +305,30 @@ app:
       code: exec("a", "true")
   scale: 3
 `);
-    expect(runnable.readiness).toEqual({ kind: 'arrow', code: 'exec("a", "true")', runnable: 't/app', initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 10, attempts: 10 });
+    expect(runnable.readiness).toEqual({
+      kind: 'arrow',
+      code: 'exec("a", "true")',
+      runnable: 't/app',
+      initialDelaySeconds: 0,
+      periodSeconds: 5,
+      timeoutSeconds: 10,
+      attempts: 10,
+    });
     expect(runnable.recovery.restart).toBe('on-failure');
     expect(runnable.scale).toBe(3);
-    const none = await single('namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  recovery: {when: none}\n');
+    const none = await single(
+      'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  recovery: {when: none}\n',
+    );
     expect(none.recovery.restart).toBe('no');
     expect(none.readiness).toBeUndefined();
   });
 
   it('refuses readiness code that does not parse, naming where', async () => {
-    const error = await rejection(single('namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  checks:\n    readiness:\n      code: exec("a" "b\n'));
+    const error = await rejection(
+      single(
+        'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  checks:\n    readiness:\n      code: exec("a" "b\n',
+      ),
+    );
     expect(error.code).toBe('ARROW_SYNTAX');
     expect(error.location?.path).toBe('t/app/checks/readiness/code');
   });
@@ -273,7 +345,12 @@ c: {defines: runnable, containers: {x: {image: x}}, depends: {wait-for: {runnabl
     const deployment = await resolve(group, { path: 't/g' });
     expect(deployment.runnables.map((runnable) => runnable.path)).toEqual(['t/a', 't/b', 't/c']);
     expect(deployment.runnables[2]?.dependsOn).toEqual(['t/b', 't/a']);
-    const error = await rejection(resolve(`${group}d: {defines: runnable, containers: {x: {image: x}}, depends: {wait-for: {runnables: [t/e]}}}\ne: {defines: runnable, containers: {x: {image: x}}, depends: {wait-for: {runnables: [t/d]}}}\nh: {defines: group, members: [t/d, t/e]}\n`, { path: 't/h' }));
+    const error = await rejection(
+      resolve(
+        `${group}d: {defines: runnable, containers: {x: {image: x}}, depends: {wait-for: {runnables: [t/e]}}}\ne: {defines: runnable, containers: {x: {image: x}}, depends: {wait-for: {runnables: [t/d]}}}\nh: {defines: group, members: [t/d, t/e]}\n`,
+        { path: 't/h' },
+      ),
+    );
     expect(error.code).toBe('TEMPLATE_CYCLE');
   });
 
@@ -304,23 +381,38 @@ app:
       'wait-for-timeout': 30,
     });
     expect(deployment.sections['t/g']).toEqual({ balancers: { lb: { type: 'tcp', port: 80 } } });
-    expect(deployment.warnings).toEqual(['t/thing is a entity-instance; monk does not run entity-instances yet, so it is left out']);
+    expect(deployment.warnings).toEqual([
+      't/thing is a entity-instance; monk does not run entity-instances yet, so it is left out',
+    ]);
   });
 
   it('refuses to run what is not runnable, and names what is missing', async () => {
-    const yaml = 'namespace: t\nbase: {containers: {a: {image: x}}}\napp: {defines: runnable, inherits: hub/base}\n';
+    const yaml =
+      'namespace: t\nbase: {containers: {a: {image: x}}}\napp: {defines: runnable, inherits: hub/base}\n';
     expect((await rejection(resolve(yaml, { path: 't/base' }))).code).toBe('TEMPLATE_INVALID');
-    expect((await rejection(resolve(yaml, { path: 't/none' }))).details).toEqual({ path: 't/none', missing: ['t/none'] });
-    expect((await rejection(resolve(yaml, { path: 't/app' }))).details).toEqual({ path: 't/app', missing: ['hub/base'] });
+    expect((await rejection(resolve(yaml, { path: 't/none' }))).details).toEqual({
+      path: 't/none',
+      missing: ['t/none'],
+    });
+    expect((await rejection(resolve(yaml, { path: 't/app' }))).details).toEqual({
+      path: 't/app',
+      missing: ['hub/base'],
+    });
     expect((await rejection(resolve(yaml, { path: 'nopath' }))).code).toBe('INVALID_REQUEST');
   });
 });
 
 describe('evaluateExpression', () => {
   it('evaluates code with or without <- against variables and a host', async () => {
-    const host = { exec: (_container: string, command: string[]) => Promise.resolve(`ran ${command.join(' ')}`) };
-    expect(await evaluateExpression({ code: 'exec("db", "pg_isready") contains?("ran")', variables: {}, host })).toBe(true);
-    expect(await evaluateExpression({ code: '<- $user default("x")', variables: { user: 'monk' }, host: {} })).toBe('monk');
+    const host = {
+      exec: (_container: string, command: string[]) => Promise.resolve(`ran ${command.join(' ')}`),
+    };
+    expect(
+      await evaluateExpression({ code: 'exec("db", "pg_isready") contains?("ran")', variables: {}, host }),
+    ).toBe(true);
+    expect(
+      await evaluateExpression({ code: '<- $user default("x")', variables: { user: 'monk' }, host: {} }),
+    ).toBe('monk');
     expect(await evaluateExpression({ code: '$missing default("x")', variables: {}, host: {} })).toBe('x');
     const error = await rejection(evaluateExpression({ code: 'exec(', variables: {}, host: {} }));
     expect(error.code).toBe('ARROW_SYNTAX');

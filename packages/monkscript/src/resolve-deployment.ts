@@ -48,11 +48,16 @@ function memberPaths(scope: Scope): { path: string; keyPath: string }[] {
     const list = scope.merged.definition[key];
     if (!Array.isArray(list)) continue;
     (list as readonly JsonValue[]).forEach((item, index) => {
-      const path = typeof item === 'string' ? resolveReference(item, scope.merged.record.namespace) : undefined;
+      const path =
+        typeof item === 'string' ? resolveReference(item, scope.merged.record.namespace) : undefined;
       if (path === undefined) {
-        throw new MonkError('TEMPLATE_INVALID', `${scope.owner}: member ${JSON.stringify(item)} is not a template path`, {
-          location: locate(scope.merged, `${key}/${index}`),
-        });
+        throw new MonkError(
+          'TEMPLATE_INVALID',
+          `${scope.owner}: member ${JSON.stringify(item)} is not a template path`,
+          {
+            location: locate(scope.merged, `${key}/${index}`),
+          },
+        );
       }
       result.push({ path, keyPath: `${key}/${index}` });
     });
@@ -82,16 +87,24 @@ function findMissing(templates: TemplateSource, root: string): string[] {
   return [...missing].sort();
 }
 
-function parseOverrides(options: { overrides: Readonly<Record<string, string>>; root: string; namespace: string }): Map<string, Map<string, string>> {
+function parseOverrides(options: {
+  overrides: Readonly<Record<string, string>>;
+  root: string;
+  namespace: string;
+}): Map<string, Map<string, string>> {
   const result = new Map<string, Map<string, string>>();
   for (const [key, value] of Object.entries(options.overrides)) {
     const cut = key.lastIndexOf('/');
     const owner = cut < 0 ? options.root : resolveReference(key.slice(0, cut), options.namespace);
     const name = key.slice(cut + 1);
     if (owner === undefined || name === '') {
-      throw new MonkError('VARIABLE_INVALID', `--set ${key}: expected variable=value or namespace/template/variable=value`, {
-        details: { override: key },
-      });
+      throw new MonkError(
+        'VARIABLE_INVALID',
+        `--set ${key}: expected variable=value or namespace/template/variable=value`,
+        {
+          details: { override: key },
+        },
+      );
     }
     const map = result.get(owner) ?? new Map<string, string>();
     map.set(name, value);
@@ -109,7 +122,9 @@ function orderByDependencies(runnables: readonly ResolvedRunnable[]): ResolvedRu
     if (current === 'done') return;
     if (current === 'visiting') {
       const cycle = [...stack.slice(stack.indexOf(runnable.path)), runnable.path];
-      throw new MonkError('TEMPLATE_CYCLE', `runnables wait for each other: ${cycle.join(' → ')}`, { details: { cycle } });
+      throw new MonkError('TEMPLATE_CYCLE', `runnables wait for each other: ${cycle.join(' → ')}`, {
+        details: { cycle },
+      });
     }
     state.set(runnable.path, 'visiting');
     for (const dependency of runnable.dependsOn) {
@@ -142,14 +157,19 @@ function orderByDependencies(runnables: readonly ResolvedRunnable[]): ResolvedRu
 export async function resolveDeployment(options: ResolveDeploymentOptions): Promise<ResolvedDeployment> {
   const root = resolveReference(options.path, '');
   if (root === undefined || !options.path.includes('/')) {
-    throw new MonkError('INVALID_REQUEST', `"${options.path}" is not a template path; expected namespace/name`);
+    throw new MonkError(
+      'INVALID_REQUEST',
+      `"${options.path}" is not a template path; expected namespace/name`,
+    );
   }
   const missing = findMissing(options.templates, root);
   if (missing.length > 0) {
     const first = missing.length === 1 && missing[0] === root;
     throw new MonkError(
       'TEMPLATE_NOT_FOUND',
-      first ? `no template ${root} is loaded` : `${root} needs templates that are not loaded: ${missing.join(', ')}`,
+      first
+        ? `no template ${root} is loaded`
+        : `${root} needs templates that are not loaded: ${missing.join(', ')}`,
       { details: { path: root, missing } },
     );
   }
@@ -179,34 +199,48 @@ export async function resolveDeployment(options: ResolveDeploymentOptions): Prom
       case 'group': {
         if (at.stack.includes(at.path)) {
           const cycle = [...at.stack.slice(at.stack.indexOf(at.path)), at.path];
-          throw new MonkError('TEMPLATE_CYCLE', `groups contain each other: ${cycle.join(' → ')}`, { details: { cycle } });
+          throw new MonkError('TEMPLATE_CYCLE', `groups contain each other: ${cycle.join(' → ')}`, {
+            details: { cycle },
+          });
         }
         const scope = context.addScope({ path: at.path, parent: at.parent });
         const keptGroup = Object.fromEntries(
-          Object.entries(merged.definition).filter(([key]) => !['defines', 'inherits', 'variables', 'runnable-list', 'members'].includes(key)),
+          Object.entries(merged.definition).filter(
+            ([key]) => !['defines', 'inherits', 'variables', 'runnable-list', 'members'].includes(key),
+          ),
         );
         if (Object.keys(keptGroup).length > 0) sections[at.path] = keptGroup;
-        for (const member of memberPaths(scope)) collect({ path: member.path, parent: scope, stack: [...at.stack, at.path] });
+        for (const member of memberPaths(scope))
+          collect({ path: member.path, parent: scope, stack: [...at.stack, at.path] });
         return;
       }
       case 'service':
       case 'entity':
       case 'entity-instance':
       case 'module':
-        context.warnings.push(`${at.path} is a ${memberKind}; monk does not run ${memberKind}s yet, so it is left out`);
+        context.warnings.push(
+          `${at.path} is a ${memberKind}; monk does not run ${memberKind}s yet, so it is left out`,
+        );
         return;
       case 'base':
-        throw new MonkError('TEMPLATE_INVALID', `${at.path} defines nothing (no "defines:"); only runnables and groups can run`, {
-          location: locate(merged, ''),
-        });
+        throw new MonkError(
+          'TEMPLATE_INVALID',
+          `${at.path} defines nothing (no "defines:"); only runnables and groups can run`,
+          {
+            location: locate(merged, ''),
+          },
+        );
     }
   };
   if (kind !== 'runnable' && kind !== 'process-group' && kind !== 'group') {
-    throw new MonkError('TEMPLATE_INVALID', `${root} is a ${kind}; only runnables and groups can run`, { location: locate(rootMerged, '') });
+    throw new MonkError('TEMPLATE_INVALID', `${root} is a ${kind}; only runnables and groups can run`, {
+      location: locate(rootMerged, ''),
+    });
   }
   collect({ path: root, parent: undefined, stack: [] });
   for (const owner of context.overrides.keys()) {
-    if (!context.scopes.has(owner)) context.warnings.push(`--set for ${owner}: that template is not part of ${root}; ignored`);
+    if (!context.scopes.has(owner))
+      context.warnings.push(`--set for ${owner}: that template is not part of ${root}; ignored`);
   }
 
   const resolved: ResolvedRunnable[] = [];
@@ -228,9 +262,16 @@ export async function resolveDeployment(options: ResolveDeploymentOptions): Prom
 export function dumpTemplate(options: { path: string; templates: TemplateSource }): JsonObject {
   const path = resolveReference(options.path, '');
   if (path === undefined || !options.path.includes('/')) {
-    throw new MonkError('INVALID_REQUEST', `"${options.path}" is not a template path; expected namespace/name`);
+    throw new MonkError(
+      'INVALID_REQUEST',
+      `"${options.path}" is not a template path; expected namespace/name`,
+    );
   }
-  const context = new ResolveContext({ templates: options.templates, host: { hostnameOf: (runnable) => runnable }, volumeRoot: '', overrides: new Map() });
+  const context = new ResolveContext({
+    templates: options.templates,
+    host: { hostnameOf: (runnable) => runnable },
+    volumeRoot: '',
+    overrides: new Map(),
+  });
   return context.merge(path).definition;
 }
-

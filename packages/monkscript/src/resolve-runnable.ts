@@ -27,9 +27,26 @@ export type KeptSections = JsonObject;
 export const secretPlaceholder = '<secret>';
 
 /** Readiness defaults when a template leaves them out. */
-export const readinessDefaults = { initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 10, attempts: 10 } as const;
+export const readinessDefaults = {
+  initialDelaySeconds: 0,
+  periodSeconds: 5,
+  timeoutSeconds: 10,
+  attempts: 10,
+} as const;
 
-const topLevelKeys = new Set(['defines', 'inherits', 'containers', 'variables', 'services', 'connections', 'files', 'checks', 'recovery', 'depends', 'scale']);
+const topLevelKeys = new Set([
+  'defines',
+  'inherits',
+  'containers',
+  'variables',
+  'services',
+  'connections',
+  'files',
+  'checks',
+  'recovery',
+  'depends',
+  'scale',
+]);
 const containerKeys = new Set([
   'image',
   'image-tag',
@@ -56,35 +73,61 @@ interface RunnableState {
 }
 
 function invalid(state: RunnableState, options: { keyPath: string; message: string }): MonkError {
-  const location = state.scope.merged.chain.length > 0 ? locate(state.scope.merged, options.keyPath) : undefined;
-  const where = location === undefined ? state.scope.owner : `${location.file}:${location.line}:${location.column} (${location.path})`;
-  return new MonkError('TEMPLATE_INVALID', `${where}: ${options.message}`, { ...(location === undefined ? {} : { location }) });
+  const location =
+    state.scope.merged.chain.length > 0 ? locate(state.scope.merged, options.keyPath) : undefined;
+  const where =
+    location === undefined
+      ? state.scope.owner
+      : `${location.file}:${location.line}:${location.column} (${location.path})`;
+  return new MonkError('TEMPLATE_INVALID', `${where}: ${options.message}`, {
+    ...(location === undefined ? {} : { location }),
+  });
 }
 
-async function evaluate(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<JsonValue | undefined> {
+async function evaluate(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string },
+): Promise<JsonValue | undefined> {
   if (at.value === undefined) return undefined;
   const result = await state.context.evaluateValue(state.scope, { value: at.value, keyPath: at.keyPath });
   return result.value === null ? undefined : result.value;
 }
 
-async function evaluateText(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<string | undefined> {
+async function evaluateText(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string },
+): Promise<string | undefined> {
   const value = await evaluate(state, at);
   if (value === undefined) return undefined;
   if (typeof value === 'object') throw invalid(state, { keyPath: at.keyPath, message: 'must be text' });
   return toText(value);
 }
 
-async function evaluateNumber(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string; min?: number; max?: number }): Promise<number | undefined> {
+async function evaluateNumber(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string; min?: number; max?: number },
+): Promise<number | undefined> {
   const value = await evaluate(state, at);
   if (value === undefined || value === '') return undefined;
-  const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
-  if (!Number.isFinite(number) || (at.min !== undefined && number < at.min) || (at.max !== undefined && number > at.max)) {
-    throw invalid(state, { keyPath: at.keyPath, message: `${JSON.stringify(value)} is not a valid number here` });
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  if (
+    !Number.isFinite(number) ||
+    (at.min !== undefined && number < at.min) ||
+    (at.max !== undefined && number > at.max)
+  ) {
+    throw invalid(state, {
+      keyPath: at.keyPath,
+      message: `${JSON.stringify(value)} is not a valid number here`,
+    });
   }
   return number;
 }
 
-async function evaluateList(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<JsonValue[]> {
+async function evaluateList(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string },
+): Promise<JsonValue[]> {
   const value = await evaluate(state, at);
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw invalid(state, { keyPath: at.keyPath, message: 'must be a list' });
@@ -112,29 +155,50 @@ function parsePort(state: RunnableState, at: { value: JsonValue; keyPath: string
   const protocol = protocolText.toLowerCase();
   const parts = spec.split(':');
   const numbers = parts.map((part) => Number(part));
-  const portOk = (port: number | undefined): port is number => port !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535;
+  const portOk = (port: number | undefined): port is number =>
+    port !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535;
   if ((protocol !== 'tcp' && protocol !== 'udp') || parts.length > 3) {
-    throw invalid(state, { keyPath: at.keyPath, message: `"${text}" is not a port mapping (port, host:container or ip:host:container[/udp])` });
+    throw invalid(state, {
+      keyPath: at.keyPath,
+      message: `"${text}" is not a port mapping (port, host:container or ip:host:container[/udp])`,
+    });
   }
-  if (parts.length === 1 && portOk(numbers[0])) return { containerPort: numbers[0], hostPort: numbers[0], protocol };
-  if (parts.length === 2 && portOk(numbers[0]) && portOk(numbers[1])) return { hostPort: numbers[0], containerPort: numbers[1], protocol };
+  if (parts.length === 1 && portOk(numbers[0]))
+    return { containerPort: numbers[0], hostPort: numbers[0], protocol };
+  if (parts.length === 2 && portOk(numbers[0]) && portOk(numbers[1]))
+    return { hostPort: numbers[0], containerPort: numbers[1], protocol };
   if (parts.length === 3 && portOk(numbers[1]) && portOk(numbers[2])) {
     return { hostIp: parts[0] ?? '', hostPort: numbers[1], containerPort: numbers[2], protocol };
   }
-  throw invalid(state, { keyPath: at.keyPath, message: `"${text}" is not a port mapping (port, host:container or ip:host:container[/udp])` });
+  throw invalid(state, {
+    keyPath: at.keyPath,
+    message: `"${text}" is not a port mapping (port, host:container or ip:host:container[/udp])`,
+  });
 }
 
 function parseMount(state: RunnableState, at: { value: JsonValue; keyPath: string }): Mount {
   const text = toText(at.value).trim();
   const parts = text.split(':');
   const [source = '', target = '', mode] = parts;
-  if (parts.length < 2 || parts.length > 3 || source === '' || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
-    throw invalid(state, { keyPath: at.keyPath, message: `"${text}" is not a path mapping (host:container[:ro])` });
+  if (
+    parts.length < 2 ||
+    parts.length > 3 ||
+    source === '' ||
+    !target.startsWith('/') ||
+    (mode !== undefined && mode !== 'ro' && mode !== 'rw')
+  ) {
+    throw invalid(state, {
+      keyPath: at.keyPath,
+      message: `"${text}" is not a path mapping (host:container[:ro])`,
+    });
   }
   return { kind: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
 }
 
-async function environmentOf(state: RunnableState, at: { value: JsonValue | undefined; keyPath: string }): Promise<Record<string, string>> {
+async function environmentOf(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string },
+): Promise<Record<string, string>> {
   const value = await evaluate(state, at);
   const result: Record<string, string> = {};
   if (value === undefined) return result;
@@ -142,12 +206,14 @@ async function environmentOf(state: RunnableState, at: { value: JsonValue | unde
     for (const [key, item] of Object.entries(value)) result[key] = toText(item);
     return result;
   }
-  if (!Array.isArray(value)) throw invalid(state, { keyPath: at.keyPath, message: 'must be a list of NAME=value or a map' });
+  if (!Array.isArray(value))
+    throw invalid(state, { keyPath: at.keyPath, message: 'must be a list of NAME=value or a map' });
   for (const item of value as JsonValue[]) {
     if (item === null) continue;
     const text = toText(item);
     const equals = text.indexOf('=');
-    if (equals === 0) throw invalid(state, { keyPath: at.keyPath, message: `"${text}" has no variable name` });
+    if (equals === 0)
+      throw invalid(state, { keyPath: at.keyPath, message: `"${text}" has no variable name` });
     if (equals < 0) result[text] = '';
     else result[text.slice(0, equals)] = text.slice(equals + 1);
   }
@@ -174,7 +240,10 @@ function restartOf(text: string | undefined): RecoveryPolicy['restart'] | undefi
 }
 
 /** Resolves one runnable of a deployment into its containers, services, checks and ordering. */
-export async function resolveRunnable(context: ResolveContext, scope: Scope): Promise<{ runnable: ResolvedRunnable; kept: KeptSections }> {
+export async function resolveRunnable(
+  context: ResolveContext,
+  scope: Scope,
+): Promise<{ runnable: ResolvedRunnable; kept: KeptSections }> {
   const state: RunnableState = { context, scope };
   const definition = scope.merged.definition;
   const used = new Set<string>();
@@ -206,11 +275,18 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
     const base = `${containersSection?.key ?? 'containers'}/${name}`;
     if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a container must be a map' });
     const image = await evaluateText(state, { value: raw['image'], keyPath: `${base}/image` });
-    if (image === undefined || image === '') throw invalid(state, { keyPath: base, message: `container ${name} has no image` });
+    if (image === undefined || image === '')
+      throw invalid(state, { keyPath: base, message: `container ${name} has no image` });
     const tag = await evaluateText(state, { value: raw['image-tag'], keyPath: `${base}/image-tag` });
-    const entrypointValue = await evaluate(state, { value: raw['entrypoint'], keyPath: `${base}/entrypoint` });
+    const entrypointValue = await evaluate(state, {
+      value: raw['entrypoint'],
+      keyPath: `${base}/entrypoint`,
+    });
     const bash = await evaluateText(state, { value: raw['bash'], keyPath: `${base}/bash` });
-    const commandValue = await evaluate(state, { value: raw['cmd'] ?? raw['command'], keyPath: `${base}/${raw['cmd'] === undefined ? 'command' : 'cmd'}` });
+    const commandValue = await evaluate(state, {
+      value: raw['cmd'] ?? raw['command'],
+      keyPath: `${base}/${raw['cmd'] === undefined ? 'command' : 'cmd'}`,
+    });
     let entrypoint = commandOf(entrypointValue);
     let command = commandOf(commandValue);
     // `bash` runs through a shell. Without an explicit entrypoint it replaces the image's entrypoint
@@ -224,17 +300,27 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
         command = ['/bin/sh', '-c', bash];
       }
     }
-    const explicitEnvironment = await environmentOf(state, { value: raw['environment'], keyPath: `${base}/environment` });
+    const explicitEnvironment = await environmentOf(state, {
+      value: raw['environment'],
+      keyPath: `${base}/environment`,
+    });
     const ports: PortMapping[] = [];
-    for (const [index, item] of (await evaluateList(state, { value: raw['ports'], keyPath: `${base}/ports` })).entries()) {
+    for (const [index, item] of (
+      await evaluateList(state, { value: raw['ports'], keyPath: `${base}/ports` })
+    ).entries()) {
       ports.push(parsePort(state, { value: item, keyPath: `${base}/ports/${index}` }));
     }
     const mounts: Mount[] = [];
-    for (const [index, item] of (await evaluateList(state, { value: raw['paths'], keyPath: `${base}/paths` })).entries()) {
+    for (const [index, item] of (
+      await evaluateList(state, { value: raw['paths'], keyPath: `${base}/paths` })
+    ).entries()) {
       mounts.push(parseMount(state, { value: item, keyPath: `${base}/paths/${index}` }));
     }
     const labels = await environmentOf(state, { value: raw['labels'], keyPath: `${base}/labels` });
-    const workingDir = await evaluateText(state, { value: raw['workdir'] ?? raw['working-dir'], keyPath: `${base}/workdir` });
+    const workingDir = await evaluateText(state, {
+      value: raw['workdir'] ?? raw['working-dir'],
+      keyPath: `${base}/workdir`,
+    });
     const user = await evaluateText(state, { value: raw['user'], keyPath: `${base}/user` });
     const privileged = await evaluate(state, { value: raw['privileged'], keyPath: `${base}/privileged` });
     const capAdd = await evaluateList(state, { value: raw['cap-add'], keyPath: `${base}/cap-add` });
@@ -258,14 +344,28 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
     if (Object.keys(extra).length > 0) containerKept[name] = extra;
   }
   if (containers.length === 0) {
-    throw invalid(state, { keyPath: containersSection?.key ?? '', message: `runnable ${scope.owner} has no containers` });
+    throw invalid(state, {
+      keyPath: containersSection?.key ?? '',
+      message: `runnable ${scope.owner} has no containers`,
+    });
   }
-  const containerNamed = (name: string | undefined, keyPath: string): { key: string; spec: ContainerSpec } => {
-    const found = name === undefined ? (containers.length === 1 ? containers[0] : undefined) : containers.find((item) => item.key === name);
+  const containerNamed = (
+    name: string | undefined,
+    keyPath: string,
+  ): { key: string; spec: ContainerSpec } => {
+    const found =
+      name === undefined
+        ? containers.length === 1
+          ? containers[0]
+          : undefined
+        : containers.find((item) => item.key === name);
     if (found === undefined) {
       throw invalid(state, {
         keyPath,
-        message: name === undefined ? 'name the container (container: …); this runnable has several' : `there is no container "${name}" (containers: ${containers.map((item) => item.key).join(', ')})`,
+        message:
+          name === undefined
+            ? 'name the container (container: …); this runnable has several'
+            : `there is no container "${name}" (containers: ${containers.map((item) => item.key).join(', ')})`,
       });
     }
     return found;
@@ -277,15 +377,38 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
   for (const [name, raw] of sectionEntries(servicesSection?.value)) {
     const base = `${servicesSection?.key ?? 'services'}/${name}`;
     if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a service must be a map' });
-    const protocolText = (await evaluateText(state, { value: raw['protocol'], keyPath: `${base}/protocol` })) ?? 'tcp';
-    if (protocolText !== 'tcp' && protocolText !== 'udp' && protocolText !== 'http' && protocolText !== 'custom') {
-      throw invalid(state, { keyPath: `${base}/protocol`, message: `protocol "${protocolText}" is not tcp, udp, http or custom` });
+    const protocolText =
+      (await evaluateText(state, { value: raw['protocol'], keyPath: `${base}/protocol` })) ?? 'tcp';
+    if (
+      protocolText !== 'tcp' &&
+      protocolText !== 'udp' &&
+      protocolText !== 'http' &&
+      protocolText !== 'custom'
+    ) {
+      throw invalid(state, {
+        keyPath: `${base}/protocol`,
+        message: `protocol "${protocolText}" is not tcp, udp, http or custom`,
+      });
     }
-    const port = await evaluateNumber(state, { value: raw['port'], keyPath: `${base}/port`, min: 0, max: 65535 });
-    const hostPort = await evaluateNumber(state, { value: raw['host-port'], keyPath: `${base}/host-port`, min: 1, max: 65535 });
-    const containerName = await evaluateText(state, { value: raw['container'], keyPath: `${base}/container` });
+    const port = await evaluateNumber(state, {
+      value: raw['port'],
+      keyPath: `${base}/port`,
+      min: 0,
+      max: 65535,
+    });
+    const hostPort = await evaluateNumber(state, {
+      value: raw['host-port'],
+      keyPath: `${base}/host-port`,
+      min: 1,
+      max: 65535,
+    });
+    const containerName = await evaluateText(state, {
+      value: raw['container'],
+      keyPath: `${base}/container`,
+    });
     const publish = (await evaluate(state, { value: raw['publish'], keyPath: `${base}/publish` })) === true;
-    if (protocolText !== 'custom' && port === undefined) throw invalid(state, { keyPath: base, message: `service ${name} has no port` });
+    if (protocolText !== 'custom' && port === undefined)
+      throw invalid(state, { keyPath: base, message: `service ${name} has no port` });
     const service: ServiceSpec = {
       name,
       ...(containerName === undefined ? {} : { container: containerName }),
@@ -298,8 +421,18 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
     if (port !== undefined && port > 0) {
       const target = containerNamed(containerName, `${base}/container`);
       const protocol = protocolText === 'udp' ? 'udp' : 'tcp';
-      const exists = target.spec.ports.some((item) => item.containerPort === port && item.protocol === protocol && (hostPort === undefined || item.hostPort === hostPort));
-      if (!exists) target.spec.ports.push({ containerPort: port, ...(hostPort === undefined ? {} : { hostPort }), protocol });
+      const exists = target.spec.ports.some(
+        (item) =>
+          item.containerPort === port &&
+          item.protocol === protocol &&
+          (hostPort === undefined || item.hostPort === hostPort),
+      );
+      if (!exists)
+        target.spec.ports.push({
+          containerPort: port,
+          ...(hostPort === undefined ? {} : { hostPort }),
+          protocol,
+        });
     }
     const extra = Object.fromEntries(Object.entries(raw).filter(([key]) => !serviceKeys.has(key)));
     if (Object.keys(extra).length > 0) serviceKept[name] = extra;
@@ -310,11 +443,22 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
     const base = `${filesSection?.key ?? 'files'}/${name}`;
     if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a file must be a map' });
     const path = await evaluateText(state, { value: raw['path'], keyPath: `${base}/path` });
-    if (path === undefined || !path.startsWith('/')) throw invalid(state, { keyPath: `${base}/path`, message: `file ${name} needs an absolute path` });
-    const target = containerNamed(await evaluateText(state, { value: raw['container'], keyPath: `${base}/container` }), `${base}/container`);
-    const contents = (await evaluateText(state, { value: raw['contents'], keyPath: `${base}/contents` })) ?? '';
+    if (path === undefined || !path.startsWith('/'))
+      throw invalid(state, { keyPath: `${base}/path`, message: `file ${name} needs an absolute path` });
+    const target = containerNamed(
+      await evaluateText(state, { value: raw['container'], keyPath: `${base}/container` }),
+      `${base}/container`,
+    );
+    const contents =
+      (await evaluateText(state, { value: raw['contents'], keyPath: `${base}/contents` })) ?? '';
     const modeKey = raw['mode'] === undefined ? 'chmod' : 'mode';
-    const mode = (await evaluateNumber(state, { value: raw[modeKey], keyPath: `${base}/${modeKey}`, min: 0, max: 0o7777 })) ?? 0o600;
+    const mode =
+      (await evaluateNumber(state, {
+        value: raw[modeKey],
+        keyPath: `${base}/${modeKey}`,
+        min: 0,
+        max: 0o7777,
+      })) ?? 0o600;
     const raw_ = (await evaluate(state, { value: raw['raw'], keyPath: `${base}/raw` })) === true;
     const rendered = raw_
       ? contents
@@ -322,7 +466,10 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
           text: contents,
           lookup: (variable) => context.peek(scope, variable),
           location: locate(scope.merged, `${base}/contents`),
-          onUndefined: (variable) => context.warnings.push(`${scope.owner}: file ${name} uses variable "${variable}", which is not defined; it renders as ""`),
+          onUndefined: (variable) =>
+            context.warnings.push(
+              `${scope.owner}: file ${name} uses variable "${variable}", which is not defined; it renders as ""`,
+            ),
         });
     const file: FileSpec = { path, contents: rendered, mode: Math.trunc(mode) };
     target.spec.files.push(file);
@@ -334,13 +481,18 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
   if (isObject(readinessRaw)) {
     const base = `${checksSection?.key ?? 'checks'}/readiness`;
     const codeValue = readinessRaw['code'];
-    if (typeof codeValue !== 'string' || codeValue.trim() === '') throw invalid(state, { keyPath: base, message: 'readiness needs code' });
+    if (typeof codeValue !== 'string' || codeValue.trim() === '')
+      throw invalid(state, { keyPath: base, message: 'readiness needs code' });
     // `code: <- \`…\`` computes the check's code at resolve time; plain code is the check itself.
     const code = (await evaluateText(state, { value: codeValue, keyPath: `${base}/code` })) ?? '';
     parseExpression(code, locate(scope.merged, `${base}/code`));
     const timing = async (key: string, fallback: number, min: number): Promise<number> =>
       (await evaluateNumber(state, { value: readinessRaw[key], keyPath: `${base}/${key}`, min })) ?? fallback;
-    const interval = await evaluateNumber(state, { value: readinessRaw['interval'], keyPath: `${base}/interval`, min: 0.001 });
+    const interval = await evaluateNumber(state, {
+      value: readinessRaw['interval'],
+      keyPath: `${base}/interval`,
+      min: 0.001,
+    });
     readiness = {
       kind: 'arrow',
       code,
@@ -352,12 +504,19 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
     };
   }
   if (definition['readiness'] !== undefined && checksSection === undefined) {
-    context.warnings.push(`${scope.owner}: a top-level "readiness:" is ignored; readiness checks go under "checks:"`);
+    context.warnings.push(
+      `${scope.owner}: a top-level "readiness:" is ignored; readiness checks go under "checks:"`,
+    );
   }
 
   const recoverySection = section('recovery');
   const restart =
-    restartOf(await evaluateText(state, { value: recoverySection?.value['when'], keyPath: `${recoverySection?.key ?? 'recovery'}/when` })) ??
+    restartOf(
+      await evaluateText(state, {
+        value: recoverySection?.value['when'],
+        keyPath: `${recoverySection?.key ?? 'recovery'}/when`,
+      }),
+    ) ??
     restartOf(containerRestart) ??
     defaultRecoveryPolicy.restart;
   const recovery: RecoveryPolicy = { ...defaultRecoveryPolicy, restart };
@@ -366,9 +525,18 @@ export async function resolveRunnable(context: ResolveContext, scope: Scope): Pr
   const waitFor = dependsSection?.value['wait-for'];
   const dependsOn: string[] = [];
   if (isObject(waitFor)) {
-    for (const [index, item] of (await evaluateList(state, { value: waitFor['runnables'], keyPath: `${dependsSection?.key ?? 'depends'}/wait-for/runnables` })).entries()) {
+    for (const [index, item] of (
+      await evaluateList(state, {
+        value: waitFor['runnables'],
+        keyPath: `${dependsSection?.key ?? 'depends'}/wait-for/runnables`,
+      })
+    ).entries()) {
       const path = resolveReference(toText(item), scope.merged.record.namespace);
-      if (path === undefined) throw invalid(state, { keyPath: `depends/wait-for/runnables/${index}`, message: `"${toText(item)}" is not a template path` });
+      if (path === undefined)
+        throw invalid(state, {
+          keyPath: `depends/wait-for/runnables/${index}`,
+          message: `"${toText(item)}" is not a template path`,
+        });
       if (!dependsOn.includes(path)) dependsOn.push(path);
     }
   }

@@ -10,7 +10,10 @@ export function isObject(value: JsonValue | undefined): value is JsonObject {
  * key (`fun-boxes: {defines: containers}` is a containers section); a key equal to the descriptor
  * is used when no entry declares it.
  */
-export function findSection(definition: JsonObject, descriptor: string): { key: string; value: JsonObject } | undefined {
+export function findSection(
+  definition: JsonObject,
+  descriptor: string,
+): { key: string; value: JsonObject } | undefined {
   for (const [key, value] of Object.entries(definition)) {
     if (isObject(value) && value['defines'] === descriptor) return { key, value };
   }

@@ -44,7 +44,8 @@ export function splitWords(line: string): string[] {
       inWord = true;
     }
   }
-  if (quote !== undefined) throw new MonkError('TEMPLATE_INVALID', `unterminated ${quote} in "${line.slice(0, 80)}"`);
+  if (quote !== undefined)
+    throw new MonkError('TEMPLATE_INVALID', `unterminated ${quote} in "${line.slice(0, 80)}"`);
   if (inWord) words.push(current);
   return words;
 }

@@ -77,5 +77,10 @@ export function locationOf(record: TemplateRecord, keyPath: string): SourceLocat
     const cut = probe.lastIndexOf('/');
     probe = cut < 0 ? '' : probe.slice(0, cut);
   }
-  return { file: record.file, line: 0, column: 0, path: keyPath === '' ? record.path : `${record.path}/${keyPath}` };
+  return {
+    file: record.file,
+    line: 0,
+    column: 0,
+    path: keyPath === '' ? record.path : `${record.path}/${keyPath}`,
+  };
 }

@@ -4,11 +4,19 @@ import type { JsonValue, SourceLocation } from '@monk/model';
 /** The declared variable types Monk knows. */
 export const variableTypes = ['string', 'int', 'float', 'bool', 'bigint'] as const;
 
-function invalid(options: { name: string; type: string; value: JsonValue; location?: SourceLocation }): MonkError {
+function invalid(options: {
+  name: string;
+  type: string;
+  value: JsonValue;
+  location?: SourceLocation;
+}): MonkError {
   return new MonkError(
     'VARIABLE_INVALID',
     `variable ${options.name} is declared ${options.type} but its value ${JSON.stringify(options.value)} is not`,
-    { ...(options.location === undefined ? {} : { location: options.location }), details: { variable: options.name, type: options.type } },
+    {
+      ...(options.location === undefined ? {} : { location: options.location }),
+      details: { variable: options.name, type: options.type },
+    },
   );
 }
 
@@ -25,7 +33,12 @@ export function toText(value: JsonValue): string {
  * and `float` take numbers and numeric text, `bool` takes booleans and `true`/`false`/`yes`/`no`/`1`/`0`.
  * Without a type the value is kept. Throws `VARIABLE_INVALID` when the value does not fit.
  */
-export function coerceVariable(options: { name: string; type: string | undefined; value: JsonValue; location?: SourceLocation }): JsonValue {
+export function coerceVariable(options: {
+  name: string;
+  type: string | undefined;
+  value: JsonValue;
+  location?: SourceLocation;
+}): JsonValue {
   const { type, value } = options;
   if (type === undefined || value === null) return value;
   switch (type) {
@@ -33,8 +46,14 @@ export function coerceVariable(options: { name: string; type: string | undefined
       return toText(value);
     case 'int':
     case 'float': {
-      const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-      if (!Number.isFinite(number) || (type === 'int' && !Number.isInteger(number))) throw invalid({ ...options, type });
+      const number =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value)
+            : Number.NaN;
+      if (!Number.isFinite(number) || (type === 'int' && !Number.isInteger(number)))
+        throw invalid({ ...options, type });
       return number;
     }
     case 'bool': {

@@ -12,7 +12,6 @@ import type {
   StreamHandlerOptions,
 } from '@libp2p/interface';
 import { kadDHT } from '@libp2p/kad-dht';
-import { preSharedKey } from '@libp2p/pnet';
 import { ping } from '@libp2p/ping';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
@@ -25,7 +24,7 @@ import { createDeadline } from './deadline.ts';
 import { translateLibp2pError } from './libp2p-errors.ts';
 import { acceptStream, exchangeRequest, serveRequestStream, toMessageStream } from './libp2p-streams.ts';
 import { createListenerSet } from './listener-set.ts';
-import { toSwarmKey } from './network-key.ts';
+import { privateNetwork } from './private-network.ts';
 import { defaultMaxMessageBytes, defaultRequestTimeoutMs } from './p2p-node.ts';
 import type { HandlerOptions, MessageStream, P2PNode, RequestHandler, StreamHandler } from './p2p-node.ts';
 import { silentLogger } from './p2p-logger.ts';
@@ -71,6 +70,9 @@ interface GuardRegistrar {
 }
 
 const requestReadTimeoutMs = 30_000;
+// Concurrent streams of one protocol on one connection (libp2p's default of 32 in, 64 out is too few for
+// bursts of membership probes and graph sync); the per-peer rate limit bounds the work behind them.
+const maxStreamsPerProtocol = 1024;
 
 function normalizePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, '');
@@ -192,7 +194,10 @@ export async function createP2PNode(
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: toSwarmKey(options.networkKey) }),
+    // libp2p refuses a host's 6th inbound connection within a second; peers started together on one machine
+    // (the local provider, tests) exceed that, and pnet plus the gater already keep strangers out.
+    connectionManager: { inboundConnectionThreshold: 50 },
+    connectionProtector: privateNetwork({ networkKey: options.networkKey }),
     connectionGater: {
       denyDialPeer: (peerId) => !allow.has(peerId.toString()),
       denyOutboundEncryptedConnection: (peerId) => !allow.has(peerId.toString()),
@@ -298,8 +303,8 @@ export async function createP2PNode(
     void node
       .handle(protocol, libp2pHandlerFor(protocol), {
         force: true,
-        maxInboundStreams: 256,
-        maxOutboundStreams: 256,
+        maxInboundStreams: maxStreamsPerProtocol,
+        maxOutboundStreams: maxStreamsPerProtocol,
       })
       .catch((error: unknown) =>
         logger.error('could not register a protocol', { protocol, error: String(error) }),
@@ -416,7 +421,10 @@ export async function createP2PNode(
       });
       try {
         const remote = await connect(parsePeerId(peerId), deadline.signal);
-        const stream = await node.dialProtocol(remote, protocol, { signal: deadline.signal });
+        const stream = await node.dialProtocol(remote, protocol, {
+          signal: deadline.signal,
+          maxOutboundStreams: maxStreamsPerProtocol,
+        });
         return await deadline.race(
           exchangeRequest(stream, {
             message,
@@ -440,7 +448,10 @@ export async function createP2PNode(
       });
       try {
         const remote = await connect(parsePeerId(peerId), deadline.signal);
-        const stream = await node.dialProtocol(remote, protocol, { signal: deadline.signal });
+        const stream = await node.dialProtocol(remote, protocol, {
+          signal: deadline.signal,
+          maxOutboundStreams: maxStreamsPerProtocol,
+        });
         const messages = toMessageStream(stream, {
           peerId,
           protocol,

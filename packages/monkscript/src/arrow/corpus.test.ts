@@ -123,12 +123,14 @@ describe('the Monk kit corpus', () => {
     ),
   )('%s parses and evaluates', async (_name, expression) => {
     const program = parseArrow(expression.source, expression.location);
+    // Programs are plain data: they survive a JSON round trip, so they can be cached or shipped.
+    expect(JSON.parse(JSON.stringify(program))).toEqual(program);
     const value = await evaluateArrow(program, {
       scope: everyVariable,
       host: fakeHost,
       location: expression.location,
     });
-    expect(value).not.toBeUndefined();
+    expect(JSON.parse(JSON.stringify(value))).toEqual(value);
   });
 
   it.each(

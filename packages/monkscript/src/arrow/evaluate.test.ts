@@ -1,7 +1,7 @@
 import { MonkError } from '@monk/model';
 import type { JsonValue, SourceLocation } from '@monk/model';
 import { describe, expect, it } from 'vitest';
-import { evaluateArrow, interpolate } from './evaluate.ts';
+import { assertKnownOperators, evaluateArrow, interpolate } from './evaluate.ts';
 import type { ArrowHost, ArrowScope, EvaluateArrowOptions } from './evaluate.ts';
 import { operatorNames } from './operators.ts';
 import { parseArrow } from './parse.ts';
@@ -396,5 +396,31 @@ describe('interpolate', () => {
   it('fails on undefined variables and malformed placeholders', () => {
     expect(() => interpolate('${missing}', scope)).toThrow(expect.objectContaining({ code: 'ARROW_EVAL' }));
     expect(() => interpolate('${a', scope)).toThrow(expect.objectContaining({ code: 'ARROW_SYNTAX' }));
+  });
+});
+
+describe('assertKnownOperators', () => {
+  it('accepts known operators and names the first unknown one, however deep', () => {
+    expect(() =>
+      assertKnownOperators(parseArrow('<- $a default("b") [1 dup] map(<-{ 1 add })')),
+    ).not.toThrow();
+    const program = parseArrow('<- [1, {"k": f(<-{ 1 frobnicate })}]');
+    const error = ((): unknown => {
+      try {
+        assertKnownOperators(program, location);
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(MonkError);
+    expect(error).toMatchObject({
+      code: 'ARROW_UNKNOWN_OPERATOR',
+      location,
+      details: { operator: 'f', column: 14 },
+    });
+    expect(() => assertKnownOperators(parseArrow('<- [<-{ 1 frobnicate }]'))).toThrow(
+      /unknown operator frobnicate/,
+    );
   });
 });

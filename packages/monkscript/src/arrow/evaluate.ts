@@ -80,6 +80,49 @@ export async function evaluateArrow(
 }
 
 /**
+ * Checks, without evaluating, that every operator a program names exists, so a loader can reject a template with a
+ * misspelt operator at load time rather than when it runs. (`call` with a computed name is still checked at run time.)
+ *
+ * @throws MonkError `ARROW_UNKNOWN_OPERATOR` naming the first unknown operator, its column and `location`.
+ * @example
+ * assertKnownOperators(parseArrow('<- $a frobnicate'), location); // throws ARROW_UNKNOWN_OPERATOR
+ */
+export function assertKnownOperators(program: ArrowProgram, location?: SourceLocation): void {
+  const visit = (sequence: ArrowSequence): void => {
+    for (const node of sequence) {
+      switch (node.kind) {
+        case 'operator':
+          if (findOperator(node.name) === undefined) {
+            throw arrowError('ARROW_UNKNOWN_OPERATOR', `unknown operator ${node.name}`, {
+              expression: program.source,
+              offset: node.offset,
+              location,
+              operator: node.name,
+            });
+          }
+          for (const arg of node.args ?? []) visit(arg);
+          break;
+        case 'array':
+          for (const item of node.items) visit(item);
+          break;
+        case 'object':
+          for (const entry of node.entries) visit(entry.value);
+          break;
+        case 'function':
+          visit(node.body);
+          break;
+        case 'literal':
+        case 'bigint':
+        case 'template':
+        case 'variable':
+          break;
+      }
+    }
+  };
+  visit(program.body);
+}
+
+/**
  * Interpolates `${name}` placeholders of a template with variables from `scope`, the rule of Arrow's backtick
  * strings, without backslash escapes (for plain template text). Values are converted as `to-s` does: nil becomes "",
  * numbers and booleans their literal form, arrays and objects JSON.

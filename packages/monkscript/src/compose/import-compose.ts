@@ -259,7 +259,7 @@ export async function importCompose(options: ImportComposeOptions): Promise<Comp
     contents: options.contents,
     lookup,
     schema: options.schema,
-    warnings,
+    warn: (warning, id) => warnings.warn(warning, id),
   });
   warnTopLevel(model, warnings);
   const rawName =

@@ -7,8 +7,11 @@ import type { MembershipUpdate } from './membership-codec.ts';
 export interface BroadcastQueue {
   /** Queues `update`, replacing any pending update about the same member. */
   enqueue(update: MembershipUpdate): void;
-  /** Takes up to `max` updates for one outgoing message and counts the transmission. */
-  take(max: number): MembershipUpdate[];
+  /**
+   * Takes up to `max` updates for one outgoing message and counts the transmission. Updates for which
+   * `skip` returns true stay queued, uncounted.
+   */
+  take(max: number, skip?: (update: MembershipUpdate) => boolean): MembershipUpdate[];
   /** Forgets any pending update about `id`. */
   drop(id: string): void;
   /** The pending update about `id`, if any. */
@@ -31,10 +34,11 @@ export function createBroadcastQueue(options: { readonly limit: () => number }):
       seq += 1;
       entries.set(update.id, { update, seq, transmits: 0 });
     },
-    take(max) {
+    take(max, skip) {
       if (entries.size === 0 || max <= 0) return [];
       const limit = options.limit();
       const chosen = [...entries.values()]
+        .filter((entry) => skip === undefined || !skip(entry.update))
         .sort((a, b) => a.transmits - b.transmits || b.seq - a.seq)
         .slice(0, max);
       for (const entry of chosen) {

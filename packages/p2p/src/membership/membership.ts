@@ -133,7 +133,7 @@ export function createMembership(options: MembershipOptions): Membership {
 
   const listeners = new Set<MembershipListener>();
   const queue = createBroadcastQueue({
-    limit: () => config.retransmitMult * Math.ceil(Math.log10(liveCount() + 1)),
+    limit: () => Math.ceil(config.retransmitMult * Math.log2(liveCount() + 1)),
   });
   const loops = new Set<() => void>();
   const inflight = new Set<Promise<unknown>>();
@@ -428,8 +428,12 @@ export function createMembership(options: MembershipOptions): Membership {
     }));
   }
 
-  /** Pending updates for a message to `to`; a suspected recipient first hears that it is suspected. */
+  /**
+   * Pending updates for a message to `to`. A suspected recipient first hears that it is suspected; news of
+   * a member's own liveness is never sent to that member (it knows better, and it would waste a transmit).
+   */
   function updatesFor(to: string): MembershipUpdate[] {
+    const skip = (update: MembershipUpdate): boolean => update.id === to && update.kind === 'alive';
     const entry = entries.get(to);
     if (entry?.state === 'suspect') {
       const accusation: MembershipUpdate = {
@@ -438,9 +442,9 @@ export function createMembership(options: MembershipOptions): Membership {
         incarnation: entry.incarnation,
         from: selfId,
       };
-      return [accusation, ...queue.take(config.maxPiggybackUpdates - 1).filter((update) => update.id !== to)];
+      return [accusation, ...queue.take(config.maxPiggybackUpdates - 1, (update) => update.id === to)];
     }
-    return queue.take(config.maxPiggybackUpdates);
+    return queue.take(config.maxPiggybackUpdates, skip);
   }
 
   // ---- wire ----------------------------------------------------------------------------------------------
@@ -592,22 +596,24 @@ export function createMembership(options: MembershipOptions): Membership {
   }
 
   function gossip(): void {
-    const now = timers.now();
-    const candidates = [...entries.values()].filter(
-      (entry) =>
-        isLive(entry) || (entry.state === 'dead' && now - entry.stateSince < config.gossipToTheDeadMs),
-    );
-    const targets = pickRandom(candidates, config.gossipNodes);
-    // The accused must hear of a suspicion to refute it, so it gets every round while the news is fresh.
+    const targets: MemberEntry[] = [];
+    if (queue.size > 0) {
+      const now = timers.now();
+      const candidates = [...entries.values()].filter(
+        (entry) =>
+          isLive(entry) || (entry.state === 'dead' && now - entry.stateSince < config.gossipToTheDeadMs),
+      );
+      targets.push(...pickRandom(candidates, config.gossipNodes));
+    }
+    // A suspected member must hear of the suspicion to refute it, so it gets every round while we suspect
+    // it; its answer carries the refutation back even when the refutation has left its own queue.
     for (const entry of entries.values()) {
-      if (entry.state === 'suspect' && !targets.includes(entry)) {
-        targets.push(entry);
-      }
+      if (entry.state === 'suspect' && !targets.includes(entry)) targets.push(entry);
     }
     for (const target of targets) {
       const updates = updatesFor(target.id);
-      if (updates.length === 0) continue;
-      track(send(target.id, { v: 1, type: 'gossip', updates }, config.probeIntervalMs));
+      if (updates.length > 0)
+        track(send(target.id, { v: 1, type: 'gossip', updates }, config.probeIntervalMs));
     }
   }
 
