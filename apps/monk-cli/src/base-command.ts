@@ -8,7 +8,8 @@ import { exitCodeFor } from './exit-codes.ts';
 /** Where the CLI looks for monkd: --socket, then MONK_SOCKET, then $MONK_HOME/monkd.sock, then ~/.monk. */
 export function defaultSocketPath(env: NodeJS.ProcessEnv): string {
   if (env['MONK_SOCKET'] !== undefined && env['MONK_SOCKET'] !== '') return env['MONK_SOCKET'];
-  const home = env['MONK_HOME'] !== undefined && env['MONK_HOME'] !== '' ? env['MONK_HOME'] : join(homedir(), '.monk');
+  const home =
+    env['MONK_HOME'] !== undefined && env['MONK_HOME'] !== '' ? env['MONK_HOME'] : join(homedir(), '.monk');
   return join(home, 'monkd.sock');
 }
 
@@ -28,15 +29,16 @@ export abstract class MonkCommand extends Command {
 
   private clientInstance: MonkClient | undefined;
 
-  protected async client(): Promise<MonkClient> {
+  protected client(): MonkClient {
     if (this.clientInstance !== undefined) return this.clientInstance;
-    const { flags } = await this.parse({ flags: MonkCommand.baseFlags, strict: false, args: {} });
-    const path = flags.socket ?? defaultSocketPath(process.env);
+    const path = socketFlag(this.argv) ?? defaultSocketPath(process.env);
     this.clientInstance = createMonkClient({ transport: createUnixSocketTransport({ path }) });
     return this.clientInstance;
   }
 
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    error: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     // oclif's own errors (bad flags, exit()) keep their behaviour.
     if (!(error instanceof MonkError) && error.oclif !== undefined) return super.catch(error);
     const monkError = toMonkError(error);
@@ -56,12 +58,24 @@ export abstract class MonkCommand extends Command {
   }
 }
 
+/** The value of `--socket` in argv (`--socket PATH` or `--socket=PATH`), read before a command's own parse. */
+export function socketFlag(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') return undefined;
+    if (arg === '--socket') return argv[i + 1];
+    if (arg.startsWith('--socket=')) return arg.slice('--socket='.length);
+  }
+  return undefined;
+}
+
 /** Parses repeated `--set ns/runnable/var=value` flags. */
 export function parseSetFlags(values: readonly string[] | undefined): Record<string, string> {
   const variables: Record<string, string> = {};
   for (const entry of values ?? []) {
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new MonkError('INVALID_REQUEST', `--set ${entry}: expected name=value or ns/runnable/name=value`);
+    if (eq <= 0)
+      throw new MonkError('INVALID_REQUEST', `--set ${entry}: expected name=value or ns/runnable/name=value`);
     variables[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return variables;

@@ -23,13 +23,6 @@ export function renderPs(entries: readonly PsEntry[]): string {
   if (entries.length === 0) return 'No runnables are running. Start one with monk run NAMESPACE/NAME.';
   return renderTable(
     ['RUNNABLE', 'CONTAINER', 'PEER', 'IMAGE', 'PORTS', 'STATUS'],
-    entries.map((e) => [
-      e.runnable,
-      e.name,
-      e.peer,
-      e.image,
-      e.ports.join(','),
-      statusOf(e),
-    ]),
+    entries.map((e) => [e.runnable, e.name, e.peer, e.image, e.ports.join(','), statusOf(e)]),
   );
 }

@@ -11,13 +11,21 @@ export async function readVariablesFile(path: string): Promise<Record<string, st
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new MonkError('INVALID_REQUEST', `cannot read variables file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new MonkError(
+      'INVALID_REQUEST',
+      `cannot read variables file ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let document: unknown;
   try {
     document = parse(text);
   } catch (error) {
-    throw new MonkError('INVALID_REQUEST', `variables file ${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
+    throw new MonkError(
+      'INVALID_REQUEST',
+      `variables file ${path} is not valid YAML: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (document === null || document === undefined) return {};
   if (typeof document !== 'object' || Array.isArray(document)) {
@@ -37,6 +45,10 @@ export async function readVariablesFile(path: string): Promise<Record<string, st
 }
 
 function scalar(value: unknown, key: string, file: string): string {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new MonkError('INVALID_REQUEST', `variables file ${file}: ${key} must be a string, number or boolean`);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  throw new MonkError(
+    'INVALID_REQUEST',
+    `variables file ${file}: ${key} must be a string, number or boolean`,
+  );
 }

@@ -3,6 +3,8 @@ import { workloadPhases } from '@monk/model';
 import { createGraph } from './graph.ts';
 import type { Graph } from './graph.ts';
 import { createGraphSync } from './graph-sync.ts';
+import type { GraphStore } from './graph-store.ts';
+import { createMemoryStore } from './memory-store.ts';
 import type { GraphSync } from './graph-sync.ts';
 import { makeDeployment, makeObserved, makePeer, makeWorkload, steppingClock } from './test-fixtures.ts';
 import { createTestNetwork } from './test-network.ts';
@@ -10,7 +12,8 @@ import type { TestNetwork } from './test-network.ts';
 
 /**
  * Seeded random concurrent changes on 5–10 replicas over a network that drops, duplicates and reorders
- * messages and partitions and heals; after healing and quiescence every replica must be byte-identical.
+ * messages and partitions and heals, while replicas crash and restart from their stores (losing up to two
+ * unsynced updates); after healing and quiescence every replica must be byte-identical.
  *
  * To run more seeds locally, raise SEED_COUNT (and/or change FIRST_SEED) and run
  * `pnpm exec vitest run packages/graph/src/graph-sync.property.test.ts`. A failure names its seed: set
@@ -22,8 +25,10 @@ const OPERATIONS = 120;
 
 interface Replica {
   readonly peer: string;
-  readonly graph: Graph;
-  readonly sync: GraphSync;
+  readonly clock: () => Date;
+  graph: Graph;
+  sync: GraphSync;
+  store: GraphStore;
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {
@@ -106,20 +111,34 @@ async function runSeed(seed: number): Promise<void> {
   const count = 5 + Math.floor(random() * 6);
   const peers = Array.from({ length: count }, (_, i) => `p${i}`);
   const replicas: Replica[] = [];
-  for (const peer of peers) {
+  const open = async (peer: string, clock: () => Date, store: GraphStore) => {
     const graph = await createGraph({
       peerId: peer,
       random,
-      clock: steppingClock(Date.UTC(2025, 0, 1) + Math.floor(random() * 1000)),
+      clock,
+      store,
       // Small, so that pruning and full-state catch-ups happen within a short run.
       maxObservedTombstones: 2,
     });
-    replicas.push({
-      peer,
-      graph,
-      sync: createGraphSync({ graph, transport: network.transport(peer), antiEntropyIntervalMs: 0 }),
-    });
+    const sync = createGraphSync({ graph, transport: network.transport(peer), antiEntropyIntervalMs: 0 });
+    return { graph, sync };
+  };
+  for (const peer of peers) {
+    const clock = steppingClock(Date.UTC(2025, 0, 1) + Math.floor(random() * 1000));
+    const store = createMemoryStore({ compactEvery: 1 + Math.floor(random() * 20) });
+    replicas.push({ peer, clock, store, ...(await open(peer, clock, store)) });
   }
+  /** Kill -9: the replica loses up to two of its latest stored updates, restarts from the rest, resyncs. */
+  const crash = async (replica: Replica): Promise<void> => {
+    const stored = await replica.store.load();
+    const kept = stored.slice(0, Math.max(1, stored.length - Math.floor(random() * 3)));
+    replica.sync.close();
+    await replica.graph.close();
+    replica.store = createMemoryStore({ compactEvery: replica.store.compactEvery });
+    for (const update of kept) await replica.store.append(update);
+    Object.assign(replica, await open(replica.peer, replica.clock, replica.store));
+    replica.sync.resync();
+  };
   try {
     // A ring plus a few chords: connected, but not a full mesh, so updates must be relayed.
     for (let i = 0; i < count; i++) network.link(peers[i]!, peers[(i + 1) % count]!);
@@ -132,7 +151,11 @@ async function runSeed(seed: number): Promise<void> {
     for (let i = 0; i < OPERATIONS; i++) {
       const roll = random();
       if (roll < 0.6) {
-        randomOperation(random, pick(random, replicas), peers);
+        const replica = pick(random, replicas);
+        randomOperation(random, replica, peers);
+        await replica.graph.flush();
+      } else if (roll < 0.62) {
+        await crash(pick(random, replicas));
       } else if (roll < 0.9) {
         for (let k = Math.floor(random() * 8); k > 0; k--) network.step();
       } else if (roll < 0.95 && !partitioned) {

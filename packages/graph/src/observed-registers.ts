@@ -15,7 +15,7 @@ export interface ObservedEntry {
  * - `delta`: every change of `peer` in `(from, to]` (plus possibly newer entries). A replica that already
  *   has that peer's state up to `from` has it up to `to` afterwards.
  * - `full`: that peer's complete live state as of `to` (plus possibly newer entries and tombstones).
- *   A key absent from it was deleted at or before `to`.
+ *   A key absent from it was deleted at or before `to`; it replaces whatever a replica holds up to `to`.
  */
 export type ObservedBlock =
   | {
@@ -182,19 +182,22 @@ export function createObservedRegisters(options: { maxTombstones?: number } = {}
       const changedKeys: string[] = [];
       let changed = false;
       if (block.kind === 'full' && block.to > part.known) {
-        const present = new Set(block.entries.map((entry) => entry.key));
+        // The block is the whole truth up to `to`: what we hold at or below it is replaced, not merged.
+        // (Normally that changes nothing; after an owner lost writes in a crash, it retracts them.)
+        const before = new Map<string, number>();
         for (const [key, entry] of [...part.entries]) {
-          if (!present.has(key) && entry.seq <= block.to) {
+          if (entry.seq <= block.to) {
+            before.set(key, entry.seq);
             remove(part, key);
-            if (entry.value !== undefined) changedKeys.push(key);
           }
         }
         for (const entry of block.entries) {
           const current = part.entries.get(entry.key);
-          if (current === undefined || current.seq < entry.seq) {
-            put(part, entry);
-            changedKeys.push(entry.key);
-          }
+          if (current === undefined || current.seq < entry.seq) put(part, entry);
+        }
+        for (const [key, seq] of before) if (part.entries.get(key)?.seq !== seq) changedKeys.push(key);
+        for (const entry of block.entries) {
+          if (!before.has(entry.key) && part.entries.get(entry.key)?.seq === entry.seq) changedKeys.push(entry.key);
         }
         part.known = block.to;
         part.horizon = Math.max(part.horizon, block.to);

@@ -320,7 +320,20 @@ describe('monk kits corpus', () => {
       templateFile: kit('nginx/manifest.yaml'),
       key: 'ssl/files/entrypoint-nginx/contents',
       embeddedFile: kit('nginx/files/entrypoint-nginx.sh'),
+      missing: [
+        {
+          templateFile: kit('nginx/manifest.yaml'),
+          key: 'ssl/files/entrypoint-nginx/contents',
+          embeddedFile: kit('nginx/files/entrypoint-nginx.sh'),
+        },
+        {
+          templateFile: kit('nginx/manifest.yaml'),
+          key: 'ssl/files/entrypoint-certbot/contents',
+          embeddedFile: kit('nginx/files/entrypoint-certbot.sh'),
+        },
+      ],
     });
+    expect(error.message).toContain('entrypoint-certbot.sh');
     expect(error.location).toMatchObject({ file: kit('nginx/manifest.yaml'), line: 106, column: 7 });
   });
 

@@ -110,6 +110,9 @@ describe('loadTemplates', () => {
       templateFile: '/k/bad.yaml',
       key: 'broken/files/s/contents',
       embeddedFile: '/k/files/missing.sh',
+      missing: [
+        { templateFile: '/k/bad.yaml', key: 'broken/files/s/contents', embeddedFile: '/k/files/missing.sh' },
+      ],
     });
     expect(error.location).toEqual({
       file: '/k/bad.yaml',

@@ -45,7 +45,44 @@ interface Pending {
   readonly documents: SourceDocument[];
 }
 
+interface MissingEmbed {
+  readonly templateFile: string;
+  readonly key: string;
+  readonly embeddedFile: string;
+  readonly written: string;
+  readonly line: number;
+  readonly column: number;
+  readonly cause: unknown;
+}
+
+function missingEmbedError(missing: readonly MissingEmbed[]): MonkError | undefined {
+  const [first] = missing;
+  if (first === undefined) return undefined;
+  const more =
+    missing.length > 1
+      ? ` (and ${missing.length - 1} more missing embed${missing.length > 2 ? 's' : ''}: ${missing
+          .slice(1)
+          .map((item) => item.embeddedFile)
+          .join(', ')})`
+      : '';
+  return new MonkError(
+    'EMBED_NOT_FOUND',
+    `${first.templateFile}:${first.line}:${first.column}: ${first.key} embeds "${first.written}" (${first.embeddedFile}), which does not exist${more}`,
+    {
+      cause: first.cause,
+      location: { file: first.templateFile, line: first.line, column: first.column, path: first.key },
+      details: {
+        templateFile: first.templateFile,
+        key: first.key,
+        embeddedFile: first.embeddedFile,
+        missing: missing.map(({ templateFile, key, embeddedFile }) => ({ templateFile, key, embeddedFile })),
+      },
+    },
+  );
+}
+
 interface LoadContext {
+  readonly missingEmbeds: MissingEmbed[];
   readonly files: FileSource;
   readonly environment: Readonly<Record<string, string>> | undefined;
   readonly warnings: LoadWarning[];
@@ -168,20 +205,17 @@ async function expandEmbeds(context: LoadContext, options: EmbedOptions): Promis
     try {
       return await context.files.readFile(embedded);
     } catch (error) {
-      throw new MonkError(
-        'EMBED_NOT_FOUND',
-        `${options.templateFile}: ${keyPath} embeds "${match[1] ?? ''}" (${embedded}), which does not exist`,
-        {
-          cause: error,
-          location: {
-            file: options.templateFile,
-            line: options.locations.get(keyPath)?.[0] ?? 0,
-            column: options.locations.get(keyPath)?.[1] ?? 0,
-            path: keyPath,
-          },
-          details: { templateFile: options.templateFile, key: keyPath, embeddedFile: embedded },
-        },
-      );
+      // Keep going: the load fails at the end, naming every missing embed rather than the first.
+      context.missingEmbeds.push({
+        templateFile: options.templateFile,
+        key: keyPath,
+        embeddedFile: embedded,
+        written: match[1] ?? '',
+        line: options.locations.get(keyPath)?.[0] ?? 0,
+        column: options.locations.get(keyPath)?.[1] ?? 0,
+        cause: error,
+      });
+      return value;
     }
   }
   if (Array.isArray(value)) {
@@ -288,8 +322,11 @@ export async function loadTemplates(options: LoadTemplatesOptions): Promise<Load
     pending: [],
     manifests: [],
     visited: new Set(),
+    missingEmbeds: [],
   };
   for (const entry of options.entries) await loadEntry(context, entry);
+  const embedError = missingEmbedError(context.missingEmbeds);
+  if (embedError !== undefined) throw embedError;
   const result = finishLoad({
     batches: context.pending,
     warnings: context.warnings,

@@ -168,6 +168,31 @@ app:
   });
 });
 
+describe('resolveDeployment: error locations', () => {
+  it('points into the file of the parent when the bad value was inherited', async () => {
+    const files = createMemoryFileSource({
+      '/lib.yaml': 'namespace: lib\nbase:\n  containers:\n    a:\n      image: x\n      ports: ["http"]\n',
+      '/app.yaml': 'namespace: t\napp:\n  defines: runnable\n  inherits: lib/base\n  variables:\n    v: 1\n',
+    });
+    const { templates } = await loadTemplates({ entries: ['/lib.yaml', '/app.yaml'], files });
+    const error = await rejection(
+      resolveDeployment({
+        path: 't/app',
+        templates: createTemplateSource(templates),
+        host: testHost,
+        volumeRoot: '/v',
+      }),
+    );
+    expect(error.code).toBe('TEMPLATE_INVALID');
+    expect(error.location).toEqual({
+      file: '/lib.yaml',
+      line: 6,
+      column: 15,
+      path: 't/app/containers/a/ports/0',
+    });
+  });
+});
+
 describe('resolveDeployment: variables', () => {
   const yaml = `namespace: t
 app:
@@ -383,6 +408,18 @@ app:
     expect(deployment.sections['t/g']).toEqual({ balancers: { lb: { type: 'tcp', port: 80 } } });
     expect(deployment.warnings).toEqual([
       't/thing is a entity-instance; monk does not run entity-instances yet, so it is left out',
+    ]);
+  });
+
+  it('ignores a top-level readiness (a quirk of some kits) with a warning; a block inheriting a runnable is one', async () => {
+    const deployment = await resolve(
+      'namespace: t\nbase: {defines: runnable, containers: {a: {image: x}}}\napp:\n  inherits: t/base\n  readiness: {code: "true"}\n',
+      { path: 't/app' },
+    );
+    expect(deployment.kind).toBe('runnable');
+    expect(deployment.runnables[0]?.readiness).toBeUndefined();
+    expect(deployment.warnings).toEqual([
+      't/app: a top-level "readiness:" is ignored; readiness checks go under "checks:"',
     ]);
   });
 

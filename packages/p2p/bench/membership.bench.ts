@@ -109,12 +109,18 @@ for (const size of [5, 20]) {
       `other members declared dead ${falseDead} (${((performance.now() - started) / 1000).toFixed(1)} s real)`,
   );
 }
-for (const size of [5, 10, 20]) {
+for (const [size, lossRate] of [
+  [5, 0.1],
+  [10, 0.1],
+  [20, 0.1],
+  [10, 0.2],
+] as const) {
   const started = performance.now();
-  const result = await measureLoss({ size, runs: lossRuns, lossRate: 0.1, durationMs: lossDurationMs });
+  const result = await measureLoss({ size, runs: lossRuns, lossRate, durationMs: lossDurationMs });
   console.log(
-    `10% loss, ${size} members, ${lossRuns} runs × ${lossDurationMs / 60_000} min: false dead ${result.falseDead}, ` +
-      `suspicions ${result.suspicions}, messages sent ${result.messagesPerSecond.toFixed(1)}/s per member ` +
+    `${lossRate * 100}% loss, ${size} members, ${lossRuns} runs × ${lossDurationMs / 60_000} min: ` +
+      `false dead ${result.falseDead}, suspect transitions (all views) ${result.suspicions}, ` +
+      `messages sent ${result.messagesPerSecond.toFixed(1)}/s per member ` +
       `(${((performance.now() - started) / 1000).toFixed(1)} s real)`,
   );
 }

@@ -22,3 +22,22 @@ export type { P2PLogger } from './p2p-logger.ts';
 export { generateIdentity, loadOrCreateIdentity } from './peer-identity.ts';
 export type { PeerIdentity } from './peer-identity.ts';
 export { generateNetworkKey, encodeNetworkKey, decodeNetworkKey, networkKeyLength } from './network-key.ts';
+export { createJoinToken, parseJoinToken, hashTokenSecret, generateTokenSecret } from './join-token.ts';
+export type { JoinToken, ParseJoinTokenOptions } from './join-token.ts';
+export { createMembership, defaultMembershipProtocol } from './membership/membership.ts';
+export type {
+  Membership,
+  MembershipOptions,
+  Member,
+  MemberState,
+  MembershipListener,
+  MembershipLogger,
+} from './membership/membership.ts';
+export { defaultMembershipConfig } from './membership/membership-config.ts';
+export type { MembershipConfig } from './membership/membership-config.ts';
+export type {
+  MembershipTransport,
+  MembershipRequestOptions,
+  MembershipRequestContext,
+} from './membership/membership-transport.ts';
+export type { Timers } from './membership/timers.ts';

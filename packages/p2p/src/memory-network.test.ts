@@ -2,6 +2,7 @@ import { MonkError } from '@monk/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork } from './memory-network.ts';
 import type { MemoryNetwork } from './memory-network.ts';
+import type { MembershipTransport } from './membership/membership-transport.ts';
 import type { P2PNode } from './p2p-node.ts';
 import { runP2PComplianceTests, waitFor } from './test-compliance.ts';
 
@@ -124,6 +125,12 @@ describe('memory network faults', () => {
     await stream.close();
     await waitFor(() => received.length === 20, 'all messages');
     expect(received).toEqual(Array.from({ length: 20 }, (_, index) => index));
+  });
+
+  it('serves as the transport of membership', () => {
+    const node: P2PNode = createMemoryNetwork().createNode({ peerId: 'm' });
+    const transport: MembershipTransport = node;
+    expect(transport.peerId).toBe('m');
   });
 
   it('rejects bad fault settings', () => {

@@ -4,28 +4,42 @@ import { MonkCommand, parseSetFlags } from '../base-command.ts';
 import { renderPs } from '../render.ts';
 import { readVariablesFile } from '../variables-file.ts';
 
-/** What `run` and `update` share: variables, waiting, live progress per container. */
-export abstract class DeployCommand extends MonkCommand {
-  static override args = { path: Args.string({ required: true, description: 'template path, e.g. ns/app' }) };
-  static override flags = {
-    set: Flags.string({ multiple: true, description: 'set a variable: name=value or ns/runnable/name=value' }),
-    'variables-file': Flags.string({ description: 'YAML file of variables (name: value, or ns/runnable: {name: value})' }),
-    'no-wait': Flags.boolean({ description: 'return once the change is accepted, without waiting for readiness' }),
-    timeout: Flags.integer({ description: 'seconds to wait for every instance to be ready', default: 300 }),
-  };
+export const deployArgs = {
+  path: Args.string({ required: true, description: 'template path, e.g. ns/app' }),
+};
+export const deployFlags = {
+  set: Flags.string({ multiple: true, description: 'set a variable: name=value or ns/runnable/name=value' }),
+  'variables-file': Flags.string({
+    description: 'YAML file of variables (name: value, or ns/runnable: {name: value})',
+  }),
+  'no-wait': Flags.boolean({
+    description: 'return once the change is accepted, without waiting for readiness',
+  }),
+  timeout: Flags.integer({ description: 'seconds to wait for every instance to be ready', default: 300 }),
+};
 
+/** What `run` and `update` share: variables, waiting, live progress per container. oclif reads each
+ * command's own static args and flags, so subclasses declare `deployArgs`/`deployFlags` themselves. */
+export abstract class DeployCommand extends MonkCommand {
   protected async deploy(method: 'run' | 'update'): Promise<DeployResult> {
-    const { args, flags } = await this.parse(this.constructor as typeof DeployCommand);
+    const { args, flags } = await this.parse({
+      args: deployArgs,
+      flags: deployFlags,
+      baseFlags: MonkCommand.baseFlags,
+      enableJsonFlag: true,
+    });
     const variables = {
       ...(flags['variables-file'] === undefined ? {} : await readVariablesFile(flags['variables-file'])),
       ...parseSetFlags(flags.set),
     };
-    const client = await this.client();
+    const client = this.client();
     const quiet = this.jsonEnabled();
     const onProgress = (event: ProgressEvent): void => {
       if (quiet) return;
       const detail = event.message === undefined ? '' : `: ${event.message}`;
-      process.stderr.write(`  ${event.workloadId.padEnd(40)} ${event.ready ? 'ready' : event.phase}${detail}\n`);
+      process.stderr.write(
+        `  ${event.workloadId.padEnd(40)} ${event.ready ? 'ready' : event.phase}${detail}\n`,
+      );
     };
     const hasVariables = Object.keys(variables).length > 0;
     const params = {
@@ -35,10 +49,17 @@ export abstract class DeployCommand extends MonkCommand {
       ...(method === 'run' || hasVariables ? { variables } : {}),
     };
     if (!quiet) process.stderr.write(`${method === 'run' ? 'Starting' : 'Updating'} ${args.path}\n`);
-    const result = method === 'run' ? await client.run(params, { onProgress }) : await client.update(params, { onProgress });
+    const result =
+      method === 'run'
+        ? await client.run(params, { onProgress })
+        : await client.update(params, { onProgress });
     if (!quiet) {
       this.log(renderPs(result.workloads));
-      this.log(result.ready ? `\n${args.path} is ready.` : `\n${args.path} was accepted (generation ${result.generation}).`);
+      this.log(
+        result.ready
+          ? `\n${args.path} is ready.`
+          : `\n${args.path} was accepted (generation ${result.generation}).`,
+      );
     }
     return result;
   }

@@ -4,24 +4,29 @@ import { MonkCommand } from '../base-command.ts';
 import { statusOf } from '../render.ts';
 
 export class Describe extends MonkCommand {
-  static override description = 'Show everything monk knows about a runnable or group: deployment, instances, status, errors.';
+  static override description =
+    'Show everything monk knows about a runnable or group: deployment, instances, status, errors.';
   static override examples = ['<%= config.bin %> describe examples/app'];
   static override args = { path: Args.string({ required: true, description: 'template path, e.g. ns/app' }) };
 
   async run(): Promise<DescribeResult> {
     const { args } = await this.parse(Describe);
-    const result = await (await this.client()).describe({ path: args.path });
+    const result = await this.client().describe({ path: args.path });
     if (!this.jsonEnabled()) {
       const lines = [`${result.path} (${result.kind})`];
       if (result.deployment === undefined) lines.push('  not running');
       else {
-        lines.push(`  state:      ${result.deployment.state} (generation ${result.deployment.generation}, ${result.deployment.updatedAt})`);
+        lines.push(
+          `  state:      ${result.deployment.state} (generation ${result.deployment.generation}, ${result.deployment.updatedAt})`,
+        );
         const vars = Object.entries(result.deployment.variables);
         if (vars.length > 0) lines.push(`  variables:  ${vars.map(([k, v]) => `${k}=${v}`).join(', ')}`);
       }
       for (const w of result.workloads) {
         lines.push('', `  ${w.workloadId}`);
-        lines.push(`    container:  ${w.name}${w.containerId === undefined ? '' : ` (${w.containerId.slice(0, 12)})`}`);
+        lines.push(
+          `    container:  ${w.name}${w.containerId === undefined ? '' : ` (${w.containerId.slice(0, 12)})`}`,
+        );
         lines.push(`    image:      ${w.image}`);
         lines.push(`    peer:       ${w.peer}`);
         lines.push(`    hostnames:  ${[w.name, ...w.aliases].join(', ')}`);

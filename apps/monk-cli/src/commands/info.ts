@@ -2,11 +2,12 @@ import type { InfoResult } from '@monk/sdk';
 import { MonkCommand } from '../base-command.ts';
 
 export class Info extends MonkCommand {
-  static override description = 'Show the monkd this CLI talks to: peer, version, data dir, container runtime.';
+  static override description =
+    'Show the monkd this CLI talks to: peer, version, data dir, container runtime.';
   static override examples = ['<%= config.bin %> info'];
 
   async run(): Promise<InfoResult> {
-    const info = await (await this.client()).info();
+    const info = await this.client().info();
     if (!this.jsonEnabled()) {
       this.log(
         [

@@ -3,11 +3,12 @@ import { MonkCommand } from '../base-command.ts';
 import { renderTable } from '../render.ts';
 
 export class List extends MonkCommand {
-  static override description = 'List the templates stored in the cluster: runnables, groups, services, entities.';
+  static override description =
+    'List the templates stored in the cluster: runnables, groups, services, entities.';
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --json'];
 
   async run(): Promise<TemplateSummary[]> {
-    const client = await this.client();
+    const client = this.client();
     const templates = await client.listTemplates();
     if (!this.jsonEnabled()) {
       this.log(
@@ -15,7 +16,12 @@ export class List extends MonkCommand {
           ? 'No templates loaded. Load some with monk load FILE.'
           : renderTable(
               ['TYPE', 'TEMPLATE', 'RUNNING', 'FILE'],
-              templates.map((t) => [t.kind, t.private ? `${t.path} (private)` : t.path, t.running ? 'yes' : '', t.file]),
+              templates.map((t) => [
+                t.kind,
+                t.private ? `${t.path} (private)` : t.path,
+                t.running ? 'yes' : '',
+                t.file,
+              ]),
             ),
       );
     }

@@ -7,17 +7,24 @@ import { MonkCommand } from '../base-command.ts';
 export class Load extends MonkCommand {
   static override description =
     'Validate MonkScript templates (files, folders, MANIFESTs or Compose files) and store them in the cluster. Changes nothing that runs.';
-  static override examples = ['<%= config.bin %> load examples/hello.yaml', '<%= config.bin %> load ./kit/MANIFEST'];
+  static override examples = [
+    '<%= config.bin %> load examples/hello.yaml',
+    '<%= config.bin %> load ./kit/MANIFEST',
+  ];
   static override strict = false;
-  static override args = { file: Args.string({ required: true, description: 'template file, folder, MANIFEST or compose.yaml' }) };
+  static override args = {
+    file: Args.string({ required: true, description: 'template file, folder, MANIFEST or compose.yaml' }),
+  };
 
   async run(): Promise<{ loaded: string[]; warnings: string[] }> {
     const { argv } = await this.parse(Load);
     const entries = (argv as string[]).map((file) => resolve(file));
     const { templates, warnings } = await loadTemplates({ entries, files: createNodeFileSource() });
-    const client = await this.client();
+    const client = this.client();
     const { loaded } = await client.putTemplates({ templates: templates as unknown as JsonObject[] });
-    const warningLines = warnings.map((w) => (typeof w === 'string' ? w : (w as { message: string }).message));
+    const warningLines = warnings.map((w) =>
+      typeof w === 'string' ? w : (w as { message: string }).message,
+    );
     if (!this.jsonEnabled()) {
       for (const warning of warningLines) process.stderr.write(`warning: ${warning}\n`);
       this.log(`Loaded ${loaded.length} template${loaded.length === 1 ? '' : 's'}: ${loaded.join(', ')}`);

@@ -4,7 +4,10 @@ import { MonkCommand } from '../base-command.ts';
 
 export class Logs extends MonkCommand {
   static override description = 'Print the logs of the containers of a runnable or group.';
-  static override examples = ['<%= config.bin %> logs examples/app', '<%= config.bin %> logs -f -l 20 examples/app/web'];
+  static override examples = [
+    '<%= config.bin %> logs examples/app',
+    '<%= config.bin %> logs -f -l 20 examples/app/web',
+  ];
   static override args = { path: Args.string({ required: true, description: 'template path, e.g. ns/app' }) };
   static override flags = {
     follow: Flags.boolean({ char: 'f', description: 'keep printing new lines' }),
@@ -14,7 +17,7 @@ export class Logs extends MonkCommand {
 
   async run(): Promise<LogEvent[]> {
     const { args, flags } = await this.parse(Logs);
-    const client = await this.client();
+    const client = this.client();
     const collected: LogEvent[] = [];
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

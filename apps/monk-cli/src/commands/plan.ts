@@ -4,11 +4,18 @@ import { MonkCommand, parseSetFlags } from '../base-command.ts';
 import { readVariablesFile } from '../variables-file.ts';
 
 export class Plan extends MonkCommand {
-  static override description = 'Show the steps that monk run/update would take for a template, without taking them.';
-  static override examples = ['<%= config.bin %> plan examples/app', '<%= config.bin %> plan examples/app --set greeting=hi --json'];
+  static override description =
+    'Show the steps that monk run/update would take for a template, without taking them.';
+  static override examples = [
+    '<%= config.bin %> plan examples/app',
+    '<%= config.bin %> plan examples/app --set greeting=hi --json',
+  ];
   static override args = { path: Args.string({ required: true, description: 'template path, e.g. ns/app' }) };
   static override flags = {
-    set: Flags.string({ multiple: true, description: 'set a variable: name=value or ns/runnable/name=value' }),
+    set: Flags.string({
+      multiple: true,
+      description: 'set a variable: name=value or ns/runnable/name=value',
+    }),
     'variables-file': Flags.string({ description: 'YAML file of variables' }),
   };
 
@@ -18,7 +25,7 @@ export class Plan extends MonkCommand {
       ...(flags['variables-file'] === undefined ? {} : await readVariablesFile(flags['variables-file'])),
       ...parseSetFlags(flags.set),
     };
-    const client = await this.client();
+    const client = this.client();
     const plan = await client.plan({ path: args.path, variables });
     if (!this.jsonEnabled()) {
       for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);

@@ -10,7 +10,7 @@ export class Ps extends MonkCommand {
 
   async run(): Promise<PsEntry[]> {
     const { flags } = await this.parse(Ps);
-    const entries = await (await this.client()).ps({ all: flags.all });
+    const entries = await this.client().ps({ all: flags.all });
     if (!this.jsonEnabled()) this.log(renderPs(entries));
     return entries;
   }

@@ -15,8 +15,13 @@ export class Shell extends MonkCommand {
     const tty = process.stdin.isTTY;
     if (tty) process.stdin.setRawMode(true);
     try {
-      const result = await (await this.client()).exec(
-        { path: args.path, command: [flags.shell], tty, ...(flags.container === undefined ? {} : { container: flags.container }) },
+      const result = await this.client().exec(
+        {
+          path: args.path,
+          command: [flags.shell],
+          tty,
+          ...(flags.container === undefined ? {} : { container: flags.container }),
+        },
         {
           onOutput: (stream, data) => (stream === 'stderr' ? process.stderr : process.stdout).write(data),
           stdin: process.stdin,

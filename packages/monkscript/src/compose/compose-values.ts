@@ -1,3 +1,4 @@
+import { isAbsolute, join, normalize } from 'node:path';
 import { MonkError } from '@monk/model';
 
 /** A plain object as parsed from YAML. */
@@ -78,4 +79,12 @@ export function describe(value: unknown): string {
 /** Sets an own property, also for keys such as `__proto__` that plain assignment would treat specially. */
 export function setOwn<T>(target: Record<string, T>, key: string, value: NoInfer<T>): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * `path` made absolute against `dir` when it is relative, without looking at the process's working
+ * folder (unlike `path.resolve`): a relative `dir` gives a relative result.
+ */
+export function resolvePath(dir: string, path: string): string {
+  return isAbsolute(path) ? normalize(path) : join(dir, path);
 }

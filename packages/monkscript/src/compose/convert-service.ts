@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { WarningSink } from './compose-warning.ts';
 import {
   child,
@@ -11,12 +11,13 @@ import {
   expectString,
   expectStringList,
   isRecord,
+  resolvePath,
   setOwn,
   type ComposeRecord,
   type ValueOrigin,
 } from './compose-values.ts';
 import type { ComposeFileSource, ComposeSecret } from './import-types.ts';
-import type { FileRef, PortSpec, ServiceConfig, VolumeSpec } from './normalize-service.ts';
+import type { PortSpec, ServiceConfig, VolumeSpec } from './normalize-service.ts';
 import { parseDotenv } from './parse-dotenv.ts';
 import { parseBytes, parseCpus, parseDuration } from './parse-units.ts';
 
@@ -85,7 +86,7 @@ function literal(value: string): string {
 }
 
 /** Splits `registry:5000/name:tag@digest` into the image and its tag (`latest` when none). */
-export function splitImage(reference: string): { image: string; tag?: string } {
+function splitImage(reference: string): { image: string; tag?: string } {
   if (reference.includes('@')) return { image: reference };
   const colon = reference.lastIndexOf(':');
   if (colon > reference.lastIndexOf('/')) {
@@ -555,7 +556,7 @@ async function convertSecrets(builder: RunnableBuilder): Promise<void> {
         `secret ${ref.source} is external: add it to monk's secret store as ${name} before running`,
       );
     } else if (typeof definition['file'] === 'string') {
-      const resolved = resolve(fileDir, definition['file']);
+      const resolved = resolvePath(fileDir, definition['file']);
       const value = await readSource(builder, { kind: 'secret', name: ref.source, path: resolved, origin });
       if (value === undefined) {
         builder.warn(
@@ -604,7 +605,7 @@ async function convertConfigs(builder: RunnableBuilder): Promise<void> {
     } else if (typeof definition['environment'] === 'string') {
       contents = lookup(definition['environment']) ?? '';
     } else if (typeof definition['file'] === 'string') {
-      const path = resolve(dirname(file), definition['file']);
+      const path = resolvePath(dirname(file), definition['file']);
       const value = await readSource(builder, { kind: 'config', name: ref.source, path, origin });
       if (value === undefined) throw composeInvalid(origin, `config file ${path} not found`);
       contents = value;

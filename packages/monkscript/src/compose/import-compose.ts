@@ -1,4 +1,4 @@
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { MonkError } from '@monk/model';
 import { WarningSink, type ComposeWarning } from './compose-warning.ts';
 import { composeInvalid, expectRecord, isRecord, setOwn, type ComposeRecord } from './compose-values.ts';
@@ -239,7 +239,7 @@ function warnTopLevel(model: ComposeRecord, warnings: WarningSink): void {
  */
 export async function importCompose(options: ImportComposeOptions): Promise<ComposeImport> {
   const warnings = new WarningSink();
-  const file = resolve(options.file);
+  const file = options.file;
   const dir = dirname(file);
   const environment: Record<string, string> = {};
   const dotenvPath = join(dir, '.env');

@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   child,
   composeInvalid,
@@ -10,6 +10,7 @@ import {
   expectString,
   expectStringList,
   isRecord,
+  resolvePath,
   setOwn,
   type ComposeRecord,
   type ValueOrigin,
@@ -127,7 +128,7 @@ function resolveHostPath(source: string, options: NormalizeServiceOptions): stri
     // Without a home folder the `~` is left for the host to expand, and the converter warns.
     return options.homeDir === undefined ? source : join(options.homeDir, source.slice(1));
   }
-  return isAbsolute(source) ? source : resolve(options.dir, source);
+  return resolvePath(options.dir, source);
 }
 
 function isHostPath(source: string): boolean {
@@ -301,12 +302,12 @@ function parseEnvFiles(value: unknown, origin: ValueOrigin, options: NormalizeSe
   const items = typeof value === 'string' ? [value] : expectArray(value, origin);
   return items.map((item, index) => {
     const at = child(origin, index);
-    if (typeof item === 'string') return { path: resolve(options.dir, item), required: true, raw: false };
+    if (typeof item === 'string') return { path: resolvePath(options.dir, item), required: true, raw: false };
     const record = expectRecord(item, at);
     const format =
       record['format'] === undefined ? undefined : expectString(record['format'], child(at, 'format'));
     return {
-      path: resolve(options.dir, expectString(record['path'], child(at, 'path'))),
+      path: resolvePath(options.dir, expectString(record['path'], child(at, 'path'))),
       required:
         record['required'] === undefined ? true : expectBoolean(record['required'], child(at, 'required')),
       raw: format === 'raw',
@@ -369,7 +370,7 @@ function parseExtends(
   const record = expectRecord(value, origin);
   const service = expectString(record['service'], child(origin, 'service'));
   if (record['file'] === undefined) return { service };
-  return { service, file: resolve(options.dir, expectString(record['file'], child(origin, 'file'))) };
+  return { service, file: resolvePath(options.dir, expectString(record['file'], child(origin, 'file'))) };
 }
 
 /**
@@ -403,7 +404,7 @@ export function normalizeService(options: NormalizeServiceOptions): ServiceConfi
   }
   if (typeof other['build'] === 'string') other['build'] = { context: other['build'] };
   if (isRecord(other['build']) && typeof other['build']['context'] === 'string') {
-    other['build'] = { ...other['build'], context: resolve(options.dir, other['build']['context']) };
+    other['build'] = { ...other['build'], context: resolvePath(options.dir, other['build']['context']) };
   }
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(mapOrList(raw['labels'], at('labels'), '=')))

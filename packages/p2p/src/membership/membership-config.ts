@@ -18,7 +18,7 @@ export interface MembershipConfig {
   readonly suspicionMaxTimeoutMult: number;
   /** Independent suspicions that shrink a suspicion timeout from its maximum to its minimum (Lifeguard). */
   readonly suspicionConfirmations: number;
-  /** Each update is sent retransmitMult × ceil(log10(n + 1)) times before it is dropped from the queue. */
+  /** Each member sends an update ceil(retransmitMult × log2(n + 1)) times before dropping it (SWIM's λ log n). */
   readonly retransmitMult: number;
   /** How often pending updates are pushed to `gossipNodes` random members (only when some are pending). */
   readonly gossipIntervalMs: number;
@@ -60,12 +60,12 @@ export const defaultMembershipConfig: MembershipConfig = {
   suspicionMult: 2,
   suspicionMaxTimeoutMult: 3,
   suspicionConfirmations: 3,
-  retransmitMult: 4,
+  retransmitMult: 3,
   gossipIntervalMs: 150,
   gossipNodes: 3,
   gossipToTheDeadMs: 10_000,
   maxPiggybackUpdates: 16,
-  pushPullIntervalMs: 30_000,
+  pushPullIntervalMs: 15_000,
   reconnectIntervalMs: 10_000,
   requestTimeoutMs: 2_000,
   awarenessMaxMultiplier: 4,

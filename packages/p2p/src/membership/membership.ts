@@ -613,7 +613,7 @@ export function createMembership(options: MembershipOptions): Membership {
     for (const target of targets) {
       const updates = updatesFor(target.id);
       if (updates.length > 0)
-        track(send(target.id, { v: 1, type: 'gossip', updates }, config.probeIntervalMs));
+        void track(send(target.id, { v: 1, type: 'gossip', updates }, config.probeIntervalMs));
     }
   }
 

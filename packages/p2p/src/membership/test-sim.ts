@@ -1,6 +1,10 @@
 import { MonkError } from '@monk/model';
 import type { MembershipConfig } from './membership-config.ts';
-import type { MembershipRequestContext, MembershipTransport } from './membership-transport.ts';
+import type {
+  MembershipRequestContext,
+  MembershipRequestOptions,
+  MembershipTransport,
+} from './membership-transport.ts';
 import { createMembership, type MemberState, type Membership } from './membership.ts';
 import type { Timers } from './timers.ts';
 
@@ -25,6 +29,8 @@ export interface VirtualClock extends Timers {
     predicate: () => boolean,
     options: { readonly maxMs: number; readonly stepMs?: number },
   ): Promise<boolean>;
+  /** Advances time until `promise` settles (at most `maxMs`, default 60 s) and returns its outcome. */
+  run<T>(promise: Promise<T>, maxMs?: number): Promise<T>;
 }
 
 interface Timer {
@@ -107,7 +113,7 @@ export function createVirtualClock(start = 0): VirtualClock {
       }
       return predicate();
     },
-    async run(promise, maxMs = 60_000) {
+    async run<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
       let settled = false;
       const observed = promise.finally(() => {
         settled = true;
@@ -175,13 +181,15 @@ export function createSimNetwork(options: SimNetworkOptions): SimNetwork {
   const delivered = (from: string, to: string): boolean =>
     !killed.has(from) && !killed.has(to) && !blocked.has(link(from, to)) && random() >= lossRate;
 
-  function request(
-    from: string,
-    to: string,
-    protocol: string,
-    message: Uint8Array,
-    requestOptions?: { timeoutMs?: number; signal?: AbortSignal },
-  ): Promise<Uint8Array> {
+  function request(call: {
+    readonly from: string;
+    readonly to: string;
+    readonly protocol: string;
+    readonly message: Uint8Array;
+    readonly options: MembershipRequestOptions | undefined;
+  }): Promise<Uint8Array> {
+    const { from, to, protocol, message } = call;
+    const requestOptions = call.options;
     return new Promise<Uint8Array>((resolve, reject) => {
       let settled = false;
       const cancels: (() => void)[] = [];
@@ -230,7 +238,8 @@ export function createSimNetwork(options: SimNetworkOptions): SimNetwork {
               (error: unknown) => {
                 count(to);
                 if (!delivered(to, from)) return;
-                clock.setTimeout(() => finish(() => reject(error)), latency());
+                const failure = error instanceof Error ? error : new MonkError('INTERNAL', String(error));
+                clock.setTimeout(() => finish(() => reject(failure)), latency());
               },
             );
         }, latency()),
@@ -244,8 +253,8 @@ export function createSimNetwork(options: SimNetworkOptions): SimNetwork {
     transport(peerId) {
       return {
         peerId,
-        request: (to, protocol, message, requestOptions) =>
-          request(peerId, to, protocol, message, requestOptions),
+        request: (...[to, protocol, message, options]: Parameters<MembershipTransport['request']>) =>
+          request({ from: peerId, to, protocol, message, options }),
         handle(protocol, handler) {
           const own = handlers.get(peerId) ?? new Map<string, Handler>();
           own.set(protocol, handler);
