@@ -9,7 +9,7 @@ import type { JsonValue } from '@monk/model';
  * createGraph({ peerId, onProblem: (p) => logger.warn(p.message, p.details) });
  */
 export interface GraphProblem {
-  readonly kind: 'invalid-record' | 'dropped-tail' | 'rejected-message' | 'rejected-update';
+  readonly kind: 'invalid-record' | 'dropped-tail' | 'rejected-message' | 'listener-failed';
   readonly message: string;
   readonly details?: { readonly [key: string]: JsonValue };
 }

@@ -700,7 +700,7 @@ class LiveGraph implements Graph {
       fn();
     } catch (error) {
       this.#report({
-        kind: 'rejected-update',
+        kind: 'listener-failed',
         message: `a graph listener threw: ${error instanceof Error ? error.message : String(error)}`,
       });
     }

@@ -197,7 +197,8 @@ export function createObservedRegisters(options: { maxTombstones?: number } = {}
         }
         for (const [key, seq] of before) if (part.entries.get(key)?.seq !== seq) changedKeys.push(key);
         for (const entry of block.entries) {
-          if (!before.has(entry.key) && part.entries.get(entry.key)?.seq === entry.seq) changedKeys.push(entry.key);
+          if (!before.has(entry.key) && part.entries.get(entry.key)?.seq === entry.seq)
+            changedKeys.push(entry.key);
         }
         part.known = block.to;
         part.horizon = Math.max(part.horizon, block.to);

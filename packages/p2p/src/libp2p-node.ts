@@ -513,7 +513,16 @@ export async function createP2PNode(
     setAllowList(peerIds) {
       const removed = allow.replace(peerIds);
       for (const peerId of removed) {
-        node.hangUp(parsePeerId(peerId)).catch((error: unknown) => {
+        // An id that is not a libp2p peer id can never have connected: nothing to close.
+        const target = (() => {
+          try {
+            return parsePeerId(peerId);
+          } catch {
+            return undefined;
+          }
+        })();
+        if (target === undefined) continue;
+        node.hangUp(target).catch((error: unknown) => {
           logger.warn('could not disconnect a removed peer', { peerId, error: String(error) });
         });
       }

@@ -101,6 +101,17 @@ describe('libp2p node', () => {
     expect((await b.request(a.peerId, echo, medium)).at(-1)).toBe(medium.at(-1));
   });
 
+  it('keeps an unlisted newcomer away from libp2p protocols until it is listed (needs loopback TCP)', async () => {
+    const member = await startNode();
+    member.handle('/monk/test/join/1.0.0', () => Promise.resolve(new Uint8Array(0)), { allowUnlisted: true });
+    const { raw, peerId } = await startRawPeer();
+
+    await raw.dial(multiaddr(address(member)));
+    await expect(raw.services.ping.ping(peerIdFromString(member.peerId))).rejects.toThrow();
+    member.setAllowList([peerId]);
+    expect(await raw.services.ping.ping(peerIdFromString(member.peerId))).toBeGreaterThanOrEqual(0);
+  });
+
   it('disconnects an unlisted newcomer when its admission window ends (needs loopback TCP)', async () => {
     const member = await startNode({ admissionTimeoutMs: 300 });
     member.handle('/monk/test/join/1.0.0', () => Promise.resolve(new Uint8Array(0)), { allowUnlisted: true });
