@@ -18,15 +18,28 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'max-params': ['error', 3],
+      '@typescript-eslint/require-await': 'off',
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Packages never read process.env; apps pass configuration in.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Packages never read process.env; apps pass configuration in.',
+        },
       ],
     },
   },
   {
-    files: ['apps/**', 'scripts/**', '**/*.test.ts', '**/test/**', 'vitest.config.ts', 'eslint.config.js'],
+    files: [
+      'apps/**',
+      'scripts/**',
+      'bench/**',
+      '**/bench/**',
+      '**/*.test.ts',
+      '**/test/**',
+      'vitest.config.ts',
+      'eslint.config.js',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Tests read every workspace package from its source, never from a stale dist/.
-const alias = [{ find: /^@monk\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }];
+const alias = [{ find: /^@monk\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` }];
 
 export default defineConfig({
   resolve: { alias },

@@ -24,7 +24,12 @@ function monk(args: string[]): void {
 function docker(path: string, method: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath: '/var/run/docker.sock', path: `/v1.41${path}`, method, headers: { 'content-type': 'application/json' } },
+      {
+        socketPath: '/var/run/docker.sock',
+        path: `/v1.41${path}`,
+        method,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         let data = '';
         res.on('data', (d: Buffer) => (data += d.toString()));
@@ -42,7 +47,9 @@ function median(values: number[]): number {
 }
 
 function cleanupLabel(label: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
 }
 
@@ -71,9 +78,24 @@ async function bareApi(parallel: number): Promise<number> {
 function dockerRun(): number {
   const started = performance.now();
   for (let i = 0; i < count; i++) {
-    execFileSync('docker', ['run', '-d', '--init', '--name', `bench-run-${i}`, '--label', 'monk.bench=run', image, 'sleep', '3600'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--init',
+        '--name',
+        `bench-run-${i}`,
+        '--label',
+        'monk.bench=run',
+        image,
+        'sleep',
+        '3600',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
   }
   const elapsed = performance.now() - started;
   cleanupLabel('monk.bench=run');
@@ -93,12 +115,29 @@ function timeCommand(command: string, args: string[], times: number): number {
 
 const lines = ['namespace: bench', ''];
 for (let i = 0; i < count; i++) {
-  lines.push(`n${i}:`, '  defines: runnable', '  containers:', `    c:`, '      image: monk-local/busybox', '      image-tag: latest', '      bash: exec sleep 3600', '');
+  lines.push(
+    `n${i}:`,
+    '  defines: runnable',
+    '  containers:',
+    `    c:`,
+    '      image: monk-local/busybox',
+    '      image-tag: latest',
+    '      bash: exec sleep 3600',
+    '',
+  );
 }
-lines.push('all:', '  defines: process-group', '  runnable-list:', ...Array.from({ length: count }, (_, i) => `    - bench/n${i}`), '');
+lines.push(
+  'all:',
+  '  defines: process-group',
+  '  runnable-list:',
+  ...Array.from({ length: count }, (_, i) => `    - bench/n${i}`),
+  '',
+);
 writeFileSync(join(dir, 'bench.yaml'), lines.join('\n'));
 
-const daemon = spawn(join(root, 'bin/monkd'), ['--data-dir', dir, '--log-level', 'warn'], { stdio: 'ignore' });
+const daemon = spawn(join(root, 'bin/monkd'), ['--data-dir', dir, '--log-level', 'warn'], {
+  stdio: 'ignore',
+});
 try {
   for (let i = 0; i < 100; i++) {
     if (spawnSync(join(root, 'bin/monk'), ['info'], { env }).status === 0) break;
@@ -132,9 +171,15 @@ try {
   const r = median(runTimes);
   console.log(`\n${count} containers, median of ${rounds} rounds:`);
   console.log(`  monk run → all ready (incl. CLI start):   ${m.toFixed(0)} ms`);
-  console.log(`  Docker API create+start, one at a time:   ${a.toFixed(0)} ms   (monk ${(m / a).toFixed(2)}×; target ≤ 1.3×)`);
-  console.log(`  Docker API create+start, 8 at a time:     ${a8.toFixed(0)} ms   (monk ${(m / a8).toFixed(2)}×)`);
-  console.log(`  docker run -d, one at a time:             ${r.toFixed(0)} ms   (monk ${(m / r).toFixed(2)}×)`);
+  console.log(
+    `  Docker API create+start, one at a time:   ${a.toFixed(0)} ms   (monk ${(m / a).toFixed(2)}×; target ≤ 1.3×)`,
+  );
+  console.log(
+    `  Docker API create+start, 8 at a time:     ${a8.toFixed(0)} ms   (monk ${(m / a8).toFixed(2)}×)`,
+  );
+  console.log(
+    `  docker run -d, one at a time:             ${r.toFixed(0)} ms   (monk ${(m / r).toFixed(2)}×)`,
+  );
 } finally {
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));

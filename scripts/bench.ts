@@ -15,7 +15,8 @@ for (const dir of ['packages', 'apps']) {
     for (const file of readdirSync(bench)) if (file.endsWith('.bench.ts')) files.push(join(bench, file));
   }
 }
-for (const file of readdirSync(join(root, 'bench'))) if (file.endsWith('.bench.ts')) files.push(join(root, 'bench', file));
+for (const file of readdirSync(join(root, 'bench')))
+  if (file.endsWith('.bench.ts')) files.push(join(root, 'bench', file));
 
 let failed = 0;
 for (const file of files) {

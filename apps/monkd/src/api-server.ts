@@ -83,7 +83,9 @@ async function serve(socket: Socket, components: { service: ControlService; logg
     method = request.data.method as MethodName;
     const parsed = methodParams[method].safeParse(request.data.params ?? {});
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+      const issues = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'params'}: ${i.message}`)
+        .join('; ');
       throw new MonkError('INVALID_REQUEST', `invalid parameters for ${method}: ${issues}`);
     }
     params = parsed.data;
@@ -116,7 +118,10 @@ async function serve(socket: Socket, components: { service: ControlService; logg
   } catch (error) {
     const monkError = toMonkError(error);
     if (monkError.code === 'INTERNAL') {
-      components.logger.error(`${method} failed unexpectedly`, { error: monkError.toJSON(), stack: monkError.stack });
+      components.logger.error(`${method} failed unexpectedly`, {
+        error: monkError.toJSON(),
+        stack: monkError.stack,
+      });
     }
     await reply({ error: monkError.toJSON() as unknown as JsonObject });
   }

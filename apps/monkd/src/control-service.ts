@@ -59,7 +59,13 @@ export interface ControlServiceOptions {
  */
 export function createControlService(
   options: ControlServiceOptions,
-  components: { graph: Graph; runtime: ContainerRuntime; reconciler: Reconciler; logger: Logger; now: () => number },
+  components: {
+    graph: Graph;
+    runtime: ContainerRuntime;
+    reconciler: Reconciler;
+    logger: Logger;
+    now: () => number;
+  },
 ): ControlService {
   const { graph, runtime, reconciler, logger } = components;
 
@@ -108,7 +114,9 @@ export function createControlService(
     }
     const current = graph.listWorkloads({ deployment: path });
     const changes = diffWorkloads(current, workloads);
-    const taken = graph.listWorkloads().filter((w) => w.deployment !== path && workloads.some((n) => n.id === w.id));
+    const taken = graph
+      .listWorkloads()
+      .filter((w) => w.deployment !== path && workloads.some((n) => n.id === w.id));
     if (taken.length > 0) {
       throw new MonkError(
         'INVALID_REQUEST',
@@ -188,7 +196,9 @@ export function createControlService(
               reject(
                 new MonkError(
                   'DEPLOY_FAILED',
-                  failed.map(({ id, observed }) => `${id}: ${observed?.message ?? observed?.phase ?? 'failed'}`).join('; '),
+                  failed
+                    .map(({ id, observed }) => `${id}: ${observed?.message ?? observed?.phase ?? 'failed'}`)
+                    .join('; '),
                   { details: { failed: failed.map(({ id }) => id) } },
                 ),
               ),
@@ -196,14 +206,20 @@ export function createControlService(
             return;
           }
           if (statuses.every(({ observed }) => observed?.ready === true)) finish(() => resolve(true));
-        } else if (statuses.every(({ observed }) => observed === undefined || ['stopped', 'exited'].includes(observed.phase))) {
+        } else if (
+          statuses.every(
+            ({ observed }) => observed === undefined || ['stopped', 'exited'].includes(observed.phase),
+          )
+        ) {
           finish(() => resolve(true));
         }
         if (components.now() > deadline) {
           finish(() =>
             reject(
               new MonkError('TIMEOUT', `not ${waitOptions.until} after ${waitOptions.timeoutSeconds}s`, {
-                details: { pending: statuses.filter(({ observed }) => observed?.ready !== true).map(({ id }) => id) },
+                details: {
+                  pending: statuses.filter(({ observed }) => observed?.ready !== true).map(({ id }) => id),
+                },
               }),
             ),
           );
@@ -237,178 +253,209 @@ export function createControlService(
     return [...owning];
   }
 
-  const handlers: { [M in MethodName]: (params: ParsedParams<M>, channel: CallChannel) => Promise<unknown> } = {
-    info: async () => {
-      const status = reconciler.runtimeStatus();
-      const result: InfoResult = {
-        peerId: options.peerId,
-        peerName: options.peerName,
-        version: options.version,
-        dataDir: options.dataDir,
-        startedAt: options.startedAt,
-        runtime: {
-          available: status.available,
-          ...(status.version === undefined ? {} : { version: status.version }),
-          ...(status.message === undefined ? {} : { message: status.message }),
-        },
-      };
-      return result;
-    },
-    'templates.put': async (params) => {
-      const records = params.templates.map((value, index) => {
-        const parsed = templateRecordSchema.safeParse(value);
-        if (!parsed.success) {
-          throw new MonkError('INVALID_REQUEST', `template #${index + 1} is malformed: ${parsed.error.message}`);
-        }
-        return parsed.data as TemplateRecord;
-      });
-      graph.putTemplates(records.map((record) => ({ path: record.path, value: record as unknown as JsonObject })));
-      await graph.flush();
-      return { loaded: records.map((r) => r.path) };
-    },
-    'templates.list': async () => {
-      const running = new Set(graph.listDeployments().map((d) => d.path));
-      const list: TemplateSummary[] = templates
-        .list()
-        .map((record) => ({
-          path: record.path,
-          kind: record.kind,
-          file: record.file,
-          private: isPrivate(record),
-          running: running.has(record.path),
-        }))
-        .sort((a, b) => a.path.localeCompare(b.path));
-      return list;
-    },
-    'templates.dump': async (params) => dumpTemplate({ path: normalize(params.path), templates }),
-    plan: async (params) => {
-      const path = normalize(params.path);
-      const previous = graph.getDeployment(path);
-      const variables = Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
-      const { workloads, warnings } = await resolveWorkloads(path, variables, (previous?.generation ?? 0) + 1);
-      const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
-      const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
-      return result;
-    },
-    run: (params, channel) => deploy('run', params, channel),
-    update: (params, channel) => deploy('update', params, channel),
-    stop: async (params, channel) => {
-      const paths = findDeploymentPaths(params.path);
-      if (paths.length === 0) throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
-      const stopped: string[] = [];
-      graph.transact(() => {
-        for (const path of paths) {
-          const deployment = graph.getDeployment(path);
-          if (deployment !== undefined) {
-            graph.putDeployment({ ...deployment, state: 'stopped', updatedAt: new Date(components.now()).toISOString() });
+  const handlers: { [M in MethodName]: (params: ParsedParams<M>, channel: CallChannel) => Promise<unknown> } =
+    {
+      info: async () => {
+        const status = reconciler.runtimeStatus();
+        const result: InfoResult = {
+          peerId: options.peerId,
+          peerName: options.peerName,
+          version: options.version,
+          dataDir: options.dataDir,
+          startedAt: options.startedAt,
+          runtime: {
+            available: status.available,
+            ...(status.version === undefined ? {} : { version: status.version }),
+            ...(status.message === undefined ? {} : { message: status.message }),
+          },
+        };
+        return result;
+      },
+      'templates.put': async (params) => {
+        const records = params.templates.map((value, index) => {
+          const parsed = templateRecordSchema.safeParse(value);
+          if (!parsed.success) {
+            throw new MonkError(
+              'INVALID_REQUEST',
+              `template #${index + 1} is malformed: ${parsed.error.message}`,
+            );
           }
-          const workloads = graph.listWorkloads({ deployment: path }).map((w) => ({ ...w, state: 'stopped' as const }));
-          graph.putWorkloads(workloads);
-          stopped.push(...workloads.map((w) => w.id));
-        }
-      });
-      await graph.flush();
-      reconciler.kick();
-      await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
-      return { stopped };
-    },
-    purge: async (params, channel) => {
-      const path = normalize(params.path);
-      const paths = findDeploymentPaths(path);
-      const removed = paths.flatMap((p) => graph.listWorkloads({ deployment: p }).map((w) => w.id));
-      const excised: string[] = [];
-      if (paths.length === 0 && !params.excise) throw new MonkError('NOT_RUNNING', `${path} is not running`);
-      if (params.excise && graph.getTemplate(path) === undefined) {
-        throw new MonkError('TEMPLATE_NOT_FOUND', `no template at ${path}`);
-      }
-      graph.transact(() => {
-        for (const p of paths) {
-          graph.deleteWorkloads(graph.listWorkloads({ deployment: p }).map((w) => w.id));
-          graph.deleteDeployment(p);
-        }
-        if (params.excise) {
-          graph.deleteTemplates([path]);
-          excised.push(path);
-        }
-      });
-      await graph.flush();
-      reconciler.kick();
-      await waitForRemoval(removed, channel);
-      return { removed, excised };
-    },
-    ps: async (params) => psEntries(undefined, params.all),
-    describe: async (params) => {
-      const path = normalize(params.path);
-      const workloads = selectWorkloads(graph.listWorkloads(), path);
-      const record = templates.get(path);
-      if (workloads.length === 0 && record === undefined) {
-        throw new MonkError('RUNNABLE_NOT_FOUND', `nothing is known at ${path}: no template and no running instance`);
-      }
-      const deployment = graph.getDeployment(path);
-      const result: DescribeResult = {
-        path,
-        kind: record?.kind ?? 'runnable',
-        ...(deployment === undefined
-          ? {}
-          : {
-              deployment: {
-                state: deployment.state,
-                generation: deployment.generation,
-                variables: deployment.variables,
-                updatedAt: deployment.updatedAt,
-              },
-            }),
-        workloads: workloads.map((w) => ({
-          ...psEntry(w, graph.getObserved(w.id)),
-          aliases: w.aliases,
-          dependsOn: w.dependsOn,
-          specHash: w.specHash,
-        })),
-      };
-      return result;
-    },
-    logs: async (params, channel) => {
-      const workloads = pickWorkloads(params.path, params.container);
-      const controller = new AbortController();
-      const signal = AbortSignal.any([controller.signal, channel.signal]);
-      await Promise.all(
-        workloads.map(async (w) => {
-          const container = await findContainer(w);
-          for await (const entry of runtime.logs(container, {
-            follow: params.follow,
-            ...(params.tail === undefined ? {} : { tail: params.tail }),
-            signal,
-          })) {
-            await channel.emit({ type: 'log', workloadId: w.id, container: w.container, stream: entry.stream, line: entry.line });
+          return parsed.data;
+        });
+        graph.putTemplates(records.map((record) => ({ path: record.path, value: record })));
+        await graph.flush();
+        return { loaded: records.map((r) => r.path) };
+      },
+      'templates.list': async () => {
+        const running = new Set(graph.listDeployments().map((d) => d.path));
+        const list: TemplateSummary[] = templates
+          .list()
+          .map((record) => ({
+            path: record.path,
+            kind: record.kind,
+            file: record.file,
+            private: isPrivate(record),
+            running: running.has(record.path),
+          }))
+          .sort((a, b) => a.path.localeCompare(b.path));
+        return list;
+      },
+      'templates.dump': async (params) => dumpTemplate({ path: normalize(params.path), templates }),
+      plan: async (params) => {
+        const path = normalize(params.path);
+        const previous = graph.getDeployment(path);
+        const variables =
+          Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
+        const { workloads, warnings } = await resolveWorkloads(
+          path,
+          variables,
+          (previous?.generation ?? 0) + 1,
+        );
+        const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
+        const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
+        return result;
+      },
+      run: (params, channel) => deploy('run', params, channel),
+      update: (params, channel) => deploy('update', params, channel),
+      stop: async (params, channel) => {
+        const paths = findDeploymentPaths(params.path);
+        if (paths.length === 0)
+          throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
+        const stopped: string[] = [];
+        graph.transact(() => {
+          for (const path of paths) {
+            const deployment = graph.getDeployment(path);
+            if (deployment !== undefined) {
+              graph.putDeployment({
+                ...deployment,
+                state: 'stopped',
+                updatedAt: new Date(components.now()).toISOString(),
+              });
+            }
+            const workloads = graph
+              .listWorkloads({ deployment: path })
+              .map((w) => ({ ...w, state: 'stopped' as const }));
+            graph.putWorkloads(workloads);
+            stopped.push(...workloads.map((w) => w.id));
           }
-        }),
-      ).catch((error: unknown) => {
-        if (!channel.signal.aborted) throw error;
-      });
-      return { done: true };
-    },
-    exec: async (params, channel) => {
-      const [workload] = pickWorkloads(params.path, params.container);
-      if (workload === undefined) throw new MonkError('RUNNABLE_NOT_FOUND', `no instance at ${params.path}`);
-      const container = await findContainer(workload);
-      const stdin = (async function* (): AsyncGenerator<Uint8Array> {
-        for await (const frame of channel.clientFrames) {
-          if ('stdin' in frame) yield Buffer.from(frame.stdin, 'base64');
-          else return;
+        });
+        await graph.flush();
+        reconciler.kick();
+        await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
+        return { stopped };
+      },
+      purge: async (params, channel) => {
+        const path = normalize(params.path);
+        const paths = findDeploymentPaths(path);
+        const removed = paths.flatMap((p) => graph.listWorkloads({ deployment: p }).map((w) => w.id));
+        const excised: string[] = [];
+        if (paths.length === 0 && !params.excise)
+          throw new MonkError('NOT_RUNNING', `${path} is not running`);
+        if (params.excise && graph.getTemplate(path) === undefined) {
+          throw new MonkError('TEMPLATE_NOT_FOUND', `no template at ${path}`);
         }
-      })();
-      const session = runtime.execStream(container, {
-        command: params.command,
-        tty: params.tty,
-        stdin,
-        signal: channel.signal,
-      });
-      for await (const chunk of session.output) {
-        await channel.emit({ type: 'output', stream: chunk.stream, data: Buffer.from(chunk.data).toString('base64') });
-      }
-      return { exitCode: await session.exitCode };
-    },
-  };
+        graph.transact(() => {
+          for (const p of paths) {
+            graph.deleteWorkloads(graph.listWorkloads({ deployment: p }).map((w) => w.id));
+            graph.deleteDeployment(p);
+          }
+          if (params.excise) {
+            graph.deleteTemplates([path]);
+            excised.push(path);
+          }
+        });
+        await graph.flush();
+        reconciler.kick();
+        await waitForRemoval(removed, channel);
+        return { removed, excised };
+      },
+      ps: async (params) => psEntries(undefined, params.all),
+      describe: async (params) => {
+        const path = normalize(params.path);
+        const workloads = selectWorkloads(graph.listWorkloads(), path);
+        const record = templates.get(path);
+        if (workloads.length === 0 && record === undefined) {
+          throw new MonkError(
+            'RUNNABLE_NOT_FOUND',
+            `nothing is known at ${path}: no template and no running instance`,
+          );
+        }
+        const deployment = graph.getDeployment(path);
+        const result: DescribeResult = {
+          path,
+          kind: record?.kind ?? 'runnable',
+          ...(deployment === undefined
+            ? {}
+            : {
+                deployment: {
+                  state: deployment.state,
+                  generation: deployment.generation,
+                  variables: deployment.variables,
+                  updatedAt: deployment.updatedAt,
+                },
+              }),
+          workloads: workloads.map((w) => ({
+            ...psEntry(w, graph.getObserved(w.id)),
+            aliases: w.aliases,
+            dependsOn: w.dependsOn,
+            specHash: w.specHash,
+          })),
+        };
+        return result;
+      },
+      logs: async (params, channel) => {
+        const workloads = pickWorkloads(params.path, params.container);
+        const controller = new AbortController();
+        const signal = AbortSignal.any([controller.signal, channel.signal]);
+        await Promise.all(
+          workloads.map(async (w) => {
+            const container = await findContainer(w);
+            for await (const entry of runtime.logs(container, {
+              follow: params.follow,
+              ...(params.tail === undefined ? {} : { tail: params.tail }),
+              signal,
+            })) {
+              await channel.emit({
+                type: 'log',
+                workloadId: w.id,
+                container: w.container,
+                stream: entry.stream,
+                line: entry.line,
+              });
+            }
+          }),
+        ).catch((error: unknown) => {
+          if (!channel.signal.aborted) throw error;
+        });
+        return { done: true };
+      },
+      exec: async (params, channel) => {
+        const [workload] = pickWorkloads(params.path, params.container);
+        if (workload === undefined)
+          throw new MonkError('RUNNABLE_NOT_FOUND', `no instance at ${params.path}`);
+        const container = await findContainer(workload);
+        const stdin = (async function* (): AsyncGenerator<Uint8Array> {
+          for await (const frame of channel.clientFrames) {
+            if ('stdin' in frame) yield Buffer.from(frame.stdin, 'base64');
+            else return;
+          }
+        })();
+        const session = runtime.execStream(container, {
+          command: params.command,
+          tty: params.tty,
+          stdin,
+          signal: channel.signal,
+        });
+        for await (const chunk of session.output) {
+          await channel.emit({
+            type: 'output',
+            stream: chunk.stream,
+            data: Buffer.from(chunk.data).toString('base64'),
+          });
+        }
+        return { exitCode: await session.exitCode };
+      },
+    };
 
   function pickWorkloads(path: string, container: string | undefined): Workload[] {
     const workloads = selectWorkloads(graph.listWorkloads(), normalize(path)).filter(
@@ -441,8 +488,12 @@ export function createControlService(
       const left = await Promise.all(
         ids.map(
           async (id) =>
-            (await runtime.listContainers({ all: true, labels: { [monkLabels.workload]: id, [monkLabels.peer]: options.peerId } }))
-              .length,
+            (
+              await runtime.listContainers({
+                all: true,
+                labels: { [monkLabels.workload]: id, [monkLabels.peer]: options.peerId },
+              })
+            ).length,
         ),
       );
       if (left.every((n) => n === 0)) return;
@@ -469,13 +520,19 @@ function normalize(path: string): string {
 
 function parseRecord(value: JsonObject, path: string): TemplateRecord {
   const parsed = templateRecordSchema.safeParse(value);
-  if (!parsed.success) throw new MonkError('GRAPH_CORRUPT', `stored template ${path} is malformed: ${parsed.error.message}`);
-  return parsed.data as TemplateRecord;
+  if (!parsed.success)
+    throw new MonkError('GRAPH_CORRUPT', `stored template ${path} is malformed: ${parsed.error.message}`);
+  return parsed.data;
 }
 
 function isPrivate(record: TemplateRecord): boolean {
   const metadata = record.definition['metadata'];
-  return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) && (metadata as JsonObject)['private'] === true;
+  return (
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    !Array.isArray(metadata) &&
+    (metadata as JsonObject)['private'] === true
+  );
 }
 
 function isFailure(observed: ObservedWorkload): boolean {
@@ -498,7 +555,9 @@ function psEntry(w: Workload, observed: ObservedWorkload | undefined): PsEntry {
     ready: observed?.ready ?? false,
     restarts: observed?.restarts ?? 0,
     ports: w.spec.ports.map((p) =>
-      p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostPort}->${p.containerPort}/${p.protocol}`,
+      p.hostPort === undefined
+        ? `${p.containerPort}/${p.protocol}`
+        : `${p.hostPort}->${p.containerPort}/${p.protocol}`,
     ),
     ...(observed?.containerId === undefined ? {} : { containerId: observed.containerId }),
     ...(observed?.message === undefined ? {} : { message: observed.message }),

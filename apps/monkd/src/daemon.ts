@@ -30,9 +30,15 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   await mkdir(volumeRoot, { recursive: true });
   const now = (): number => Date.now();
 
-  const graph = await createGraph({ peerId: config.peerId, store: createFileStore({ dir: join(config.dataDir, 'graph') }) });
+  const graph = await createGraph({
+    peerId: config.peerId,
+    store: createFileStore({ dir: join(config.dataDir, 'graph') }),
+  });
   const runtime = createDockerRuntime({ socketPath: config.dockerSocket });
-  const prober = createReadinessProber({ probe: createProbe({ runtime }), logger: logger.child('readiness') });
+  const prober = createReadinessProber({
+    probe: createProbe({ runtime }),
+    logger: logger.child('readiness'),
+  });
   const reconciler = createReconciler(
     { peerId: config.peerId, resyncIntervalMs: config.resyncIntervalMs },
     { graph, runtime, prober, logger: logger.child('reconciler'), now },
@@ -51,9 +57,17 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     },
     { graph, runtime, reconciler, logger: logger.child('api'), now },
   );
-  const api = await startApiServer({ socketPath: config.apiSocket }, { service, logger: logger.child('api') });
+  const api = await startApiServer(
+    { socketPath: config.apiSocket },
+    { service, logger: logger.child('api') },
+  );
   reconciler.start();
-  logger.info('monkd started', { peer: config.peerId, name: config.peerName, dataDir: config.dataDir, socket: config.apiSocket });
+  logger.info('monkd started', {
+    peer: config.peerId,
+    name: config.peerName,
+    dataDir: config.dataDir,
+    socket: config.apiSocket,
+  });
 
   return {
     async stop() {

@@ -35,7 +35,9 @@ if (values.help === true) {
 
 const dataDir = resolve(values['data-dir'] ?? process.env['MONK_HOME'] ?? join(homedir(), '.monk'));
 const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-const logger = createLogger({ level: ['debug', 'info', 'warn', 'error'].includes(logLevel) ? logLevel : 'info' });
+const logger = createLogger({
+  level: ['debug', 'info', 'warn', 'error'].includes(logLevel) ? logLevel : 'info',
+});
 
 try {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

@@ -20,13 +20,20 @@ export function createProbe(components: { runtime: ContainerRuntime }): ProbeFun
       variables: check.variables ?? {},
       host: {
         exec: async (name: string, command: string[]) => {
-          const target = siblings.find((c) => c.labels[monkLabels.container] === name && c.state === 'running') ?? container;
-          const result = await runtime.exec(target.id, { command, timeoutMs: check.timeoutSeconds * 1000, signal });
+          const target =
+            siblings.find((c) => c.labels[monkLabels.container] === name && c.state === 'running') ??
+            container;
+          const result = await runtime.exec(target.id, {
+            command,
+            timeoutMs: check.timeoutSeconds * 1000,
+            signal,
+          });
           return result.stdout;
         },
         httpGet: async (url: string) => {
           const ip = ipOf(container);
-          const target = ip === undefined ? url : url.replace(/\/\/(localhost|127\.0\.0\.1)(?=[:/]|$)/, `//${ip}`);
+          const target =
+            ip === undefined ? url : url.replace(/\/\/(localhost|127\.0\.0\.1)(?=[:/]|$)/, `//${ip}`);
           const response = await fetch(target, { signal });
           if (!response.ok) throw new MonkError('CHECK_FAILED', `GET ${url} answered ${response.status}`);
           return response.text();

@@ -82,9 +82,16 @@ export function createReadinessProber(components: { probe: ProbeFunction; logger
           loop.status = { ready: false, failed: exhausted, message };
         }
       }
-      if (before.ready !== loop.status.ready || before.failed !== loop.status.failed || before.message !== loop.status.message) {
+      if (
+        before.ready !== loop.status.ready ||
+        before.failed !== loop.status.failed ||
+        before.message !== loop.status.message
+      ) {
         if (loop.status.failed && !before.failed) {
-          components.logger.warn('readiness check failed', { workload: workload.id, message: loop.status.message });
+          components.logger.warn('readiness check failed', {
+            workload: workload.id,
+            message: loop.status.message,
+          });
         }
         changed();
       }
@@ -111,7 +118,8 @@ export function createReadinessProber(components: { probe: ProbeFunction; logger
       const keep = new Set<string>();
       for (const workload of workloads) {
         const container = running.get(workload.id);
-        if (workload.readiness === undefined || container === undefined || workload.state !== 'running') continue;
+        if (workload.readiness === undefined || container === undefined || workload.state !== 'running')
+          continue;
         keep.add(workload.id);
         const siblings = containers.filter((c) => c.labels[monkLabels.runnable] === workload.runnable);
         const existing = loops.get(workload.id);

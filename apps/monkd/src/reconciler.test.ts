@@ -95,7 +95,13 @@ describe('reconciler (memory runtime)', () => {
     const graph = await createGraph({ peerId, store: createMemoryStore() });
     const first = await setup({ runtime, graph });
     deploy(graph, [runnable('ns/web', 'busybox:latest')]);
-    const id = await until(() => (graph.getObserved('ns/web#web')?.ready === true ? graph.getObserved('ns/web#web')?.containerId : undefined), 'ready');
+    const id = await until(
+      () =>
+        graph.getObserved('ns/web#web')?.ready === true
+          ? graph.getObserved('ns/web#web')?.containerId
+          : undefined,
+      'ready',
+    );
     await first.reconciler.stop();
     await setup({ runtime, graph });
     await new Promise((r) => setTimeout(r, 300));
@@ -106,7 +112,13 @@ describe('reconciler (memory runtime)', () => {
   it('fails an instance whose image does not exist, with the engine message, and runs the others', async () => {
     const { graph } = await setup();
     deploy(graph, [runnable('ns/ghost', 'nope:1'), runnable('ns/web', 'busybox:latest')]);
-    const ghost = await until(() => (graph.getObserved('ns/ghost#ghost')?.phase === 'failed' ? graph.getObserved('ns/ghost#ghost') : undefined), 'failure');
+    const ghost = await until(
+      () =>
+        graph.getObserved('ns/ghost#ghost')?.phase === 'failed'
+          ? graph.getObserved('ns/ghost#ghost')
+          : undefined,
+      'failure',
+    );
     expect(ghost.errorCode).toBe('IMAGE_NOT_FOUND');
     expect(ghost.message).toContain('nope:1');
     await until(() => (graph.getObserved('ns/web#web')?.ready === true ? true : undefined), 'web ready');
@@ -118,7 +130,10 @@ describe('reconciler (memory runtime)', () => {
     await until(() => (graph.getObserved('ns/web#web')?.ready === true ? true : undefined), 'ready');
     runtime.setAvailable(false);
     reconciler.kick();
-    await until(() => (graph.getObserved('ns/web#web')?.errorCode === 'RUNTIME_UNAVAILABLE' ? true : undefined), 'unavailable');
+    await until(
+      () => (graph.getObserved('ns/web#web')?.errorCode === 'RUNTIME_UNAVAILABLE' ? true : undefined),
+      'unavailable',
+    );
     expect(reconciler.runtimeStatus().available).toBe(false);
     runtime.setAvailable(true);
     await until(() => {
@@ -129,11 +144,19 @@ describe('reconciler (memory runtime)', () => {
 
   it('leaves alone containers of other peers and containers monk did not create', async () => {
     const runtime = createMemoryRuntime({ images: ['busybox:latest'] });
-    const foreign = await runtime.createContainer({ name: 'not-monk', spec: spec('busybox:latest'), labels: {} });
+    const foreign = await runtime.createContainer({
+      name: 'not-monk',
+      spec: spec('busybox:latest'),
+      labels: {},
+    });
     const other = await runtime.createContainer({
       name: 'other-peer',
       spec: spec('busybox:latest'),
-      labels: { [monkLabels.managed]: 'true', [monkLabels.peer]: 'peer-bbbbbb', [monkLabels.workload]: 'ns/x#x' },
+      labels: {
+        [monkLabels.managed]: 'true',
+        [monkLabels.peer]: 'peer-bbbbbb',
+        [monkLabels.workload]: 'ns/x#x',
+      },
     });
     const { graph } = await setup({ runtime });
     deploy(graph, [runnable('ns/web', 'busybox:latest')]);

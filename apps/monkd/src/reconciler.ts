@@ -7,7 +7,13 @@ import {
   type WorkloadPhase,
 } from '@monk/model';
 import type { Graph } from '@monk/graph';
-import { planReconcile, describeStep, nextRestartDelay, type ObservedContainer, type PlanStep } from '@monk/planner';
+import {
+  planReconcile,
+  describeStep,
+  nextRestartDelay,
+  type ObservedContainer,
+  type PlanStep,
+} from '@monk/planner';
 import type { ContainerInfo, ContainerRuntime } from '@monk/runtime';
 import type { Logger } from './logger.ts';
 import type { ReadinessProber } from './readiness.ts';
@@ -49,7 +55,13 @@ interface RestartState {
  */
 export function createReconciler(
   options: { peerId: string; resyncIntervalMs: number },
-  components: { graph: Graph; runtime: ContainerRuntime; prober: ReadinessProber; logger: Logger; now: () => number },
+  components: {
+    graph: Graph;
+    runtime: ContainerRuntime;
+    prober: ReadinessProber;
+    logger: Logger;
+    now: () => number;
+  },
 ): Reconciler {
   const { graph, runtime, prober, logger, now } = components;
   const failures = new Map<string, FailureRecord>();
@@ -74,11 +86,14 @@ export function createReconciler(
     if (timer !== undefined && timerAt <= at) return;
     if (timer !== undefined) clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
-      runPass();
-    }, Math.max(0, delayMs));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+        runPass();
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   function runPass(): void {
@@ -132,7 +147,12 @@ export function createReconciler(
     const consume = async (): Promise<void> => {
       const labels = { [monkLabels.managed]: 'true', [monkLabels.peer]: options.peerId };
       for await (const event of runtime.events({ signal: controller.signal, labels })) {
-        if (event.type === 'die' || event.type === 'destroy' || event.type === 'stop' || event.type === 'oom') {
+        if (
+          event.type === 'die' ||
+          event.type === 'destroy' ||
+          event.type === 'stop' ||
+          event.type === 'oom'
+        ) {
           schedule(50);
         } else {
           schedule(200);
@@ -154,7 +174,10 @@ export function createReconciler(
   // Only this peer's containers: several peers may share one engine (tests, a laptop), and none may
   // mistake another's containers for orphans.
   async function listOwnContainers(): Promise<ContainerInfo[]> {
-    return runtime.listContainers({ all: true, labels: { [monkLabels.managed]: 'true', [monkLabels.peer]: options.peerId } });
+    return runtime.listContainers({
+      all: true,
+      labels: { [monkLabels.managed]: 'true', [monkLabels.peer]: options.peerId },
+    });
   }
 
   async function pass(): Promise<void> {
@@ -256,7 +279,12 @@ export function createReconciler(
         const previous = failures.get(step.workloadId);
         const count = (previous?.count ?? 0) + 1;
         const delay = Math.min(1_000 * 2 ** (count - 1), 60_000);
-        failures.set(step.workloadId, { count, nextAttemptAt: now() + delay, message: monkError.message, code: monkError.code });
+        failures.set(step.workloadId, {
+          count,
+          nextAttemptAt: now() + delay,
+          message: monkError.message,
+          code: monkError.code,
+        });
       }
     }
   }
@@ -280,7 +308,10 @@ export function createReconciler(
     await runtime.startContainer(created.id);
   }
 
-  function readinessMap(workloads: readonly Workload[], containers: readonly ContainerInfo[]): Record<string, boolean> {
+  function readinessMap(
+    workloads: readonly Workload[],
+    containers: readonly ContainerInfo[],
+  ): Record<string, boolean> {
     const ready: Record<string, boolean> = {};
     const running = new Map<string, ContainerInfo>();
     for (const c of containers) {
@@ -293,12 +324,15 @@ export function createReconciler(
         continue;
       }
       const container = running.get(w.id);
-      ready[w.id] = container !== undefined && (w.readiness === undefined || prober.isReady(w.id, container.id));
+      ready[w.id] =
+        container !== undefined && (w.readiness === undefined || prober.isReady(w.id, container.id));
     }
     return ready;
   }
 
-  function restartRecords(containers: readonly ContainerInfo[]): Record<string, { restarts: number; lastExitAt?: number }> {
+  function restartRecords(
+    containers: readonly ContainerInfo[],
+  ): Record<string, { restarts: number; lastExitAt?: number }> {
     const records: Record<string, { restarts: number; lastExitAt?: number }> = {};
     for (const c of containers) {
       const id = c.labels[monkLabels.workload];
@@ -312,7 +346,9 @@ export function createReconciler(
       const finished = c.finishedAt === undefined ? undefined : Date.parse(c.finishedAt);
       records[id] = {
         restarts: state.consecutive,
-        ...(finished === undefined || Number.isNaN(finished) || finished <= 0 ? {} : { lastExitAt: finished }),
+        ...(finished === undefined || Number.isNaN(finished) || finished <= 0
+          ? {}
+          : { lastExitAt: finished }),
       };
     }
     return records;
@@ -367,10 +403,15 @@ export function createReconciler(
     const withContainer = {
       ...base,
       containerId: container.id,
-      ...(container.labels[monkLabels.specHash] === undefined ? {} : { specHash: container.labels[monkLabels.specHash] }),
+      ...(container.labels[monkLabels.specHash] === undefined
+        ? {}
+        : { specHash: container.labels[monkLabels.specHash] }),
       ...(container.startedAt === undefined ? {} : { startedAt: container.startedAt }),
     };
-    const phase = (p: WorkloadPhase, extra: { ready?: boolean; message?: string; exitCode?: number } = {}) => ({
+    const phase = (
+      p: WorkloadPhase,
+      extra: { ready?: boolean; message?: string; exitCode?: number } = {},
+    ) => ({
       ...withContainer,
       phase: p,
       ready: extra.ready ?? false,
@@ -385,7 +426,10 @@ export function createReconciler(
         const probe = prober.status(workload.id, container.id);
         return probe.ready
           ? phase('ready', { ready: true })
-          : phase(probe.failed ? 'failed' : 'running', probe.message === undefined ? {} : { message: probe.message });
+          : phase(
+              probe.failed ? 'failed' : 'running',
+              probe.message === undefined ? {} : { message: probe.message },
+            );
       }
       case 'created':
       case 'restarting':
@@ -400,7 +444,8 @@ export function createReconciler(
         if (workload.state === 'stopped') return phase('stopped', { exitCode });
         if (failure !== undefined) return phase('failed', { message: failure.message, exitCode });
         const shouldRestart =
-          workload.recovery.restart === 'always' || (workload.recovery.restart === 'on-failure' && exitCode !== 0);
+          workload.recovery.restart === 'always' ||
+          (workload.recovery.restart === 'on-failure' && exitCode !== 0);
         if (!shouldRestart) return phase('exited', { exitCode, message: `exited with code ${exitCode}` });
         const delay = nextRestartDelay(workload.recovery, restarts.get(workload.id)?.consecutive ?? 0);
         const message =
@@ -422,7 +467,13 @@ export function createReconciler(
       for (const observed of graph.listObserved({ peer: options.peerId })) {
         const message = `container runtime unavailable: ${status.message ?? 'no answer'}`;
         if (observed.message === message) continue;
-        graph.setObserved({ ...observed, ready: false, message, errorCode: 'RUNTIME_UNAVAILABLE', updatedAt });
+        graph.setObserved({
+          ...observed,
+          ready: false,
+          message,
+          errorCode: 'RUNTIME_UNAVAILABLE',
+          updatedAt,
+        });
       }
     });
   }
@@ -452,7 +503,10 @@ export function createReconciler(
  * engine never collide. Other containers reach it by the workload name and aliases on the network.
  */
 export function dockerName(workloadName: string, peerId: string): string {
-  return `${workloadName}-${peerId.replace(/[^a-zA-Z0-9]/g, '').slice(-6).toLowerCase()}`;
+  return `${workloadName}-${peerId
+    .replace(/[^a-zA-Z0-9]/g, '')
+    .slice(-6)
+    .toLowerCase()}`;
 }
 
 function toObserved(c: ContainerInfo): ObservedContainer {
@@ -486,7 +540,11 @@ function sameObservation(a: ObservedWorkload, b: Omit<ObservedWorkload, 'updated
   );
 }
 
-async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function runLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let index = 0;
   const worker = async (): Promise<void> => {
     while (index < items.length) {

@@ -26,7 +26,14 @@ describe('buildWorkloads', () => {
           { key: 'sidecar', spec },
         ],
         dependsOn: ['ns/db'],
-        readiness: { kind: 'arrow', code: '$greeting', initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, attempts: 3 },
+        readiness: {
+          kind: 'arrow',
+          code: '$greeting',
+          initialDelaySeconds: 0,
+          periodSeconds: 1,
+          timeoutSeconds: 1,
+          attempts: 3,
+        },
       },
     ],
   });
@@ -59,7 +66,14 @@ describe('buildWorkloads', () => {
       deployment: 'ns/app',
       owner: 'peer-1',
       generation: 4,
-      runnables: [{ ...base, path: 'ns/db', containers: [{ key: 'db', spec: { ...spec, image: 'busybox:2' } }], dependsOn: [] }],
+      runnables: [
+        {
+          ...base,
+          path: 'ns/db',
+          containers: [{ key: 'db', spec: { ...spec, image: 'busybox:2' } }],
+          dependsOn: [],
+        },
+      ],
     });
     expect(again[0]?.specHash).toBe(workloads[0]?.specHash);
     expect(changed[0]?.specHash).not.toBe(workloads[0]?.specHash);

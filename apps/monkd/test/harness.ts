@@ -62,7 +62,10 @@ export async function startMonkd(
     throw new Error(`monkd did not start:\n${await readFile(logFile, 'utf8').catch(() => '')}`);
   };
 
-  const monk = async (args: readonly string[], cliOptions: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> => {
+  const monk = async (
+    args: readonly string[],
+    cliOptions: { timeoutMs?: number; input?: string } = {},
+  ): Promise<CliResult> => {
     return new Promise((resolvePromise) => {
       const proc = spawn(monkBin, [...args], {
         env: { ...process.env, MONK_SOCKET: socket, NO_COLOR: '1' },
@@ -83,7 +86,8 @@ export async function startMonkd(
 
   const monkJson = async <T>(args: readonly string[]): Promise<T> => {
     const result = await monk([...args, '--json']);
-    if (result.code !== 0) throw new Error(`monk ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    if (result.code !== 0)
+      throw new Error(`monk ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
     return JSON.parse(result.stdout) as T;
   };
 
@@ -121,7 +125,9 @@ export async function startMonkd(
 }
 
 /** Every container a peer created on this host's engine (label monk.peer). */
-export async function peerContainers(peerId: string): Promise<Array<{ id: string; name: string; state: string }>> {
+export async function peerContainers(
+  peerId: string,
+): Promise<Array<{ id: string; name: string; state: string }>> {
   const { stdout } = await run('docker', [
     'ps',
     '-a',
@@ -165,5 +171,6 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${options.what}${last === undefined ? '' : `: ${String(last)}`}`);
+  const reason = last instanceof Error ? `: ${last.message}` : '';
+  throw new Error(`timed out waiting for ${options.what}${reason}`);
 }

@@ -94,7 +94,7 @@ describe('libp2p node', () => {
       big.byteLength,
     );
     const medium = big.subarray(0, 200_000);
-    for (let round = 0; round < 250; round += 1) {
+    for (let round = 0; round < 150; round += 1) {
       const answer = await a.request(b.peerId, echo, medium, { timeoutMs: 30_000 });
       expect(answer.byteLength).toBe(medium.byteLength);
     }

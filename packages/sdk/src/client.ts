@@ -37,16 +37,29 @@ export interface MonkClient {
   listTemplates(): Promise<TemplateSummary[]>;
   dumpTemplate(params: MethodParams<'templates.dump'>): Promise<JsonObject>;
   plan(params: MethodParams<'plan'>): Promise<PlanResult>;
-  run(params: MethodParams<'run'>, options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal }): Promise<DeployResult>;
-  update(params: MethodParams<'update'>, options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal }): Promise<DeployResult>;
+  run(
+    params: MethodParams<'run'>,
+    options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal },
+  ): Promise<DeployResult>;
+  update(
+    params: MethodParams<'update'>,
+    options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal },
+  ): Promise<DeployResult>;
   stop(params: MethodParams<'stop'>): Promise<{ stopped: string[] }>;
   purge(params: MethodParams<'purge'>): Promise<{ removed: string[]; excised: string[] }>;
   ps(params: MethodParams<'ps'>): Promise<PsEntry[]>;
   describe(params: MethodParams<'describe'>): Promise<DescribeResult>;
-  logs(params: MethodParams<'logs'>, options: { onLog: (event: LogEvent) => void; signal?: AbortSignal }): Promise<void>;
+  logs(
+    params: MethodParams<'logs'>,
+    options: { onLog: (event: LogEvent) => void; signal?: AbortSignal },
+  ): Promise<void>;
   exec(
     params: MethodParams<'exec'>,
-    options: { onOutput: (stream: 'stdout' | 'stderr', data: Uint8Array) => void; stdin?: AsyncIterable<Uint8Array>; signal?: AbortSignal },
+    options: {
+      onOutput: (stream: 'stdout' | 'stderr', data: Uint8Array) => void;
+      stdin?: AsyncIterable<Uint8Array>;
+      signal?: AbortSignal;
+    },
   ): Promise<{ exitCode: number }>;
 }
 
@@ -63,7 +76,10 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
         else if ('error' in frame) throw deserializeError(frame['error']);
       }
       if (callOptions.signal?.aborted === true) throw new MonkError('CANCELLED', 'cancelled');
-      throw new MonkError('PROTOCOL_ERROR', `monkd at ${transport.target} closed the connection without an answer`);
+      throw new MonkError(
+        'PROTOCOL_ERROR',
+        `monkd at ${transport.target} closed the connection without an answer`,
+      );
     } finally {
       callOptions.signal?.removeEventListener('abort', abort);
       channel.close();
@@ -77,7 +93,10 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
 
   const deploy =
     (method: 'run' | 'update') =>
-    (params: object, deployOptions: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal } = {}) =>
+    (
+      params: object,
+      deployOptions: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal } = {},
+    ) =>
       call(method, params, {
         onEvent: (event) => {
           if (event['type'] === 'progress') deployOptions.onProgress?.(event as unknown as ProgressEvent);
@@ -107,7 +126,11 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
       });
     },
     exec: async (params, execOptions) => {
-      const channel = await transport.open({ v: protocolVersion, method: 'exec', params: params as JsonObject });
+      const channel = await transport.open({
+        v: protocolVersion,
+        method: 'exec',
+        params: params as JsonObject,
+      });
       const pump = async (): Promise<void> => {
         if (execOptions.stdin === undefined) return;
         for await (const chunk of execOptions.stdin) {

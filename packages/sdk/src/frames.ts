@@ -3,7 +3,10 @@ import type { Readable, Writable } from 'node:stream';
 import { MonkError } from '@monk/model';
 
 /** Reads newline-delimited JSON objects; a line that is not a JSON object is a PROTOCOL_ERROR. */
-export async function* readJsonLines(input: Readable, maxLineBytes = 16 * 1024 * 1024): AsyncGenerator<Record<string, unknown>> {
+export async function* readJsonLines(
+  input: Readable,
+  maxLineBytes = 16 * 1024 * 1024,
+): AsyncGenerator<Record<string, unknown>> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     if (line.length === 0) continue;

@@ -157,6 +157,17 @@ export interface ExecOutputEvent {
 export interface DescribeResult {
   readonly path: string;
   readonly kind: string;
-  readonly deployment?: { readonly state: string; readonly generation: number; readonly variables: Record<string, string>; readonly updatedAt: string };
-  readonly workloads: ReadonlyArray<PsEntry & { readonly aliases: readonly string[]; readonly dependsOn: readonly string[]; readonly specHash: string }>;
+  readonly deployment?: {
+    readonly state: string;
+    readonly generation: number;
+    readonly variables: Record<string, string>;
+    readonly updatedAt: string;
+  };
+  readonly workloads: ReadonlyArray<
+    PsEntry & {
+      readonly aliases: readonly string[];
+      readonly dependsOn: readonly string[];
+      readonly specHash: string;
+    }
+  >;
 }

@@ -33,7 +33,8 @@ export function createUnixSocketTransport(options: { path: string }): ControlTra
       new Promise<FrameChannel>((resolve, reject) => {
         const socket = connect({ path: options.path });
         socket.once('error', (error: NodeJS.ErrnoException) => {
-          const unavailable = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'EACCES';
+          const unavailable =
+            error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'EACCES';
           reject(
             new MonkError(
               unavailable ? 'DAEMON_UNAVAILABLE' : 'NETWORK_ERROR',

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { createNodeFileSource, loadTemplates } from '@monk/monkscript';
-import type { JsonObject } from '@monk/model';
 import { MonkCommand } from '../base-command.ts';
 
 export class Load extends MonkCommand {
@@ -21,7 +20,7 @@ export class Load extends MonkCommand {
     const entries = (argv as string[]).map((file) => resolve(file));
     const { templates, warnings } = await loadTemplates({ entries, files: createNodeFileSource() });
     const client = this.client();
-    const { loaded } = await client.putTemplates({ templates: templates as unknown as JsonObject[] });
+    const { loaded } = await client.putTemplates({ templates });
     const warningLines = warnings.map((w) =>
       typeof w === 'string' ? w : (w as { message: string }).message,
     );

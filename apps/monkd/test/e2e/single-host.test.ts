@@ -69,10 +69,9 @@ describe('monk on one host, built bin/monk + bin/monkd (needs Docker)', () => {
 
   it('plan shows what update would change, and changes nothing', async () => {
     const before = await readyIds();
-    const unchanged = await monkd.monkJson<{ changes: Array<{ kind: string; workloadId: string; reasons: string[] }> }>([
-      'plan',
-      'examples/app',
-    ]);
+    const unchanged = await monkd.monkJson<{
+      changes: Array<{ kind: string; workloadId: string; reasons: string[] }>;
+    }>(['plan', 'examples/app']);
     expect(unchanged.changes.map((c) => c.kind)).toEqual(['unchanged', 'unchanged']);
 
     const changed = await monkd.monk(['plan', 'examples/app', '--set', 'examples/web/greeting=bonjour']);
@@ -112,7 +111,8 @@ describe('monk on one host, built bin/monk + bin/monkd (needs Docker)', () => {
     const clientId = (await readyIds()).get('examples/client#client') ?? '';
     await docker(['stop', '-t', '1', clientId]);
     const row = await eventually(
-      async () => (await ps()).find((r) => r.workloadId === 'examples/client#client' && r.ready && r.restarts >= 1),
+      async () =>
+        (await ps()).find((r) => r.workloadId === 'examples/client#client' && r.ready && r.restarts >= 1),
       { what: 'examples/client#client to be restarted' },
     );
     expect(row.containerId).toBe(clientId);
@@ -124,7 +124,9 @@ describe('monk on one host, built bin/monk + bin/monkd (needs Docker)', () => {
     const ids = await readyIds();
     await monkd.kill('SIGKILL');
     await monkd.restart();
-    await eventually(async () => ((await readyIds()).size === 2 ? true : undefined), { what: 'both ready again' });
+    await eventually(async () => ((await readyIds()).size === 2 ? true : undefined), {
+      what: 'both ready again',
+    });
     expect(await readyIds()).toEqual(ids);
     expect((await peerContainers(peer)).map((c) => c.id).sort()).toEqual(before.map((c) => c.id).sort());
   });
@@ -156,7 +158,15 @@ describe('monk on one host, built bin/monk + bin/monkd (needs Docker)', () => {
     const file = join(scratch, 'broken.yaml');
     await writeFile(
       file,
-      ['namespace: broken', 'web:', '  defines: runnable', '  containers:', '    web:', '      image: [unclosed', ''].join('\n'),
+      [
+        'namespace: broken',
+        'web:',
+        '  defines: runnable',
+        '  containers:',
+        '    web:',
+        '      image: [unclosed',
+        '',
+      ].join('\n'),
     );
     const load = await monkd.monk(['load', file]);
     expect(load.code).toBe(2);
@@ -263,7 +273,9 @@ describe('monkd when the Docker engine goes away (needs Docker)', () => {
         async () => {
           const info = await monkd.monkJson<{ runtime: { available: boolean } }>(['info']);
           const ps = await monkd.monkJson<PsRow[]>(['ps']);
-          return info.runtime.available && ps[0]?.ready === true && ps[0].errorCode === undefined ? true : undefined;
+          return info.runtime.available && ps[0]?.ready === true && ps[0].errorCode === undefined
+            ? true
+            : undefined;
         },
         { what: 'monkd to recover when the engine is back' },
       );

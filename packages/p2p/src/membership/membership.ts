@@ -214,7 +214,7 @@ export function createMembership(options: MembershipOptions): Membership {
         const rearm = (): void => {
           if (phase === 'running') arm(Math.max(0, started + intervalMs() - timers.now()));
         };
-        track(Promise.resolve(task()))
+        track(Promise.resolve().then(task))
           .catch((error: unknown) => logger.warn('membership task failed', { error }))
           .finally(rearm);
       }, delay);
