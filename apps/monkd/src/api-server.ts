@@ -10,7 +10,7 @@ import {
   type ClientFrame,
   type MethodName,
 } from '@monk/sdk';
-import type { ControlService } from './control-service.ts';
+import type { ControlService } from './handlers.ts';
 import type { Logger } from './logger.ts';
 
 export interface ApiServer {

@@ -1,10 +1,8 @@
 import {
   monkLabels,
   MonkError,
-  toMonkError,
   type Deployment,
   type JsonObject,
-  type JsonValue,
   type ObservedWorkload,
   type Workload,
 } from '@monk/model';
@@ -19,30 +17,18 @@ import {
 import { diffWorkloads, formatPlan } from '@monk/planner';
 import type { ContainerRuntime } from '@monk/runtime';
 import type {
-  ClientFrame,
   DeployResult,
   DescribeResult,
   InfoResult,
-  MethodName,
   ParsedParams,
   PlanResult,
   PsEntry,
   TemplateSummary,
 } from '@monk/sdk';
+import type { CallChannel, HandlerGroup } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import type { Reconciler } from './reconciler.ts';
 import { buildWorkloads, runnableHostname, selectWorkloads } from './workloads.ts';
-
-/** What a handler may do while it runs: stream events, read client frames, notice a hang-up. */
-export interface CallChannel {
-  emit(event: JsonObject): Promise<void>;
-  readonly clientFrames: AsyncIterable<ClientFrame>;
-  readonly signal: AbortSignal;
-}
-
-export interface ControlService {
-  handle<M extends MethodName>(method: M, params: ParsedParams<M>, channel: CallChannel): Promise<JsonValue>;
-}
 
 export interface ControlServiceOptions {
   readonly peerId: string;
@@ -54,10 +40,10 @@ export interface ControlServiceOptions {
 }
 
 /**
- * The daemon's control API: every method of the protocol in @monk/sdk. Changes are written to the graph
- * and made durable (`graph.flush()`) before the call answers; the reconciler does the rest.
+ * The daemon's core control API: templates, deployments and their instances. Changes are written to the
+ * graph and made durable (`graph.flush()`) before the call answers; the reconciler does the rest.
  */
-export function createControlService(
+export function createCoreHandlers(
   options: ControlServiceOptions,
   components: {
     graph: Graph;
@@ -66,7 +52,7 @@ export function createControlService(
     logger: Logger;
     now: () => number;
   },
-): ControlService {
+): HandlerGroup {
   const { graph, runtime, reconciler, logger } = components;
 
   const templates: TemplateSource = {
@@ -253,209 +239,205 @@ export function createControlService(
     return [...owning];
   }
 
-  const handlers: { [M in MethodName]: (params: ParsedParams<M>, channel: CallChannel) => Promise<unknown> } =
-    {
-      info: async () => {
-        const status = reconciler.runtimeStatus();
-        const result: InfoResult = {
-          peerId: options.peerId,
-          peerName: options.peerName,
-          version: options.version,
-          dataDir: options.dataDir,
-          startedAt: options.startedAt,
-          runtime: {
-            available: status.available,
-            ...(status.version === undefined ? {} : { version: status.version }),
-            ...(status.message === undefined ? {} : { message: status.message }),
-          },
-        };
-        return result;
-      },
-      'templates.put': async (params) => {
-        const records = params.templates.map((value, index) => {
-          const parsed = templateRecordSchema.safeParse(value);
-          if (!parsed.success) {
-            throw new MonkError(
-              'INVALID_REQUEST',
-              `template #${index + 1} is malformed: ${parsed.error.message}`,
-            );
-          }
-          return parsed.data;
-        });
-        graph.putTemplates(records.map((record) => ({ path: record.path, value: record })));
-        await graph.flush();
-        return { loaded: records.map((r) => r.path) };
-      },
-      'templates.list': async () => {
-        const running = new Set(graph.listDeployments().map((d) => d.path));
-        const list: TemplateSummary[] = templates
-          .list()
-          .map((record) => ({
-            path: record.path,
-            kind: record.kind,
-            file: record.file,
-            private: isPrivate(record),
-            running: running.has(record.path),
-          }))
-          .sort((a, b) => a.path.localeCompare(b.path));
-        return list;
-      },
-      'templates.dump': async (params) => dumpTemplate({ path: normalize(params.path), templates }),
-      plan: async (params) => {
-        const path = normalize(params.path);
-        const previous = graph.getDeployment(path);
-        const variables =
-          Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
-        const { workloads, warnings } = await resolveWorkloads(
-          path,
-          variables,
-          (previous?.generation ?? 0) + 1,
-        );
-        const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
-        const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
-        return result;
-      },
-      run: (params, channel) => deploy('run', params, channel),
-      update: (params, channel) => deploy('update', params, channel),
-      stop: async (params, channel) => {
-        const paths = findDeploymentPaths(params.path);
-        if (paths.length === 0)
-          throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
-        const stopped: string[] = [];
-        graph.transact(() => {
-          for (const path of paths) {
-            const deployment = graph.getDeployment(path);
-            if (deployment !== undefined) {
-              graph.putDeployment({
-                ...deployment,
-                state: 'stopped',
-                updatedAt: new Date(components.now()).toISOString(),
-              });
-            }
-            const workloads = graph
-              .listWorkloads({ deployment: path })
-              .map((w) => ({ ...w, state: 'stopped' as const }));
-            graph.putWorkloads(workloads);
-            stopped.push(...workloads.map((w) => w.id));
-          }
-        });
-        await graph.flush();
-        reconciler.kick();
-        await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
-        return { stopped };
-      },
-      purge: async (params, channel) => {
-        const path = normalize(params.path);
-        const paths = findDeploymentPaths(path);
-        const removed = paths.flatMap((p) => graph.listWorkloads({ deployment: p }).map((w) => w.id));
-        const excised: string[] = [];
-        if (paths.length === 0 && !params.excise)
-          throw new MonkError('NOT_RUNNING', `${path} is not running`);
-        if (params.excise && graph.getTemplate(path) === undefined) {
-          throw new MonkError('TEMPLATE_NOT_FOUND', `no template at ${path}`);
-        }
-        graph.transact(() => {
-          for (const p of paths) {
-            graph.deleteWorkloads(graph.listWorkloads({ deployment: p }).map((w) => w.id));
-            graph.deleteDeployment(p);
-          }
-          if (params.excise) {
-            graph.deleteTemplates([path]);
-            excised.push(path);
-          }
-        });
-        await graph.flush();
-        reconciler.kick();
-        await waitForRemoval(removed, channel);
-        return { removed, excised };
-      },
-      ps: async (params) => psEntries(undefined, params.all),
-      describe: async (params) => {
-        const path = normalize(params.path);
-        const workloads = selectWorkloads(graph.listWorkloads(), path);
-        const record = templates.get(path);
-        if (workloads.length === 0 && record === undefined) {
+  const handlers: HandlerGroup = {
+    info: async () => {
+      const status = reconciler.runtimeStatus();
+      const result: InfoResult = {
+        peerId: options.peerId,
+        peerName: options.peerName,
+        version: options.version,
+        dataDir: options.dataDir,
+        startedAt: options.startedAt,
+        runtime: {
+          available: status.available,
+          ...(status.version === undefined ? {} : { version: status.version }),
+          ...(status.message === undefined ? {} : { message: status.message }),
+        },
+      };
+      return result;
+    },
+    'templates.put': async (params) => {
+      const records = params.templates.map((value, index) => {
+        const parsed = templateRecordSchema.safeParse(value);
+        if (!parsed.success) {
           throw new MonkError(
-            'RUNNABLE_NOT_FOUND',
-            `nothing is known at ${path}: no template and no running instance`,
+            'INVALID_REQUEST',
+            `template #${index + 1} is malformed: ${parsed.error.message}`,
           );
         }
-        const deployment = graph.getDeployment(path);
-        const result: DescribeResult = {
-          path,
-          kind: record?.kind ?? 'runnable',
-          ...(deployment === undefined
-            ? {}
-            : {
-                deployment: {
-                  state: deployment.state,
-                  generation: deployment.generation,
-                  variables: deployment.variables,
-                  updatedAt: deployment.updatedAt,
-                },
-              }),
-          workloads: workloads.map((w) => ({
-            ...psEntry(w, graph.getObserved(w.id)),
-            aliases: w.aliases,
-            dependsOn: w.dependsOn,
-            specHash: w.specHash,
-          })),
-        };
-        return result;
-      },
-      logs: async (params, channel) => {
-        const workloads = pickWorkloads(params.path, params.container);
-        const controller = new AbortController();
-        const signal = AbortSignal.any([controller.signal, channel.signal]);
-        await Promise.all(
-          workloads.map(async (w) => {
-            const container = await findContainer(w);
-            for await (const entry of runtime.logs(container, {
-              follow: params.follow,
-              ...(params.tail === undefined ? {} : { tail: params.tail }),
-              signal,
-            })) {
-              await channel.emit({
-                type: 'log',
-                workloadId: w.id,
-                container: w.container,
-                stream: entry.stream,
-                line: entry.line,
-              });
-            }
-          }),
-        ).catch((error: unknown) => {
-          if (!channel.signal.aborted) throw error;
-        });
-        return { done: true };
-      },
-      exec: async (params, channel) => {
-        const [workload] = pickWorkloads(params.path, params.container);
-        if (workload === undefined)
-          throw new MonkError('RUNNABLE_NOT_FOUND', `no instance at ${params.path}`);
-        const container = await findContainer(workload);
-        const stdin = (async function* (): AsyncGenerator<Uint8Array> {
-          for await (const frame of channel.clientFrames) {
-            if ('stdin' in frame) yield Buffer.from(frame.stdin, 'base64');
-            else return;
+        return parsed.data;
+      });
+      graph.putTemplates(records.map((record) => ({ path: record.path, value: record })));
+      await graph.flush();
+      return { loaded: records.map((r) => r.path) };
+    },
+    'templates.list': async () => {
+      const running = new Set(graph.listDeployments().map((d) => d.path));
+      const list: TemplateSummary[] = templates
+        .list()
+        .map((record) => ({
+          path: record.path,
+          kind: record.kind,
+          file: record.file,
+          private: isPrivate(record),
+          running: running.has(record.path),
+        }))
+        .sort((a, b) => a.path.localeCompare(b.path));
+      return list;
+    },
+    'templates.dump': async (params) => dumpTemplate({ path: normalize(params.path), templates }),
+    plan: async (params) => {
+      const path = normalize(params.path);
+      const previous = graph.getDeployment(path);
+      const variables =
+        Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
+      const { workloads, warnings } = await resolveWorkloads(
+        path,
+        variables,
+        (previous?.generation ?? 0) + 1,
+      );
+      const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
+      const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
+      return result;
+    },
+    run: (params, channel) => deploy('run', params, channel),
+    update: (params, channel) => deploy('update', params, channel),
+    stop: async (params, channel) => {
+      const paths = findDeploymentPaths(params.path);
+      if (paths.length === 0) throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
+      const stopped: string[] = [];
+      graph.transact(() => {
+        for (const path of paths) {
+          const deployment = graph.getDeployment(path);
+          if (deployment !== undefined) {
+            graph.putDeployment({
+              ...deployment,
+              state: 'stopped',
+              updatedAt: new Date(components.now()).toISOString(),
+            });
           }
-        })();
-        const session = runtime.execStream(container, {
-          command: params.command,
-          tty: params.tty,
-          stdin,
-          signal: channel.signal,
-        });
-        for await (const chunk of session.output) {
-          await channel.emit({
-            type: 'output',
-            stream: chunk.stream,
-            data: Buffer.from(chunk.data).toString('base64'),
-          });
+          const workloads = graph
+            .listWorkloads({ deployment: path })
+            .map((w) => ({ ...w, state: 'stopped' as const }));
+          graph.putWorkloads(workloads);
+          stopped.push(...workloads.map((w) => w.id));
         }
-        return { exitCode: await session.exitCode };
-      },
-    };
+      });
+      await graph.flush();
+      reconciler.kick();
+      await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
+      return { stopped };
+    },
+    purge: async (params, channel) => {
+      const path = normalize(params.path);
+      const paths = findDeploymentPaths(path);
+      const removed = paths.flatMap((p) => graph.listWorkloads({ deployment: p }).map((w) => w.id));
+      const excised: string[] = [];
+      if (paths.length === 0 && !params.excise) throw new MonkError('NOT_RUNNING', `${path} is not running`);
+      if (params.excise && graph.getTemplate(path) === undefined) {
+        throw new MonkError('TEMPLATE_NOT_FOUND', `no template at ${path}`);
+      }
+      graph.transact(() => {
+        for (const p of paths) {
+          graph.deleteWorkloads(graph.listWorkloads({ deployment: p }).map((w) => w.id));
+          graph.deleteDeployment(p);
+        }
+        if (params.excise) {
+          graph.deleteTemplates([path]);
+          excised.push(path);
+        }
+      });
+      await graph.flush();
+      reconciler.kick();
+      await waitForRemoval(removed, channel);
+      return { removed, excised };
+    },
+    ps: async (params) => psEntries(undefined, params.all),
+    describe: async (params) => {
+      const path = normalize(params.path);
+      const workloads = selectWorkloads(graph.listWorkloads(), path);
+      const record = templates.get(path);
+      if (workloads.length === 0 && record === undefined) {
+        throw new MonkError(
+          'RUNNABLE_NOT_FOUND',
+          `nothing is known at ${path}: no template and no running instance`,
+        );
+      }
+      const deployment = graph.getDeployment(path);
+      const result: DescribeResult = {
+        path,
+        kind: record?.kind ?? 'runnable',
+        ...(deployment === undefined
+          ? {}
+          : {
+              deployment: {
+                state: deployment.state,
+                generation: deployment.generation,
+                variables: deployment.variables,
+                updatedAt: deployment.updatedAt,
+              },
+            }),
+        workloads: workloads.map((w) => ({
+          ...psEntry(w, graph.getObserved(w.id)),
+          aliases: w.aliases,
+          dependsOn: w.dependsOn,
+          specHash: w.specHash,
+        })),
+      };
+      return result;
+    },
+    logs: async (params, channel) => {
+      const workloads = pickWorkloads(params.path, params.container);
+      const controller = new AbortController();
+      const signal = AbortSignal.any([controller.signal, channel.signal]);
+      await Promise.all(
+        workloads.map(async (w) => {
+          const container = await findContainer(w);
+          for await (const entry of runtime.logs(container, {
+            follow: params.follow,
+            ...(params.tail === undefined ? {} : { tail: params.tail }),
+            signal,
+          })) {
+            await channel.emit({
+              type: 'log',
+              workloadId: w.id,
+              container: w.container,
+              stream: entry.stream,
+              line: entry.line,
+            });
+          }
+        }),
+      ).catch((error: unknown) => {
+        if (!channel.signal.aborted) throw error;
+      });
+      return { done: true };
+    },
+    exec: async (params, channel) => {
+      const [workload] = pickWorkloads(params.path, params.container);
+      if (workload === undefined) throw new MonkError('RUNNABLE_NOT_FOUND', `no instance at ${params.path}`);
+      const container = await findContainer(workload);
+      const stdin = (async function* (): AsyncGenerator<Uint8Array> {
+        for await (const frame of channel.clientFrames) {
+          if ('stdin' in frame) yield Buffer.from(frame.stdin, 'base64');
+          else return;
+        }
+      })();
+      const session = runtime.execStream(container, {
+        command: params.command,
+        tty: params.tty,
+        stdin,
+        signal: channel.signal,
+      });
+      for await (const chunk of session.output) {
+        await channel.emit({
+          type: 'output',
+          stream: chunk.stream,
+          data: Buffer.from(chunk.data).toString('base64'),
+        });
+      }
+      return { exitCode: await session.exitCode };
+    },
+  };
 
   function pickWorkloads(path: string, container: string | undefined): Workload[] {
     const workloads = selectWorkloads(graph.listWorkloads(), normalize(path)).filter(
@@ -502,16 +484,7 @@ export function createControlService(
     if (!channel.signal.aborted) throw new MonkError('TIMEOUT', 'containers were not removed within 60s');
   }
 
-  return {
-    async handle(method, params, channel) {
-      const handler = handlers[method] as (params: unknown, channel: CallChannel) => Promise<unknown>;
-      try {
-        return (await handler(params, channel)) as JsonValue;
-      } catch (error) {
-        throw toMonkError(error);
-      }
-    },
-  };
+  return handlers;
 }
 
 function normalize(path: string): string {

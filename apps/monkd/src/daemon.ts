@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createFileStore, createGraph } from '@monk/graph';
 import { createDockerRuntime } from '@monk/runtime';
 import { startApiServer } from './api-server.ts';
-import { createControlService } from './control-service.ts';
+import { createCoreHandlers } from './control-service.ts';
+import { createDispatcher } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import { createProbe } from './probe.ts';
 import { createReadinessProber } from './readiness.ts';
@@ -46,7 +47,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const unsubscribe = graph.onChange((changes) => {
     if (changes.some((c) => c.kind === 'workload' || c.kind === 'deployment')) reconciler.kick();
   });
-  const service = createControlService(
+  const core = createCoreHandlers(
     {
       peerId: config.peerId,
       peerName: config.peerName,
@@ -57,6 +58,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     },
     { graph, runtime, reconciler, logger: logger.child('api'), now },
   );
+  const service = createDispatcher([core]);
   const api = await startApiServer(
     { socketPath: config.apiSocket },
     { service, logger: logger.child('api') },

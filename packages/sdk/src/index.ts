@@ -20,4 +20,8 @@ export type {
   LogEvent,
   ExecOutputEvent,
   DescribeResult,
+  ClusterInfo,
+  PeerEntry,
+  JoinTokenResult,
+  SecretEntry,
 } from './protocol.ts';

@@ -48,6 +48,25 @@ export const methodParams = {
     command: z.array(z.string()).min(1),
     tty: z.boolean().default(false),
   }),
+  // cluster lifecycle (issue: masterless cluster)
+  'cluster.new': z.object({ name: z.string().min(1).max(63).optional() }),
+  'cluster.joinToken': z.object({
+    ttlSeconds: z.number().int().positive().max(30 * 24 * 3600).default(3600),
+    role: z.enum(['peer', 'operator']).default('peer'),
+  }),
+  'cluster.join': z.object({ token: z.string().min(1) }),
+  'cluster.info': z.object({}),
+  'cluster.peers': z.object({}),
+  'cluster.peerTags': z.object({ id: z.string().min(1), tags: z.array(z.string()) }),
+  'cluster.peerRemove': z.object({ id: z.string().min(1) }),
+  'cluster.exit': z.object({}),
+  'cluster.shrink': z.object({}),
+  'cluster.destroy': z.object({}),
+  // secrets and actions (issue: MonkScript in full)
+  'secrets.add': z.object({ name: z.string().min(1), value: z.string(), runnable: z.string().optional() }),
+  'secrets.list': z.object({ runnable: z.string().optional() }),
+  'secrets.remove': z.object({ name: z.string().min(1), runnable: z.string().optional() }),
+  do: z.object({ path, action: z.string().min(1), args: z.record(z.string(), z.string()).default({}) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -170,4 +189,41 @@ export interface DescribeResult {
       readonly specHash: string;
     }
   >;
+}
+
+/** `monk cluster info`. The network key is never part of it. */
+export interface ClusterInfo {
+  readonly clusterId: string;
+  readonly clusterName: string;
+  readonly peerId: string;
+  readonly peerName: string;
+  readonly addresses: readonly string[];
+  readonly peers: number;
+  readonly alive: number;
+}
+
+/** One row of `monk cluster peers`. */
+export interface PeerEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly role: 'peer' | 'operator';
+  readonly tags: readonly string[];
+  readonly addresses: readonly string[];
+  readonly state: 'alive' | 'suspect' | 'dead' | 'left' | 'unknown';
+  readonly containers: number;
+  readonly startedAt: string;
+  readonly self: boolean;
+}
+
+export interface JoinTokenResult {
+  readonly token: string;
+  readonly role: 'peer' | 'operator';
+  readonly expiresAt: string;
+}
+
+/** A secret as listed: never its value. */
+export interface SecretEntry {
+  readonly name: string;
+  readonly scope: string;
+  readonly updatedAt: string;
 }
