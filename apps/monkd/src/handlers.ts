@@ -23,10 +23,13 @@ export interface ControlService {
 
 /** Merges handler groups into one service; a method no group serves answers INVALID_REQUEST. */
 export function createDispatcher(groups: readonly HandlerGroup[]): ControlService {
-  const merged: HandlerGroup = Object.assign({}, ...groups);
+  const merged = new Map<string, Handler<MethodName>>();
+  for (const group of groups) {
+    for (const [method, handler] of Object.entries(group)) merged.set(method, handler);
+  }
   return {
     async handle(method, params, channel) {
-      const handler = merged[method] as Handler<typeof method> | undefined;
+      const handler = merged.get(method);
       if (handler === undefined) {
         throw new MonkError('INVALID_REQUEST', `${method} is not available on this peer`);
       }

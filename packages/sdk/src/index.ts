@@ -25,3 +25,12 @@ export type {
   JoinTokenResult,
   SecretEntry,
 } from './protocol.ts';
+export {
+  controlProtocol,
+  joinProtocol,
+  joinRequestSchema,
+  joinResponseSchema,
+  encodeJsonMessage,
+  decodeJsonMessage,
+} from './cluster-protocol.ts';
+export type { JoinRequest, JoinResponse } from './cluster-protocol.ts';

@@ -51,7 +51,12 @@ export const methodParams = {
   // cluster lifecycle (issue: masterless cluster)
   'cluster.new': z.object({ name: z.string().min(1).max(63).optional() }),
   'cluster.joinToken': z.object({
-    ttlSeconds: z.number().int().positive().max(30 * 24 * 3600).default(3600),
+    ttlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(30 * 24 * 3600)
+      .default(3600),
     role: z.enum(['peer', 'operator']).default('peer'),
   }),
   'cluster.join': z.object({ token: z.string().min(1) }),
