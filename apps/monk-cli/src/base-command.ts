@@ -1,21 +1,28 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Flags } from '@oclif/core';
 import { formatLocation, MonkError, toMonkError } from '@monk/model';
 import { createMonkClient, createUnixSocketTransport, type MonkClient } from '@monk/sdk';
+import {
+  createContextStore,
+  monkHome,
+  readCurrentContextName,
+  type ContextStore,
+} from './context/context-store.ts';
+import { createContextTransport } from './context/context-transport.ts';
+import { flagValue, selectTarget, type ControlTarget } from './context/control-target.ts';
+import type { DisposableTransport } from './context/p2p-transport.ts';
 import { exitCodeFor } from './exit-codes.ts';
 
 /** Where the CLI looks for monkd: --socket, then MONK_SOCKET, then $MONK_HOME/monkd.sock, then ~/.monk. */
 export function defaultSocketPath(env: NodeJS.ProcessEnv): string {
   if (env['MONK_SOCKET'] !== undefined && env['MONK_SOCKET'] !== '') return env['MONK_SOCKET'];
-  const home =
-    env['MONK_HOME'] !== undefined && env['MONK_HOME'] !== '' ? env['MONK_HOME'] : join(homedir(), '.monk');
-  return join(home, 'monkd.sock');
+  return join(monkHome(env), 'monkd.sock');
 }
 
 /**
- * The base of every monk command: `--socket`, `--json` (oclif prints what `run` returns), and one place
- * that turns MonkErrors into a message and a stable exit code.
+ * The base of every monk command: `--socket`, `--cluster`, `--json` (oclif prints what `run` returns), and
+ * one place that turns MonkErrors into a message and a stable exit code. Calls go to the target chosen by
+ * {@link selectTarget}: a local monkd's socket or a cluster through an operator context.
  */
 export abstract class MonkCommand extends Command {
   static override enableJsonFlag = true;
@@ -25,15 +32,57 @@ export abstract class MonkCommand extends Command {
       description: 'path of the monkd control socket (default: $MONK_SOCKET or ~/.monk/monkd.sock)',
       helpGroup: 'GLOBAL',
     }),
+    cluster: Flags.string({
+      description:
+        'operator context to use for this command (default: the current one; see monk cluster contexts)',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   private clientInstance: MonkClient | undefined;
+  private targetInstance: ControlTarget | undefined;
+  private transportInstance: DisposableTransport | undefined;
+
+  /** Where this command's calls go; the same answer for every command run with the same settings. */
+  protected target(): ControlTarget {
+    const home = monkHome(process.env);
+    this.targetInstance ??= selectTarget({
+      socket: socketFlag(this.argv),
+      cluster: clusterFlag(this.argv),
+      env: process.env,
+      home,
+      currentContext: () => readCurrentContextName(home),
+    });
+    return this.targetInstance;
+  }
+
+  /** The operator contexts of this machine (`$MONK_HOME/contexts`). */
+  protected contexts(): ContextStore {
+    return createContextStore({ home: monkHome(process.env) });
+  }
 
   protected client(): MonkClient {
     if (this.clientInstance !== undefined) return this.clientInstance;
-    const path = socketFlag(this.argv) ?? defaultSocketPath(process.env);
-    this.clientInstance = createMonkClient({ transport: createUnixSocketTransport({ path }) });
+    const target = this.target();
+    if (target.kind === 'socket') {
+      this.clientInstance = createMonkClient({ transport: createUnixSocketTransport({ path: target.path }) });
+    } else {
+      this.transportInstance = createContextTransport({ store: this.contexts(), name: target.name });
+      this.clientInstance = createMonkClient({ transport: this.transportInstance });
+    }
     return this.clientInstance;
+  }
+
+  /** Stops the libp2p node of an operator context before the process exits. */
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    if (this.transportInstance !== undefined) {
+      await this.transportInstance.dispose();
+      // A stopped libp2p node still holds ~1 s of debounce timers; once oclif has written the output (it
+      // does so right after this hook), nothing is left to do, so do not wait for them. Unref'd: a process
+      // that is already done exits without it.
+      setTimeout(() => process.exit(), 100).unref();
+    }
+    return super.finally(error);
   }
 
   protected override async catch(
@@ -60,13 +109,12 @@ export abstract class MonkCommand extends Command {
 
 /** The value of `--socket` in argv (`--socket PATH` or `--socket=PATH`), read before a command's own parse. */
 export function socketFlag(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--') return undefined;
-    if (arg === '--socket') return argv[i + 1];
-    if (arg.startsWith('--socket=')) return arg.slice('--socket='.length);
-  }
-  return undefined;
+  return flagValue(argv, 'socket');
+}
+
+/** The value of `--cluster` in argv (`--cluster NAME` or `--cluster=NAME`), read before a command's own parse. */
+export function clusterFlag(argv: readonly string[]): string | undefined {
+  return flagValue(argv, 'cluster');
 }
 
 /** Parses repeated `--set ns/runnable/var=value` flags. */

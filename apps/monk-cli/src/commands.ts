@@ -1,3 +1,15 @@
+import { ClusterContexts } from './commands/cluster-contexts.ts';
+import { ClusterDestroy } from './commands/cluster-destroy.ts';
+import { ClusterExit } from './commands/cluster-exit.ts';
+import { ClusterInfo } from './commands/cluster-info.ts';
+import { ClusterJoin } from './commands/cluster-join.ts';
+import { ClusterJoinToken } from './commands/cluster-join-token.ts';
+import { ClusterNew } from './commands/cluster-new.ts';
+import { ClusterPeerRemove } from './commands/cluster-peer-remove.ts';
+import { ClusterPeerTags } from './commands/cluster-peer-tags.ts';
+import { ClusterPeers } from './commands/cluster-peers.ts';
+import { ClusterShrink } from './commands/cluster-shrink.ts';
+import { ClusterSwitch } from './commands/cluster-switch.ts';
 import { Describe } from './commands/describe.ts';
 import { Dump } from './commands/dump.ts';
 import { Exec } from './commands/exec.ts';
@@ -15,6 +27,18 @@ import { Update } from './commands/update.ts';
 
 /** Every command of `monk`, discovered explicitly (package.json `oclif.commands`). */
 export const commands = {
+  'cluster:contexts': ClusterContexts,
+  'cluster:destroy': ClusterDestroy,
+  'cluster:exit': ClusterExit,
+  'cluster:info': ClusterInfo,
+  'cluster:join': ClusterJoin,
+  'cluster:join-token': ClusterJoinToken,
+  'cluster:new': ClusterNew,
+  'cluster:peer-remove': ClusterPeerRemove,
+  'cluster:peer-tags': ClusterPeerTags,
+  'cluster:peers': ClusterPeers,
+  'cluster:shrink': ClusterShrink,
+  'cluster:switch': ClusterSwitch,
   describe: Describe,
   dump: Dump,
   exec: Exec,

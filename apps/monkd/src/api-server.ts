@@ -59,13 +59,48 @@ export async function startApiServer(
   };
 }
 
+/**
+ * One control connection, whatever carries it: a unix socket (JSON lines) or a libp2p stream (one JSON
+ * message per frame).
+ */
+export interface FrameConnection {
+  readonly frames: AsyncIterator<Record<string, unknown>>;
+  write(frame: JsonObject): Promise<void>;
+  /** Ends the connection after the last frame. */
+  end(): void;
+  /** Aborts when the other side goes away. */
+  readonly closed: AbortSignal;
+}
+
+function socketConnection(socket: Socket): FrameConnection {
+  const closed = new AbortController();
+  socket.once('close', () => closed.abort());
+  return {
+    frames: readJsonLines(socket)[Symbol.asyncIterator](),
+    write: (frame) => writeJsonLine(socket, frame),
+    end: () => socket.end(),
+    closed: closed.signal,
+  };
+}
+
 async function serve(socket: Socket, components: { service: ControlService; logger: Logger }): Promise<void> {
-  const frames = readJsonLines(socket)[Symbol.asyncIterator]();
+  await serveFrames(socketConnection(socket), components);
+}
+
+/**
+ * Serves one call of the control protocol on a connection: validates the request frame and its
+ * parameters, runs the method, streams its events, and writes the final result or error.
+ */
+export async function serveFrames(
+  connection: FrameConnection,
+  components: { service: ControlService; logger: Logger },
+): Promise<void> {
+  const { frames } = connection;
   const controller = new AbortController();
-  socket.once('close', () => controller.abort());
+  connection.closed.addEventListener('abort', () => controller.abort(), { once: true });
   const reply = async (frame: JsonObject): Promise<void> => {
-    await writeJsonLine(socket, frame).catch(() => undefined);
-    socket.end();
+    await connection.write(frame).catch(() => undefined);
+    connection.end();
   };
 
   let method: MethodName;
@@ -110,7 +145,7 @@ async function serve(socket: Socket, components: { service: ControlService; logg
 
   try {
     const result = await components.service.handle(method, params as never, {
-      emit: (event) => writeJsonLine(socket, { event }),
+      emit: (event) => connection.write({ event }),
       clientFrames,
       signal: controller.signal,
     });

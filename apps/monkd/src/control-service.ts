@@ -3,6 +3,7 @@ import {
   MonkError,
   type Deployment,
   type JsonObject,
+  type JsonValue,
   type ObservedWorkload,
   type Workload,
 } from '@monk/model';
@@ -17,6 +18,7 @@ import {
 import { diffWorkloads, formatPlan } from '@monk/planner';
 import type { ContainerRuntime } from '@monk/runtime';
 import type {
+  MethodName,
   DeployResult,
   DescribeResult,
   InfoResult,
@@ -28,7 +30,8 @@ import type {
 import type { CallChannel, HandlerGroup } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import type { Reconciler } from './reconciler.ts';
-import { buildWorkloads, runnableHostname, selectWorkloads } from './workloads.ts';
+import { createResolveHosts, type ResolveHosts } from './resolve-host.ts';
+import { buildWorkloads, selectWorkloads } from './workloads.ts';
 
 export interface ControlServiceOptions {
   readonly peerId: string;
@@ -51,6 +54,14 @@ export function createCoreHandlers(
     reconciler: Reconciler;
     logger: Logger;
     now: () => number;
+    /** Hostnames, secrets and stable UUIDs for resolution (default: hostnames only). */
+    resolveHosts?: ResolveHosts;
+    /** Runs a call on the peer that owns a workload (logs, exec); absent on a peer with no cluster. */
+    forward?: (
+      peerId: string,
+      request: { method: MethodName; params: JsonObject },
+      channel: CallChannel,
+    ) => Promise<JsonValue>;
   },
 ): HandlerGroup {
   const { graph, runtime, reconciler, logger } = components;
@@ -70,7 +81,7 @@ export function createCoreHandlers(
       path,
       templates,
       overrides: variables,
-      host: { hostnameOf: runnableHostname },
+      host: await (components.resolveHosts ?? createResolveHosts({})).forDeployment(normalize(path)),
       volumeRoot: options.volumeRoot,
     });
     const workloads = buildWorkloads({
@@ -331,7 +342,9 @@ export function createCoreHandlers(
     purge: async (params, channel) => {
       const path = normalize(params.path);
       const paths = findDeploymentPaths(path);
-      const removed = paths.flatMap((p) => graph.listWorkloads({ deployment: p }).map((w) => w.id));
+      const all = paths.flatMap((p) => graph.listWorkloads({ deployment: p }));
+      const removed = all.filter((w) => w.owner === options.peerId).map((w) => w.id);
+      const removedRemote = all.filter((w) => w.owner !== options.peerId).map((w) => w.id);
       const excised: string[] = [];
       if (paths.length === 0 && !params.excise) throw new MonkError('NOT_RUNNING', `${path} is not running`);
       if (params.excise && graph.getTemplate(path) === undefined) {
@@ -350,7 +363,8 @@ export function createCoreHandlers(
       await graph.flush();
       reconciler.kick();
       await waitForRemoval(removed, channel);
-      return { removed, excised };
+      await waitFor(removedRemote, { timeoutSeconds: 60, channel, until: 'stopped' });
+      return { removed: [...removed, ...removedRemote], excised };
     },
     ps: async (params) => psEntries(undefined, params.all),
     describe: async (params) => {
@@ -392,6 +406,14 @@ export function createCoreHandlers(
       const signal = AbortSignal.any([controller.signal, channel.signal]);
       await Promise.all(
         workloads.map(async (w) => {
+          if (w.owner !== options.peerId) {
+            await remote(
+              w.owner,
+              { method: 'logs', params: toJsonObject({ ...params, path: w.id, container: w.container }) },
+              channel,
+            );
+            return;
+          }
           const container = await findContainer(w);
           for await (const entry of runtime.logs(container, {
             follow: params.follow,
@@ -415,6 +437,16 @@ export function createCoreHandlers(
     exec: async (params, channel) => {
       const [workload] = pickWorkloads(params.path, params.container);
       if (workload === undefined) throw new MonkError('RUNNABLE_NOT_FOUND', `no instance at ${params.path}`);
+      if (workload.owner !== options.peerId) {
+        return remote(
+          workload.owner,
+          {
+            method: 'exec',
+            params: toJsonObject({ ...params, path: workload.id, container: workload.container }),
+          },
+          channel,
+        );
+      }
       const container = await findContainer(workload);
       const stdin = (async function* (): AsyncGenerator<Uint8Array> {
         for await (const frame of channel.clientFrames) {
@@ -438,6 +470,18 @@ export function createCoreHandlers(
       return { exitCode: await session.exitCode };
     },
   };
+
+  /** A call on the peer that owns a workload; on a peer with no cluster every workload is local. */
+  function remote(
+    peerId: string,
+    request: { method: MethodName; params: JsonObject },
+    channel: CallChannel,
+  ): Promise<JsonValue> {
+    if (components.forward === undefined) {
+      throw new MonkError('PEER_UNREACHABLE', `${peerId} owns that instance, and this peer is in no cluster`);
+    }
+    return components.forward(peerId, request, channel);
+  }
 
   function pickWorkloads(path: string, container: string | undefined): Workload[] {
     const workloads = selectWorkloads(graph.listWorkloads(), normalize(path)).filter(
@@ -485,6 +529,11 @@ export function createCoreHandlers(
   }
 
   return handlers;
+}
+
+/** Parameters as JSON for forwarding: optional fields that are absent are dropped. */
+function toJsonObject(value: object): JsonObject {
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
 function normalize(path: string): string {

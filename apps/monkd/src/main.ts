@@ -14,6 +14,8 @@ const usage = `monkd: the monk daemon of this host
   --api-socket PATH     control API socket, mode 0600 (default: DIR/monkd.sock)
   --docker-socket PATH  Docker engine socket (default: /var/run/docker.sock)
   --name NAME           peer name (default: the host name)
+  --p2p-host HOST       address the cluster listener binds (default: 0.0.0.0)
+  --p2p-port PORT       cluster listener port, once in a cluster (default: 44001; 0 picks one)
   --resync-seconds N    full reconcile pass at least this often (default: 10)
   --log-level LEVEL     debug | info | warn | error (default: info)`;
 
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     'api-socket': { type: 'string' },
     'docker-socket': { type: 'string' },
     name: { type: 'string' },
+    'p2p-host': { type: 'string' },
+    'p2p-port': { type: 'string' },
     'resync-seconds': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -47,8 +51,9 @@ try {
       dataDir,
       apiSocket: resolve(values['api-socket'] ?? join(dataDir, 'monkd.sock')),
       dockerSocket: values['docker-socket'] ?? '/var/run/docker.sock',
-      peerId: peer.id,
+      identity: peer.identity,
       peerName: peer.name,
+      p2pListen: { host: values['p2p-host'] ?? '0.0.0.0', port: Number(values['p2p-port'] ?? 44001) },
       resyncIntervalMs: Number(values['resync-seconds'] ?? 10) * 1000,
       version: '0.1.0',
     },

@@ -61,6 +61,8 @@ export function createReconciler(
     prober: ReadinessProber;
     logger: Logger;
     now: () => number;
+    /** Told after this loop started a container (container `hooks`); must return at once, never throw. */
+    onContainerStarted?: (workload: Workload, containerId: string) => void;
   },
 ): Reconciler {
   const { graph, runtime, prober, logger, now } = components;
@@ -249,11 +251,13 @@ export function createReconciler(
         }
         case 'start':
           await runtime.startContainer(step.containerId);
+          started(step.workloadId, step.containerId);
           break;
         case 'restart': {
           const state = restarts.get(step.workloadId) ?? { restarts: 0, consecutive: 0 };
           restarts.set(step.workloadId, { restarts: state.restarts + 1, consecutive: state.consecutive + 1 });
           await runtime.startContainer(step.containerId);
+          started(step.workloadId, step.containerId);
           break;
         }
         case 'stop':
@@ -306,6 +310,12 @@ export function createReconciler(
     if (workload.spec.files.length > 0) await runtime.putFiles(created.id, workload.spec.files);
     restarts.set(workload.id, { restarts: restarts.get(workload.id)?.restarts ?? 0, consecutive: 0 });
     await runtime.startContainer(created.id);
+    components.onContainerStarted?.(workload, created.id);
+  }
+
+  function started(workloadId: string, containerId: string): void {
+    const workload = graph.getWorkload(workloadId);
+    if (workload !== undefined) components.onContainerStarted?.(workload, containerId);
   }
 
   function readinessMap(

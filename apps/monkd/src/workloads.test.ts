@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRecoveryPolicy, type ResolvedRunnable } from '@monk/model';
+import { defaultRecoveryPolicy, specHash, type ResolvedRunnable } from '@monk/model';
 import { buildWorkloads, containerName, runnableHostname, selectWorkloads } from './workloads.ts';
 
 const base: Omit<ResolvedRunnable, 'path' | 'containers' | 'dependsOn'> = {
@@ -89,5 +89,45 @@ describe('buildWorkloads', () => {
   it('derives DNS-safe names', () => {
     expect(runnableHostname('My_NS/Web.App')).toBe('my-ns-web-app');
     expect(containerName('ns/web', 'web', 2)).toBe('ns-web-web-2');
+  });
+});
+
+describe('buildWorkloads: template aliases and hooks', () => {
+  const [withExtras] = buildWorkloads({
+    deployment: 'shop/shop',
+    owner: 'peer-1',
+    generation: 1,
+    runnables: [
+      {
+        ...base,
+        path: 'shop/db',
+        containers: [
+          {
+            key: 'db',
+            spec: { ...spec, aliases: ['db', 'shop-db', 'database'] },
+            hooks: { 'container-started': 'init' },
+          },
+        ],
+        dependsOn: [],
+      },
+    ],
+  });
+
+  it('adds the container aliases (Compose service names) to the DNS names, once each', () => {
+    expect(withExtras?.aliases).toEqual(['shop-db', 'db', 'database']);
+  });
+
+  it('carries hooks, and hashes them only when present', () => {
+    expect(withExtras?.hooks).toEqual({ 'container-started': 'init' });
+    const [plain] = buildWorkloads({
+      deployment: 'shop/shop',
+      owner: 'peer-1',
+      generation: 1,
+      runnables: [{ ...base, path: 'ns/db', containers: [{ key: 'db', spec }], dependsOn: [] }],
+    });
+    expect(plain?.hooks).toBeUndefined();
+    const hashOf = (w: typeof plain) => specHash({ spec: w?.spec, name: w?.name, aliases: w?.aliases });
+    expect(plain?.specHash).toBe(hashOf(plain));
+    expect(withExtras?.specHash).not.toBe(hashOf(withExtras));
   });
 });

@@ -44,10 +44,11 @@ export function buildWorkloads(options: {
     const dependsOn = runnable.dependsOn.flatMap((path) => idsByRunnable.get(path) ?? []);
     const replicas = Math.max(runnable.scale, 1);
     for (let replica = 0; replica < replicas; replica++) {
-      for (const { key, spec } of runnable.containers) {
+      for (const { key, spec, hooks } of runnable.containers) {
         const id = workloadId(runnable.path, key, replica);
         const name = containerName(runnable.path, key, replica);
-        const aliases = [runnableHostname(runnable.path)];
+        // Template aliases (Compose service names) are DNS names on the workload network too.
+        const aliases = [...new Set([runnableHostname(runnable.path), ...(spec.aliases ?? [])])];
         const labels = {
           ...spec.labels,
           [monkLabels.runnable]: runnable.path,
@@ -63,13 +64,15 @@ export function buildWorkloads(options: {
           name,
           aliases,
           spec: fullSpec,
-          specHash: specHash({ spec: fullSpec, name, aliases }),
+          // Hooks count only when present, so the hashes of workloads without them do not change.
+          specHash: specHash({ spec: fullSpec, name, aliases, ...(hooks === undefined ? {} : { hooks }) }),
           dependsOn,
           ...(runnable.readiness === undefined ? {} : { readiness: withScope(runnable.readiness, runnable) }),
           recovery: runnable.recovery,
           owner: options.owner,
           state: 'running',
           generation: options.generation,
+          ...(hooks === undefined ? {} : { hooks }),
         });
       }
     }

@@ -50,6 +50,39 @@ describe('createGraphSync', () => {
     expect(c.graph('a').encodeUpdateSince()).toEqual(c.graph('b').encodeUpdateSince());
   });
 
+  it('asks back at once when a peer whose own vector was lost shows history this side lacks', async () => {
+    await using c = await cluster(['a', 'b']);
+    c.graph('a').putWorkloads([makeWorkload({ id: 'w1' })]);
+    c.graph('b').putWorkloads([makeWorkload({ id: 'w2' })]);
+    c.network.setFaults({ drop: 1 });
+    c.network.link('a', 'b');
+    c.network.run();
+    c.network.setFaults({ drop: 0 });
+    // Only b speaks up (as a newcomer does once it listens); there is no anti-entropy in these tests.
+    c.syncs[1]!.resync('a');
+    c.network.run();
+    expect(c.graph('a').getWorkload('w2')?.id).toBe('w2');
+    expect(c.graph('b').getWorkload('w1')?.id).toBe('w1');
+    expect(c.graph('a').encodeUpdateSince()).toEqual(c.graph('b').encodeUpdateSince());
+  });
+
+  it('asks the sender for missing history when an update cannot be applied yet', async () => {
+    await using c = await cluster(['a', 'b']);
+    c.graph('b').putWorkloads([makeWorkload({ id: 'w-early' })]);
+    c.network.setFaults({ drop: 1 });
+    c.network.link('a', 'b');
+    c.network.run();
+    c.network.setFaults({ drop: 0 });
+    // b's later write depends on its earlier one, which a never received.
+    c.graph('b').deleteWorkloads(['w-early']);
+    c.graph('b').putWorkloads([makeWorkload({ id: 'w-late' })]);
+    await c.graph('b').flush();
+    c.network.run();
+    expect(c.graph('a').hasPendingUpdates()).toBe(false);
+    expect(c.graph('a').getWorkload('w-late')?.id).toBe('w-late');
+    expect(c.graph('a').getWorkload('w-early')).toBeUndefined();
+  });
+
   it('floods updates over a line of peers that is not a full mesh, without echo storms', async () => {
     await using c = await cluster(['a', 'b', 'c', 'd']);
     c.network.link('a', 'b');

@@ -133,6 +133,9 @@ export function createGraphSync(options: GraphSyncOptions): GraphSync {
       switch (type) {
         case 'state-vector':
           send(peer, encodeSyncMessage({ type: 'catch-up', body: graph.encodeUpdateSince(body) }));
+          // Our own vector may never have reached this peer (it was not listening yet, or the message was
+          // lost): when it holds something we lack, ask now rather than at the next anti-entropy round.
+          if (graph.needsCatchUpFrom(body)) sendStateVector(peer);
           return;
         case 'catch-up':
         case 'update':
@@ -141,6 +144,9 @@ export function createGraphSync(options: GraphSyncOptions): GraphSync {
             return;
           }
           graph.applyRemoteUpdate(body, peer);
+          // An update whose author's earlier history we never got waits (its deletions already show):
+          // ask the sender for the missing part at once.
+          if (type === 'update' && graph.hasPendingUpdates()) sendStateVector(peer);
           return;
       }
     } catch (error) {

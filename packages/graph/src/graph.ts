@@ -19,17 +19,21 @@ import type { RawBlock } from './graph-update-codec.ts';
 import type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
 import type { GraphStore } from './graph-store.ts';
 import { createObservedRegisters } from './observed-registers.ts';
+import { secretKey, secretRecordSchema } from './secret-record.ts';
+import type { SecretRecord } from './secret-record.ts';
 import type { ObservedBlock, ObservedEntry, ObservedRegisters } from './observed-registers.ts';
 
 /** The graph schema version this code reads and writes (`meta.schemaVersion`). */
 export const graphSchemaVersion = 1;
 
 /** What kind of record a {@link GraphChange} is about. */
-export type GraphChangeKind = 'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta';
+export type GraphChangeKind =
+  'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta' | 'secret';
 
 /**
  * One changed record. `key` is the template or deployment path, the workload id (also for observed
- * records, with `peer` naming the observing peer), the peer id, or the meta field name. `origin` says
+ * records, with `peer` naming the observing peer), the peer id, the meta field name, or `scope#name` of a
+ * secret. `origin` says
  * whether this replica wrote it or it arrived from a peer (or from disk while loading).
  */
 export interface GraphChange {
@@ -101,6 +105,17 @@ export interface Graph {
   listPeers(): PeerRecord[];
   removePeer(id: string): void;
 
+  /**
+   * Writes a secret (already encrypted by the caller: the graph stores what it is given), replacing the
+   * one with the same scope and name. Throws `INVALID_REQUEST` for an invalid name, scope or encoding.
+   */
+  putSecret(secret: SecretRecord): void;
+  getSecret(scope: string, name: string): SecretRecord | undefined;
+  /** Secrets sorted by scope then name, optionally of one scope only. */
+  listSecrets(filter?: { readonly scope?: string }): SecretRecord[];
+  /** Forgets a secret (no-op if there is none). */
+  deleteSecret(scope: string, name: string): void;
+
   getMeta(): GraphMeta;
   setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void;
 
@@ -127,6 +142,14 @@ export interface Graph {
   encodeStateVector(): Uint8Array;
   /** Everything a replica at `stateVector` lacks (everything, when omitted). Throws `PROTOCOL_ERROR`. */
   encodeUpdateSince(stateVector?: Uint8Array): Uint8Array;
+  /**
+   * True when a replica at `stateVector` holds something this one lacks, or when updates received here
+   * wait for history that has not arrived (Yjs keeps them pending): either way, ask that replica for a
+   * catch-up. Throws `PROTOCOL_ERROR` for a malformed vector.
+   */
+  needsCatchUpFrom(stateVector: Uint8Array): boolean;
+  /** True when received updates wait here for earlier history from their author. */
+  hasPendingUpdates(): boolean;
   /**
    * Merges an update from a peer (`origin` names it). Malformed input throws `PROTOCOL_ERROR` and leaves
    * the graph unchanged; invalid records inside a well-formed update are skipped and reported.
@@ -164,6 +187,7 @@ const mapNames = {
   workload: 'workloads',
   peer: 'peers',
   meta: 'meta',
+  secret: 'secrets',
 } as const;
 type DesiredKind = keyof typeof mapNames;
 type DesiredValue = {
@@ -172,6 +196,7 @@ type DesiredValue = {
   workload: Workload;
   peer: PeerRecord;
   meta: unknown;
+  secret: SecretRecord;
 };
 
 const localOrigin = Symbol('monk-graph-local');
@@ -231,6 +256,7 @@ class LiveGraph implements Graph {
       workload: this.#doc.getMap(mapNames.workload),
       peer: this.#doc.getMap(mapNames.peer),
       meta: this.#doc.getMap(mapNames.meta),
+      secret: this.#doc.getMap(mapNames.secret),
     };
     this.#cache = {
       template: new Map(),
@@ -238,6 +264,7 @@ class LiveGraph implements Graph {
       workload: new Map(),
       peer: new Map(),
       meta: new Map(),
+      secret: new Map(),
     };
     this.#registers = createObservedRegisters(
       options.maxObservedTombstones === undefined ? {} : { maxTombstones: options.maxObservedTombstones },
@@ -372,6 +399,25 @@ class LiveGraph implements Graph {
 
   removePeer(id: string): void {
     this.#deleteKeys('peer', [id]);
+  }
+
+  putSecret(secret: SecretRecord): void {
+    const value = validated(secretRecordSchema, secret, `secret ${String(secret.name)}`);
+    this.#write(() => this.#maps.secret.set(secretKey(value.scope, value.name), value));
+  }
+
+  getSecret(scope: string, name: string): SecretRecord | undefined {
+    return this.#cache.secret.get(secretKey(scope, name));
+  }
+
+  listSecrets(filter: { readonly scope?: string } = {}): SecretRecord[] {
+    return [...this.#cache.secret.values()]
+      .filter((secret) => filter.scope === undefined || secret.scope === filter.scope)
+      .sort((a, b) => compareStrings(a.scope, b.scope) || compareStrings(a.name, b.name));
+  }
+
+  deleteSecret(scope: string, name: string): void {
+    this.#deleteKeys('secret', [secretKey(scope, name)]);
   }
 
   getMeta(): GraphMeta {
@@ -534,6 +580,25 @@ class LiveGraph implements Graph {
       });
     }
     return encodeGraphUpdate({ yjs, blocks: this.#registers.blocksSince(vector?.observed) });
+  }
+
+  needsCatchUpFrom(stateVector: Uint8Array): boolean {
+    const vector = decodeGraphStateVector(stateVector);
+    let remote: Map<number, number>;
+    try {
+      remote = Y.decodeStateVector(vector.yjs);
+    } catch (error) {
+      throw new MonkError('PROTOCOL_ERROR', 'malformed Yjs state vector in a graph state vector', { cause: error });
+    }
+    const local = Y.decodeStateVector(Y.encodeStateVector(this.#doc));
+    for (const [client, clock] of remote) if ((local.get(client) ?? 0) < clock) return true;
+    const observed = this.#registers.vector();
+    for (const [peer, sequence] of vector.observed) if ((observed.get(peer) ?? 0) < sequence) return true;
+    return this.hasPendingUpdates();
+  }
+
+  hasPendingUpdates(): boolean {
+    return this.#doc.store.pendingStructs !== null || this.#doc.store.pendingDs !== null;
   }
 
   applyRemoteUpdate(update: Uint8Array, origin: string): void {
@@ -779,6 +844,10 @@ function readRecord(kind: DesiredKind, key: string, raw: unknown): unknown {
     }
     case 'meta':
       return raw === null || typeof raw === 'string' || typeof raw === 'number' ? raw : undefined;
+    case 'secret': {
+      const value = parsed(secretRecordSchema, raw);
+      return value !== undefined && secretKey(value.scope, value.name) === key ? value : undefined;
+    }
   }
 }
 

@@ -7,6 +7,8 @@ export type {
   GraphMeta,
   GraphUpdateEvent,
 } from './graph.ts';
+export { secretRecordSchema } from './secret-record.ts';
+export type { SecretRecord } from './secret-record.ts';
 export type { GraphStore } from './graph-store.ts';
 export type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
 export { createFileStore } from './file-store.ts';

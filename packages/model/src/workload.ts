@@ -51,6 +51,10 @@ export const containerSpecSchema = z.object({
   resources: resourceLimitsSchema.optional(),
   privileged: z.boolean().optional(),
   capAdd: z.array(z.string()).optional(),
+  /** Extra DNS names of this container on the workload network (Compose service names, `aliases`). */
+  aliases: z.array(z.string()).optional(),
+  /** Run an init process as PID 1 (default true: shells and httpd ignore SIGTERM as PID 1). */
+  init: z.boolean().optional(),
 });
 export type ContainerSpec = z.infer<typeof containerSpecSchema>;
 
@@ -115,7 +119,14 @@ export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
 export const resolvedRunnableSchema = z.object({
   /** `ns/name` of the runnable. */
   path: z.string(),
-  containers: z.array(z.object({ key: z.string(), spec: containerSpecSchema })),
+  containers: z.array(
+    z.object({
+      key: z.string(),
+      spec: containerSpecSchema,
+      /** Container `hooks`: event (`container-started`) → the name of an action of the same runnable. */
+      hooks: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
   services: z.array(serviceSpecSchema),
   /** Paths of runnables that must be ready before this one starts (`depends.wait-for`). */
   dependsOn: z.array(z.string()),
@@ -155,6 +166,8 @@ export const workloadSchema = z.object({
   /** `running` or `stopped`: `monk stop` keeps the workload but stops its container. */
   state: z.enum(['running', 'stopped']),
   generation: z.number().int().min(0),
+  /** Container `hooks`: event (`container-started`) → the name of an action of the same runnable. */
+  hooks: z.record(z.string(), z.string()).optional(),
 });
 export type Workload = z.infer<typeof workloadSchema>;
 

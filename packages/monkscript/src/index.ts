@@ -24,6 +24,8 @@ export type { ResolveDeploymentOptions, ResolvedDeployment } from './resolve-dep
 export type { ResolveHost } from './resolve-context.ts';
 export { readinessDefaults, secretPlaceholder } from './resolve-runnable.ts';
 export type { KeptSections } from './resolve-runnable.ts';
+export { runAction } from './run-action.ts';
+export type { RunActionOptions, ActionResult } from './run-action.ts';
 export { evaluateExpression } from './evaluate-expression.ts';
 export type { ExpressionHost } from './evaluate-expression.ts';
 export { renderGoTemplate } from './go-template.ts';

@@ -31,6 +31,18 @@ export interface ResolveHost {
    * connection and secret operators are always answered by this package.
    */
   arrowHostFor?(runnablePath: string): ArrowHost;
+  /**
+   * `random-uuid`, stable per instance: the UUID for the call identified by `key` (the template path and
+   * key path of the expression, plus the call's position in it). Return the same UUID for the same key on
+   * every resolution (`monk update` must not rotate generated passwords). Without it, UUIDs are random.
+   */
+  randomUuid?(key: string): string;
+  /**
+   * Protects a value derived from a secret before it goes into a `ContainerSpec` (environment values,
+   * command words, file contents), so that the resolved spec can be stored and shown without the secret.
+   * monkd encrypts it; whoever creates the container reverses it. Without it, values stay as they are.
+   */
+  sealSecret?(value: string): Promise<string>;
 }
 
 /** Runs `compute` and turns what it returns or throws into a promise (host methods must not throw). */
@@ -275,25 +287,50 @@ export class ResolveContext {
     return { value, secret: false };
   }
 
-  /** Evaluates Arrow code (with or without `<-`) in a scope: the variables it reads are evaluated first. */
-  async evaluateCode(scope: Scope, at: { code: string; location: SourceLocation }): Promise<Evaluated> {
+  /**
+   * Evaluates Arrow code (with or without `<-`) in a scope: the variables it reads are evaluated first.
+   * `locals` (action arguments) shadow the scope's variables; `extraHost` adds operators (`act`).
+   */
+  async evaluateCode(
+    scope: Scope,
+    at: {
+      code: string;
+      location: SourceLocation;
+      locals?: Readonly<Record<string, JsonValue>>;
+      extraHost?: ArrowHost;
+    },
+  ): Promise<Evaluated> {
     let program = this.programs.get(at.code);
     if (program === undefined) {
       program = parseExpression(at.code, at.location);
       this.programs.set(at.code, program);
     }
+    const locals = at.locals ?? {};
     let secret = false;
     for (const name of freeVariables(program)) {
+      if (Object.hasOwn(locals, name)) continue;
       const dependency = await this.variable(scope, name);
       secret ||= dependency?.secret ?? false;
     }
     const taint = { secret: false };
     const value = await runExpression(program, {
-      scope: { lookup: (name) => this.peek(scope, name) },
-      host: this.arrowHost(scope, taint),
+      scope: {
+        lookup: (name) => (Object.hasOwn(locals, name) ? locals[name] : this.peek(scope, name)),
+      },
+      host: { ...this.arrowHost(scope, { taint, key: at.location.path }), ...at.extraHost },
       location: at.location,
     });
     return { value, secret: secret || taint.secret };
+  }
+
+  /** Whether an evaluated variable visible in `scope` was derived from a secret. */
+  isSecret(scope: Scope, name: string): boolean {
+    return scope.definer(name)?.values.get(name)?.secret ?? false;
+  }
+
+  /** Seals a secret-derived text through the host (unchanged without `sealSecret`). */
+  async seal(value: string): Promise<string> {
+    return this.host.sealSecret === undefined ? value : this.host.sealSecret(value);
   }
 
   /** A variable's value if already evaluated (expressions evaluate their dependencies first). */
@@ -368,8 +405,11 @@ export class ResolveContext {
     return number;
   }
 
-  private arrowHost(scope: Scope, taint: { secret: boolean }): ArrowHost {
+  private arrowHost(scope: Scope, call: { taint: { secret: boolean }; key: string }): ArrowHost {
+    const { taint } = call;
     const extra = this.host.arrowHostFor?.(scope.owner) ?? {};
+    const stableUuid = this.host.randomUuid?.bind(this.host);
+    let uuids = 0;
     const target = (name: string): string => {
       const found = this.connection(scope, name).target;
       if (found === undefined)
@@ -383,6 +423,7 @@ export class ResolveContext {
     return {
       randomUuid: () => randomUUID(),
       ...extra,
+      ...(stableUuid === undefined ? {} : { randomUuid: () => stableUuid(`${call.key}#${uuids++}`) }),
       connectionHostname: (name) =>
         settle(() => {
           const found = this.connection(scope, name).target;

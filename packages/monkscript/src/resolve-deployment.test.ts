@@ -401,10 +401,10 @@ app:
     expect(deployment.sections['t/app']).toEqual({
       affinity: { tag: 'edge' },
       actions: { hello: { code: '"hi"' } },
-      'container-extras': { a: { hooks: { 'container-started': 'hello' } } },
       'service-extras': { web: { 'ingress-routes': { r: { 'path-prefix': '/' } } } },
       'wait-for-timeout': 30,
     });
+    expect(deployment.runnables[0]?.containers[0]?.hooks).toEqual({ 'container-started': 'hello' });
     expect(deployment.sections['t/g']).toEqual({ balancers: { lb: { type: 'tcp', port: 80 } } });
     expect(deployment.warnings).toEqual([
       't/thing is a entity-instance; monk does not run entity-instances yet, so it is left out',

@@ -155,6 +155,27 @@ function orderByDependencies(runnables: readonly ResolvedRunnable[]): ResolvedRu
  * });
  */
 export async function resolveDeployment(options: ResolveDeploymentOptions): Promise<ResolvedDeployment> {
+  const { root, kind, context, runnableScopes, sections } = prepareDeployment(options);
+  const resolved: ResolvedRunnable[] = [];
+  for (const scope of runnableScopes) {
+    const { runnable, kept } = await resolveRunnable(context, scope);
+    resolved.push(runnable);
+    if (Object.keys(kept).length > 0) sections[scope.owner] = kept;
+  }
+  return { path: root, kind, runnables: orderByDependencies(resolved), warnings: context.warnings, sections };
+}
+
+/** A deployment's templates merged and its scopes built, before any runnable is resolved. */
+export interface PreparedDeployment {
+  readonly root: string;
+  readonly kind: TemplateKind;
+  readonly context: ResolveContext;
+  readonly runnableScopes: Scope[];
+  readonly sections: Record<string, KeptSections>;
+}
+
+/** Checks a deployment's templates are loaded and builds the scopes of its runnables and groups. */
+export function prepareDeployment(options: ResolveDeploymentOptions): PreparedDeployment {
   const root = resolveReference(options.path, '');
   if (root === undefined || !options.path.includes('/')) {
     throw new MonkError(
@@ -242,14 +263,7 @@ export async function resolveDeployment(options: ResolveDeploymentOptions): Prom
     if (!context.scopes.has(owner))
       context.warnings.push(`--set for ${owner}: that template is not part of ${root}; ignored`);
   }
-
-  const resolved: ResolvedRunnable[] = [];
-  for (const scope of runnableScopes) {
-    const { runnable, kept } = await resolveRunnable(context, scope);
-    resolved.push(runnable);
-    if (Object.keys(kept).length > 0) sections[scope.owner] = kept;
-  }
-  return { path: root, kind, runnables: orderByDependencies(resolved), warnings: context.warnings, sections };
+  return { root, kind, context, runnableScopes, sections };
 }
 
 /**

@@ -9,9 +9,11 @@ import type {
   ReadinessCheck,
   RecoveryPolicy,
   ResolvedRunnable,
+  ResourceLimits,
   ServiceSpec,
 } from '@monk/model';
 import { parseExpression } from './arrow-bridge.ts';
+import { parseBytes } from './compose/parse-units.ts';
 import { renderGoTemplate } from './go-template.ts';
 import { locate } from './merge-template.ts';
 import type { ResolveContext, Scope } from './resolve-context.ts';
@@ -46,6 +48,7 @@ const topLevelKeys = new Set([
   'recovery',
   'depends',
   'scale',
+  'resources',
 ]);
 const containerKeys = new Set([
   'image',
@@ -64,7 +67,13 @@ const containerKeys = new Set([
   'labels',
   'restart',
   'cap-add',
+  'aliases',
+  'init',
+  'volumes',
+  'hooks',
 ]);
+/** Container events a hook can name; monkd fires `container-started`. */
+const hookEvents = new Set(['container-started']);
 const serviceKeys = new Set(['container', 'port', 'host-port', 'protocol', 'publish']);
 
 interface RunnableState {
@@ -195,29 +204,100 @@ function parseMount(state: RunnableState, at: { value: JsonValue; keyPath: strin
   return { kind: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
 }
 
+/**
+ * Evaluates `environment` (or `labels`): a map, a list of `NAME=value`, or an expression giving either.
+ * Each entry is evaluated on its own so that only the values derived from a secret are sealed.
+ */
 async function environmentOf(
   state: RunnableState,
-  at: { value: JsonValue | undefined; keyPath: string },
+  at: { value: JsonValue | undefined; keyPath: string; seal: boolean },
 ): Promise<Record<string, string>> {
-  const value = await evaluate(state, at);
   const result: Record<string, string> = {};
-  if (value === undefined) return result;
+  if (at.value === undefined) return result;
+  const whole =
+    isObject(at.value) || Array.isArray(at.value)
+      ? undefined
+      : await state.context.evaluateValue(state.scope, { value: at.value, keyPath: at.keyPath });
+  const value = whole === undefined ? at.value : whole.value;
+  if (value === undefined || value === null) return result;
+  const entry = async (item: JsonValue, keyPath: string): Promise<{ text: string; secret: boolean }> => {
+    if (whole !== undefined) return { text: toText(item), secret: whole.secret };
+    const evaluated = await state.context.evaluateValue(state.scope, { value: item, keyPath });
+    return { text: toText(evaluated.value ?? null), secret: evaluated.secret };
+  };
+  const sealed = async (text: string, secret: boolean): Promise<string> =>
+    secret && at.seal ? state.context.seal(text) : text;
   if (isObject(value)) {
-    for (const [key, item] of Object.entries(value)) result[key] = toText(item);
+    for (const [key, item] of Object.entries(value)) {
+      const { text, secret } = await entry(item, `${at.keyPath}/${key}`);
+      result[key] = await sealed(text, secret);
+    }
     return result;
   }
   if (!Array.isArray(value))
     throw invalid(state, { keyPath: at.keyPath, message: 'must be a list of NAME=value or a map' });
-  for (const item of value as JsonValue[]) {
+  for (const [index, item] of (value as JsonValue[]).entries()) {
     if (item === null) continue;
-    const text = toText(item);
+    const { text, secret } = await entry(item, `${at.keyPath}/${index}`);
     const equals = text.indexOf('=');
     if (equals === 0)
-      throw invalid(state, { keyPath: at.keyPath, message: `"${text}" has no variable name` });
+      throw invalid(state, {
+        keyPath: at.keyPath,
+        message: `"${secret ? '<secret>' : text}" has no variable name`,
+      });
     if (equals < 0) result[text] = '';
-    else result[text.slice(0, equals)] = text.slice(equals + 1);
+    else result[text.slice(0, equals)] = await sealed(text.slice(equals + 1), secret);
   }
   return result;
+}
+
+/** Evaluates a value and says whether a secret went into it. */
+async function evaluateTainted(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string },
+): Promise<{ value: JsonValue | undefined; secret: boolean }> {
+  if (at.value === undefined) return { value: undefined, secret: false };
+  const result = await state.context.evaluateValue(state.scope, { value: at.value, keyPath: at.keyPath });
+  return { value: result.value === null ? undefined : result.value, secret: result.secret };
+}
+
+async function sealWords(state: RunnableState, words: string[] | undefined): Promise<string[] | undefined> {
+  if (words === undefined) return undefined;
+  return Promise.all(words.map((word) => state.context.seal(word)));
+}
+
+/** Runnable `resources.limits` (`cpus`, `memory-bytes` or `memory` with a unit) → the container limits. */
+async function resourcesOf(
+  state: RunnableState,
+  section: { key: string; value: JsonObject } | undefined,
+): Promise<ResourceLimits | undefined> {
+  if (section === undefined) return undefined;
+  const limits = section.value['limits'];
+  if (limits === undefined) return undefined;
+  const base = `${section.key}/limits`;
+  if (!isObject(limits)) throw invalid(state, { keyPath: base, message: 'limits must be a map' });
+  const cpus = await evaluateNumber(state, { value: limits['cpus'], keyPath: `${base}/cpus`, min: 0.001 });
+  let memoryBytes = await evaluateNumber(state, {
+    value: limits['memory-bytes'],
+    keyPath: `${base}/memory-bytes`,
+    min: 1,
+  });
+  const memoryText = await evaluateText(state, { value: limits['memory'], keyPath: `${base}/memory` });
+  if (memoryBytes === undefined && memoryText !== undefined && memoryText !== '') {
+    try {
+      memoryBytes = parseBytes(memoryText);
+    } catch (error) {
+      throw invalid(state, {
+        keyPath: `${base}/memory`,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  if (cpus === undefined && memoryBytes === undefined) return undefined;
+  return {
+    ...(cpus === undefined ? {} : { cpus }),
+    ...(memoryBytes === undefined ? {} : { memoryBytes: Math.trunc(memoryBytes) }),
+  };
 }
 
 function restartOf(text: string | undefined): RecoveryPolicy['restart'] | undefined {
@@ -262,15 +342,19 @@ export async function resolveRunnable(
     if (evaluated?.value === undefined) continue;
     variables[name] = evaluated.secret ? secretPlaceholder : evaluated.value;
     const env = definer.declarations.get(name)?.env;
-    if (env !== undefined) environment[env] = toText(evaluated.value);
+    if (env !== undefined) {
+      const text = toText(evaluated.value);
+      environment[env] = evaluated.secret ? await context.seal(text) : text;
+    }
   }
 
   const containersSection = section('containers');
   const containerEntries = sectionEntries(containersSection?.value);
   const kept: Record<string, JsonValue> = {};
   const containerKept: Record<string, JsonValue> = {};
-  const containers: { key: string; spec: ContainerSpec }[] = [];
+  const containers: { key: string; spec: ContainerSpec; hooks?: Record<string, string> }[] = [];
   let containerRestart: string | undefined;
+  const resources = await resourcesOf(state, section('resources'));
   for (const [name, raw] of containerEntries) {
     const base = `${containersSection?.key ?? 'containers'}/${name}`;
     if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a container must be a map' });
@@ -278,31 +362,38 @@ export async function resolveRunnable(
     if (image === undefined || image === '')
       throw invalid(state, { keyPath: base, message: `container ${name} has no image` });
     const tag = await evaluateText(state, { value: raw['image-tag'], keyPath: `${base}/image-tag` });
-    const entrypointValue = await evaluate(state, {
+    const entrypointValue = await evaluateTainted(state, {
       value: raw['entrypoint'],
       keyPath: `${base}/entrypoint`,
     });
-    const bash = await evaluateText(state, { value: raw['bash'], keyPath: `${base}/bash` });
-    const commandValue = await evaluate(state, {
+    const bashValue = await evaluateTainted(state, { value: raw['bash'], keyPath: `${base}/bash` });
+    if (isObject(bashValue.value ?? null) || Array.isArray(bashValue.value))
+      throw invalid(state, { keyPath: `${base}/bash`, message: 'must be text' });
+    const bash = bashValue.value === undefined ? undefined : toText(bashValue.value);
+    const commandValue = await evaluateTainted(state, {
       value: raw['cmd'] ?? raw['command'],
       keyPath: `${base}/${raw['cmd'] === undefined ? 'command' : 'cmd'}`,
     });
-    let entrypoint = commandOf(entrypointValue);
-    let command = commandOf(commandValue);
+    let entrypoint = commandOf(entrypointValue.value);
+    let command = commandOf(commandValue.value);
+    if (entrypointValue.secret) entrypoint = await sealWords(state, entrypoint);
+    if (commandValue.secret) command = await sealWords(state, command);
     // `bash` runs through a shell. Without an explicit entrypoint it replaces the image's entrypoint
     // (images such as certbot and minio have entrypoints that would swallow it); with one, the shell
     // command becomes the entrypoint's arguments.
     if (bash !== undefined && bash.trim() !== '') {
+      const script = bashValue.secret ? await context.seal(bash) : bash;
       if (entrypoint === undefined) {
         entrypoint = ['/bin/sh', '-c'];
-        command = [bash];
+        command = [script];
       } else {
-        command = ['/bin/sh', '-c', bash];
+        command = ['/bin/sh', '-c', script];
       }
     }
     const explicitEnvironment = await environmentOf(state, {
       value: raw['environment'],
       keyPath: `${base}/environment`,
+      seal: true,
     });
     const ports: PortMapping[] = [];
     for (const [index, item] of (
@@ -316,7 +407,56 @@ export async function resolveRunnable(
     ).entries()) {
       mounts.push(parseMount(state, { value: item, keyPath: `${base}/paths/${index}` }));
     }
-    const labels = await environmentOf(state, { value: raw['labels'], keyPath: `${base}/labels` });
+    // Anonymous volumes (Compose `volumes: [/data]`): `target[:ro]`, a fresh volume per container.
+    for (const [index, item] of (
+      await evaluateList(state, { value: raw['volumes'], keyPath: `${base}/volumes` })
+    ).entries()) {
+      const [target = '', mode, ...rest] = toText(item).trim().split(':');
+      if (
+        !target.startsWith('/') ||
+        rest.length > 0 ||
+        (mode !== undefined && mode !== 'ro' && mode !== 'rw')
+      ) {
+        throw invalid(state, {
+          keyPath: `${base}/volumes/${index}`,
+          message: `"${toText(item)}" is not an anonymous volume (/container/path[:ro])`,
+        });
+      }
+      mounts.push({ kind: 'volume', source: '', target, readOnly: mode === 'ro' });
+    }
+    const aliases = (await evaluateList(state, { value: raw['aliases'], keyPath: `${base}/aliases` })).map(
+      (item) => toText(item).trim(),
+    );
+    aliases.forEach((alias, index) => {
+      if (!/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(alias))
+        throw invalid(state, {
+          keyPath: `${base}/aliases/${index}`,
+          message: `"${alias}" is not a DNS name`,
+        });
+    });
+    const init = await evaluate(state, { value: raw['init'], keyPath: `${base}/init` });
+    if (init !== undefined && typeof init !== 'boolean')
+      throw invalid(state, { keyPath: `${base}/init`, message: 'must be true or false' });
+    const hooks: Record<string, string> = {};
+    const hooksRaw = raw['hooks'];
+    if (hooksRaw !== undefined && hooksRaw !== null) {
+      if (!isObject(hooksRaw))
+        throw invalid(state, { keyPath: `${base}/hooks`, message: 'hooks must map an event to an action' });
+      for (const [event, action] of Object.entries(hooksRaw)) {
+        if (typeof action !== 'string' || action.trim() === '')
+          throw invalid(state, { keyPath: `${base}/hooks/${event}`, message: 'must name an action' });
+        if (!hookEvents.has(event))
+          context.warnings.push(
+            `${scope.owner}: container ${name} hook "${event}" is not an event monk fires (${[...hookEvents].join(', ')}); ignored`,
+          );
+        else hooks[event] = action.trim();
+      }
+    }
+    const labels = await environmentOf(state, {
+      value: raw['labels'],
+      keyPath: `${base}/labels`,
+      seal: false,
+    });
     const workingDir = await evaluateText(state, {
       value: raw['workdir'] ?? raw['working-dir'],
       keyPath: `${base}/workdir`,
@@ -338,8 +478,11 @@ export async function resolveRunnable(
       labels,
       ...(privileged === true ? { privileged: true } : {}),
       ...(capAdd.length === 0 ? {} : { capAdd: capAdd.map((item) => toText(item)) }),
+      ...(resources === undefined ? {} : { resources }),
+      ...(aliases.length === 0 ? {} : { aliases: [...new Set(aliases)] }),
+      ...(init === undefined ? {} : { init }),
     };
-    containers.push({ key: name, spec });
+    containers.push({ key: name, spec, ...(Object.keys(hooks).length === 0 ? {} : { hooks }) });
     const extra = Object.fromEntries(Object.entries(raw).filter(([key]) => !containerKeys.has(key)));
     if (Object.keys(extra).length > 0) containerKept[name] = extra;
   }
@@ -449,8 +592,14 @@ export async function resolveRunnable(
       await evaluateText(state, { value: raw['container'], keyPath: `${base}/container` }),
       `${base}/container`,
     );
-    const contents =
-      (await evaluateText(state, { value: raw['contents'], keyPath: `${base}/contents` })) ?? '';
+    const contentsValue = await evaluateTainted(state, {
+      value: raw['contents'],
+      keyPath: `${base}/contents`,
+    });
+    if (isObject(contentsValue.value ?? null) || Array.isArray(contentsValue.value))
+      throw invalid(state, { keyPath: `${base}/contents`, message: 'must be text' });
+    const contents = contentsValue.value === undefined ? '' : toText(contentsValue.value);
+    let secretFile = contentsValue.secret;
     const modeKey = raw['mode'] === undefined ? 'chmod' : 'mode';
     const mode =
       (await evaluateNumber(state, {
@@ -464,14 +613,21 @@ export async function resolveRunnable(
       ? contents
       : renderGoTemplate({
           text: contents,
-          lookup: (variable) => context.peek(scope, variable),
+          lookup: (variable) => {
+            if (context.isSecret(scope, variable)) secretFile = true;
+            return context.peek(scope, variable);
+          },
           location: locate(scope.merged, `${base}/contents`),
           onUndefined: (variable) =>
             context.warnings.push(
               `${scope.owner}: file ${name} uses variable "${variable}", which is not defined; it renders as ""`,
             ),
         });
-    const file: FileSpec = { path, contents: rendered, mode: Math.trunc(mode) };
+    const file: FileSpec = {
+      path,
+      contents: secretFile ? await context.seal(rendered) : rendered,
+      mode: Math.trunc(mode),
+    };
     target.spec.files.push(file);
   }
 

@@ -80,6 +80,43 @@ describe('docker runtime against a fake engine', () => {
     await expect(version).rejects.toMatchObject({ details: { statusCode: 500 } });
   });
 
+  it('creates containers with an init process unless the spec turns it off, and anonymous volumes', async () => {
+    const bodies: Array<{ HostConfig: { Init: boolean; Mounts: unknown[] } }> = [];
+    const inspected = {
+      Id: 'abc',
+      Name: '/x',
+      Created: '2025-01-01T00:00:00Z',
+      Config: { Image: spec.image, Labels: {} },
+      State: { Status: 'created', ExitCode: 0, StartedAt: '', FinishedAt: '', Error: '' },
+      NetworkSettings: { Networks: {} },
+    };
+    const runtime = await fakeEngine({
+      'POST /containers/create': (req, res) => {
+        let text = '';
+        req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        req.on('end', () => {
+          bodies.push(JSON.parse(text) as (typeof bodies)[number]);
+          reply(201, { Id: 'abc', Warnings: [] })(req, res);
+        });
+      },
+      'GET /containers/abc/json': reply(200, inspected),
+    });
+    await runtime.createContainer({ name: 'x', spec, labels: {} });
+    await runtime.createContainer({
+      name: 'x',
+      spec: {
+        ...spec,
+        init: false,
+        mounts: [{ kind: 'volume', source: '', target: '/data', readOnly: false }],
+      },
+      labels: {},
+    });
+    expect(bodies.map((body) => body.HostConfig.Init)).toEqual([true, false]);
+    expect(bodies[1]?.HostConfig.Mounts).toEqual([
+      { Type: 'volume', Source: '', Target: '/data', ReadOnly: false },
+    ]);
+  });
+
   it('parses events and fails with RUNTIME_UNAVAILABLE when the engine closes the stream', async () => {
     const runtime = await fakeEngine({
       'GET /events': (_req, res) => {

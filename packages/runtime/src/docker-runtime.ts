@@ -307,7 +307,7 @@ function toCreateBody(create: CreateContainerOptions): Docker.ContainerCreateOpt
     ...(spec.user === undefined ? {} : { User: spec.user }),
     ...(create.hostname === undefined ? {} : { Hostname: create.hostname }),
     HostConfig: {
-      Init: true,
+      Init: spec.init ?? true,
       PortBindings: bindings,
       Binds: binds,
       Mounts: mounts,

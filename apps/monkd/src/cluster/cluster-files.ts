@@ -1,0 +1,131 @@
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { MonkError } from '@monk/model';
+
+const clusterConfigSchema = z.object({
+  clusterId: z.string().min(1),
+  clusterName: z.string().min(1),
+  /** The cluster's network key in its printable form. Secret: the file is mode 0600. */
+  networkKey: z.string().min(1),
+  createdAt: z.string(),
+});
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
+
+const issuedTokenSchema = z.object({
+  secretHash: z.string(),
+  role: z.enum(['peer', 'operator']),
+  expiresAt: z.string(),
+  issuedAt: z.string(),
+  usedBy: z.string().optional(),
+  usedAt: z.string().optional(),
+});
+export type IssuedToken = z.infer<typeof issuedTokenSchema>;
+
+/** Writes a file atomically with mode 0600: temp file, fsync, rename. */
+async function writeSecretFile(path: string, contents: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(contents);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new MonkError('STORAGE_FAILED', `cannot read ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The cluster this peer belongs to (`<data-dir>/cluster.json`), or undefined when it is on its own. */
+export async function readClusterConfig(dataDir: string): Promise<ClusterConfig | undefined> {
+  const path = join(dataDir, 'cluster.json');
+  const value = await readJson(path);
+  if (value === undefined) return undefined;
+  const parsed = clusterConfigSchema.safeParse(value);
+  if (!parsed.success) throw new MonkError('GRAPH_CORRUPT', `${path} is malformed: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+export async function writeClusterConfig(dataDir: string, config: ClusterConfig): Promise<void> {
+  await writeSecretFile(join(dataDir, 'cluster.json'), JSON.stringify(config, null, 2));
+}
+
+export async function removeClusterConfig(dataDir: string): Promise<void> {
+  await rm(join(dataDir, 'cluster.json'), { force: true });
+  await rm(join(dataDir, 'join-tokens.json'), { force: true });
+}
+
+/**
+ * The join tokens this peer issued (`<data-dir>/join-tokens.json`), by the hash of their secret. A
+ * token's HMAC only proves it was made with the network key, which every holder of any token has: the
+ * ledger is what makes a token single-use and unforgeable. Only the issuing peer can redeem it.
+ */
+export interface TokenLedger {
+  issue(token: Omit<IssuedToken, 'usedBy' | 'usedAt'>): Promise<void>;
+  /** Marks a token used by `peerId`; throws JOIN_TOKEN_INVALID (unknown), _EXPIRED or _USED. */
+  redeem(options: { secretHash: string; peerId: string; now: Date }): Promise<IssuedToken>;
+}
+
+export function createTokenLedger(dataDir: string): TokenLedger {
+  const path = join(dataDir, 'join-tokens.json');
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const load = async (): Promise<IssuedToken[]> => {
+    const value = await readJson(path);
+    if (value === undefined) return [];
+    const parsed = z.array(issuedTokenSchema).safeParse(value);
+    if (!parsed.success)
+      throw new MonkError('GRAPH_CORRUPT', `${path} is malformed: ${parsed.error.message}`);
+    return parsed.data;
+  };
+  return {
+    issue: (token) =>
+      serial(async () => {
+        const now = Date.now();
+        // Expired tokens are kept a day for clear "expired" errors, then dropped.
+        const kept = (await load()).filter((t) => Date.parse(t.expiresAt) > now - 86_400_000);
+        await writeSecretFile(path, JSON.stringify([...kept, token], null, 2));
+      }),
+    redeem: ({ secretHash, peerId, now }) =>
+      serial(async () => {
+        const tokens = await load();
+        const token = tokens.find((t) => t.secretHash === secretHash);
+        if (token === undefined) {
+          throw new MonkError('JOIN_TOKEN_INVALID', 'this peer did not issue that join token');
+        }
+        if (token.usedBy !== undefined) {
+          throw new MonkError(
+            'JOIN_TOKEN_USED',
+            `the join token was already used (by ${token.usedBy} at ${token.usedAt ?? '?'})`,
+          );
+        }
+        if (Date.parse(token.expiresAt) <= now.getTime()) {
+          throw new MonkError('JOIN_TOKEN_EXPIRED', `the join token expired at ${token.expiresAt}`);
+        }
+        const used = { ...token, usedBy: peerId, usedAt: now.toISOString() };
+        await writeSecretFile(
+          path,
+          JSON.stringify(
+            tokens.map((t) => (t === token ? used : t)),
+            null,
+            2,
+          ),
+        );
+        return used;
+      }),
+  };
+}

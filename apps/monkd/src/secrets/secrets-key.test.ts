@@ -1,0 +1,41 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileKeyProvider } from './secrets-key.ts';
+
+describe('createFileKeyProvider', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+  const tempDir = async (): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), 'monk-key-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('creates a 32-byte key readable only by its owner, and reads the same key afterwards', async () => {
+    const path = join(await tempDir(), 'secrets.key');
+    const key = await createFileKeyProvider({ path }).key();
+    expect(key).toHaveLength(32);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await createFileKeyProvider({ path }).key()).toEqual(key);
+    expect(new Uint8Array(await readFile(path))).toEqual(key);
+  });
+
+  it('agrees on one key when several providers create it at once', async () => {
+    const path = join(await tempDir(), 'secrets.key');
+    const keys = await Promise.all(Array.from({ length: 5 }, () => createFileKeyProvider({ path }).key()));
+    for (const key of keys) expect(key).toEqual(keys[0]);
+  });
+
+  it('refuses a key file of the wrong size with STORAGE_FAILED', async () => {
+    const path = join(await tempDir(), 'secrets.key');
+    await writeFile(path, 'short', { mode: 0o600 });
+    await expect(createFileKeyProvider({ path }).key()).rejects.toMatchObject({
+      code: 'STORAGE_FAILED',
+      message: expect.stringContaining('holds 5 bytes, not 32') as unknown,
+    });
+  });
+});
