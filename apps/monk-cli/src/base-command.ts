@@ -42,6 +42,8 @@ export abstract class MonkCommand extends Command {
   private clientInstance: MonkClient | undefined;
   private targetInstance: ControlTarget | undefined;
   private transportInstance: DisposableTransport | undefined;
+  /** Set by commands that start a libp2p node themselves (see `finally`). */
+  protected startedLibp2p = false;
 
   /** Where this command's calls go; the same answer for every command run with the same settings. */
   protected target(): ControlTarget {
@@ -75,8 +77,8 @@ export abstract class MonkCommand extends Command {
 
   /** Stops the libp2p node of an operator context before the process exits. */
   protected override async finally(error: Error | undefined): Promise<unknown> {
-    if (this.transportInstance !== undefined) {
-      await this.transportInstance.dispose();
+    await this.transportInstance?.dispose();
+    if (this.transportInstance !== undefined || this.startedLibp2p) {
       // A stopped libp2p node still holds ~1 s of debounce timers; once oclif has written the output (it
       // does so right after this hook), nothing is left to do, so do not wait for them. Unref'd: a process
       // that is already done exits without it.

@@ -11,6 +11,7 @@ import { ClusterPeers } from './commands/cluster-peers.ts';
 import { ClusterShrink } from './commands/cluster-shrink.ts';
 import { ClusterSwitch } from './commands/cluster-switch.ts';
 import { Describe } from './commands/describe.ts';
+import { Do } from './commands/do.ts';
 import { Dump } from './commands/dump.ts';
 import { Exec } from './commands/exec.ts';
 import { Info } from './commands/info.ts';
@@ -21,6 +22,9 @@ import { Plan } from './commands/plan.ts';
 import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
 import { Run } from './commands/run.ts';
+import { SecretsAdd } from './commands/secrets-add.ts';
+import { SecretsList } from './commands/secrets-list.ts';
+import { SecretsRemove } from './commands/secrets-remove.ts';
 import { Shell } from './commands/shell.ts';
 import { Stop } from './commands/stop.ts';
 import { Update } from './commands/update.ts';
@@ -40,6 +44,7 @@ export const commands = {
   'cluster:shrink': ClusterShrink,
   'cluster:switch': ClusterSwitch,
   describe: Describe,
+  do: Do,
   dump: Dump,
   exec: Exec,
   info: Info,
@@ -50,6 +55,9 @@ export const commands = {
   ps: Ps,
   purge: Purge,
   run: Run,
+  'secrets:add': SecretsAdd,
+  'secrets:list': SecretsList,
+  'secrets:remove': SecretsRemove,
   shell: Shell,
   stop: Stop,
   update: Update,

@@ -174,3 +174,28 @@ export async function eventually<T>(
   const reason = last instanceof Error ? `: ${last.message}` : '';
   throw new Error(`timed out waiting for ${options.what}${reason}`);
 }
+
+/**
+ * Runs bin/monk as a machine without a local monkd would: no `MONK_SOCKET`, and `MONK_HOME` set to `home`
+ * (where operator contexts live). Never throws on a non-zero exit: check `code`.
+ */
+export async function monkAt(
+  args: readonly string[],
+  options: { home: string; timeoutMs?: number; input?: string },
+): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, MONK_HOME: options.home, NO_COLOR: '1' };
+  delete env['MONK_SOCKET'];
+  return new Promise((resolvePromise) => {
+    const proc = spawn(monkBin, [...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? -1, stdout, stderr });
+    });
+    proc.stdin.end(options.input ?? '');
+  });
+}

@@ -588,7 +588,9 @@ class LiveGraph implements Graph {
     try {
       remote = Y.decodeStateVector(vector.yjs);
     } catch (error) {
-      throw new MonkError('PROTOCOL_ERROR', 'malformed Yjs state vector in a graph state vector', { cause: error });
+      throw new MonkError('PROTOCOL_ERROR', 'malformed Yjs state vector in a graph state vector', {
+        cause: error,
+      });
     }
     const local = Y.decodeStateVector(Y.encodeStateVector(this.#doc));
     for (const [client, clock] of remote) if ((local.get(client) ?? 0) < clock) return true;

@@ -63,6 +63,7 @@ export class ClusterSwitch extends MonkCommand {
       };
     }
     const { joinAsOperator } = await import('../context/operator-join.ts');
+    this.startedLibp2p = true;
     const context = await joinAsOperator({
       token: target,
       store,

@@ -25,8 +25,9 @@ export interface P2PTransportOptions {
  * `controlProtocol` stream, sends the request frame as the first message and exposes the answers as frames.
  * Closing the channel closes the stream and stops the node.
  *
- * Throws (from `open`) `CONTEXT_NOT_FOUND` when the identity is missing, `NOT_A_MEMBER` when every peer
- * refuses this operator, and `PEER_UNREACHABLE` naming the cluster and the addresses tried otherwise.
+ * Throws (from `open`) `CONTEXT_NOT_FOUND` when the identity is missing, `NOT_A_MEMBER` when no peer accepts
+ * the stream and at least one live peer refused this operator, and `PEER_UNREACHABLE` naming the cluster and
+ * the addresses tried when no peer answered at all.
  *
  * @example
  * const transport = createP2PTransport({ context, identityFile: store.identityFile(context.name) });
@@ -76,10 +77,11 @@ export function createP2PTransport(options: P2PTransportOptions): DisposableTran
         failures.push(`${where} (${monkError.code}: ${monkError.message})`);
       }
     }
-    if (context.peers.length > 0 && refused === context.peers.length) {
+    // A live member refusing us is authoritative (the allow-list is the cluster's), whatever the others did.
+    if (refused > 0) {
       throw new MonkError(
         'NOT_A_MEMBER',
-        `every peer of cluster ${context.name} refused this operator; it may have been removed: get a new operator token and run monk cluster switch TOKEN`,
+        `cluster ${context.name} refused this operator, which may have been removed: get a new operator token and run monk cluster switch TOKEN (tried ${failures.join('; ')})`,
       );
     }
     throw new MonkError(

@@ -50,6 +50,8 @@ import {
 } from './cluster-files.ts';
 
 const syncProtocol = '/monk/graph-sync/1.0.0';
+/** Tells a peer it was removed, before the allow-lists cut it off (so it need not wait for the graph). */
+const evictProtocol = '/monk/evict/1.0.0';
 
 export interface ClusterOptions {
   readonly dataDir: string;
@@ -120,6 +122,15 @@ export function createCluster(
       allowUnlisted: true,
     });
     created.handleStream(controlProtocol, async (stream) => serveStream(stream));
+    created.handle(evictProtocol, async (request, context) => {
+      const notice = decodeJsonMessage(request) as { clusterId?: unknown };
+      if (config === undefined || notice.clusterId !== config.clusterId || roleOf(context.from) !== 'peer') {
+        throw new MonkError('NOT_A_MEMBER', 'not an eviction notice for this cluster');
+      }
+      logger.warn(`removed from cluster ${config.clusterName} by ${context.from}; running alone from now on`);
+      setTimeout(() => void leaveLocally(), 100);
+      return new Uint8Array(0);
+    });
     await created.start();
     return created;
   }
@@ -212,7 +223,11 @@ export function createCluster(
     active.setAllowList(ids);
   }
 
-  async function becomeMember(next: ClusterConfig, active: P2PNode, seeds: readonly string[] = []): Promise<void> {
+  async function becomeMember(
+    next: ClusterConfig,
+    active: P2PNode,
+    seeds: readonly string[] = [],
+  ): Promise<void> {
     config = next;
     node = active;
     await writeClusterConfig(options.dataDir, next);
@@ -331,7 +346,21 @@ export function createCluster(
     );
   }
 
+  async function evict(id: string): Promise<void> {
+    const current = config;
+    const active = node;
+    if (current === undefined || active === undefined) return;
+    await active
+      .request(id, evictProtocol, encodeJsonMessage({ clusterId: current.clusterId }), { timeoutMs: 3_000 })
+      .catch((error: unknown) => {
+        logger.info(`could not tell ${id} it was removed (it will find out when it reconnects)`, {
+          error: toMonkError(error).message,
+        });
+      });
+  }
+
   async function leaveLocally(): Promise<void> {
+    if (config === undefined && node === undefined) return;
     await stopNetworking();
     config = undefined;
     await removeClusterConfig(options.dataDir);
@@ -561,6 +590,7 @@ export function createCluster(
         throw new MonkError('INVALID_REQUEST', 'a peer cannot remove itself; use monk cluster exit');
       if (graph.getPeer(id) === undefined)
         throw new MonkError('PEER_NOT_FOUND', `no peer ${id} in this cluster`);
+      await evict(id);
       graph.removePeer(id);
       await graph.flush();
       membership?.remove(id);
@@ -596,6 +626,7 @@ export function createCluster(
         .listPeers()
         .filter((p) => p.id !== self)
         .map((p) => p.id);
+      await Promise.all(others.map((id) => evict(id)));
       for (const id of others) graph.removePeer(id);
       await graph.flush();
       await new Promise((resolve) => setTimeout(resolve, 500));
