@@ -113,6 +113,35 @@ describe('buildWorkloads: template aliases and hooks', () => {
     ],
   });
 
+  it('merges the sealed secret variables of a readiness check over the plain ones', () => {
+    const [workload] = buildWorkloads({
+      deployment: 'ns/db',
+      owner: 'peer-1',
+      generation: 1,
+      runnables: [
+        {
+          ...base,
+          path: 'ns/db',
+          variables: { greeting: 'hi', password: '<secret>' },
+          containers: [{ key: 'db', spec }],
+          dependsOn: [],
+          readiness: {
+            kind: 'arrow',
+            code: 'exec("db", "check", $password)',
+            variables: { password: 'monk-sealed:v1:abc' },
+            initialDelaySeconds: 0,
+            periodSeconds: 1,
+            timeoutSeconds: 1,
+            attempts: 3,
+          },
+        },
+      ],
+    });
+    expect(workload?.readiness).toMatchObject({
+      variables: { greeting: 'hi', password: 'monk-sealed:v1:abc' },
+    });
+  });
+
   it('adds the container aliases (Compose service names) to the DNS names, once each', () => {
     expect(withExtras?.aliases).toEqual(['shop-db', 'db', 'database']);
   });

@@ -83,7 +83,8 @@ export function buildWorkloads(options: {
 /** An Arrow readiness check carries the runnable's variables, so the prober can evaluate it later. */
 function withScope(check: ReadinessCheck, runnable: ResolvedRunnable): ReadinessCheck {
   if (check.kind !== 'arrow') return check;
-  return { ...check, variables: runnable.variables, runnable: runnable.path };
+  // Secret variables come sealed from the resolver (the runtime unseals them in `exec`); the rest are plain.
+  return { ...check, variables: { ...runnable.variables, ...check.variables }, runnable: runnable.path };
 }
 
 /**

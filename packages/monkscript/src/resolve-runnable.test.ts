@@ -146,6 +146,9 @@ app:
       container: a
       path: /etc/public.conf
       contents: user={{ v "user" }}
+  checks:
+    readiness:
+      code: exec("a", "check", "--user", $user, "--password", $password)
 `;
 
   it('seals every value derived from a secret, and only those', async () => {
@@ -163,6 +166,8 @@ app:
       { path: '/etc/public.conf', mode: 0o600, contents: 'user=admin' },
     ]);
     expect(runnable.variables).toEqual({ password: '<secret>', user: 'admin' });
+    // The readiness check gets the secret variables sealed, to be unsealed where it runs.
+    expect(runnable.readiness).toMatchObject({ variables: { password: 'sealed(value-of-pw)' } });
   });
 
   it('leaves values as they are without sealSecret', async () => {

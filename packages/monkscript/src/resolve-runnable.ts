@@ -336,11 +336,15 @@ export async function resolveRunnable(
   // Every visible variable is evaluated: for `describe`, for env bindings and for file templates.
   const variables: Record<string, JsonValue> = {};
   const environment: Record<string, string> = {};
+  // Secret variables, sealed, for the readiness check: `exec(…, $password)` then works at run time.
+  const sealedVariables: Record<string, JsonValue> = {};
   const visible = [...scope.visible()];
   for (const [name, definer] of visible) {
     const evaluated = await context.variable(scope, name);
     if (evaluated?.value === undefined) continue;
     variables[name] = evaluated.secret ? secretPlaceholder : evaluated.value;
+    if (evaluated.secret && context.host.sealSecret !== undefined)
+      sealedVariables[name] = await context.seal(toText(evaluated.value));
     const env = definer.declarations.get(name)?.env;
     if (env !== undefined) {
       const text = toText(evaluated.value);
@@ -653,6 +657,7 @@ export async function resolveRunnable(
       kind: 'arrow',
       code,
       runnable: scope.owner,
+      ...(Object.keys(sealedVariables).length === 0 ? {} : { variables: sealedVariables }),
       initialDelaySeconds: await timing('initialDelay', readinessDefaults.initialDelaySeconds, 0),
       periodSeconds: interval ?? (await timing('period', readinessDefaults.periodSeconds, 0.001)),
       timeoutSeconds: await timing('timeout', readinessDefaults.timeoutSeconds, 0.001),

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
-import { createNodeFileSource, loadTemplates } from '@monk/monkscript';
 import { MonkCommand } from '../base-command.ts';
 
 export class Load extends MonkCommand {
@@ -18,6 +17,8 @@ export class Load extends MonkCommand {
   async run(): Promise<{ loaded: string[]; warnings: string[] }> {
     const { argv } = await this.parse(Load);
     const entries = (argv as string[]).map((file) => resolve(file));
+    // MonkScript (YAML, Compose schema) is loaded only by the commands that parse templates.
+    const { createNodeFileSource, loadTemplates } = await import('@monk/monkscript');
     const { templates, warnings } = await loadTemplates({ entries, files: createNodeFileSource() });
     const client = this.client();
     const { loaded } = await client.putTemplates({ templates });

@@ -4,6 +4,7 @@ import { MonkError } from '@monk/model';
 /** Prefix of a sealed value inside a stored container spec. */
 export const sealedPrefix = 'monk-sealed:v1:';
 
+const sealedPattern = /monk-sealed:v1:([A-Za-z0-9_-]+)/g;
 const nonceBytes = 12;
 const tagBytes = 16;
 
@@ -29,7 +30,10 @@ export interface SecretCipher {
    * unchanged secret keeps the spec hash, and a changed one changes it.
    */
   seal(plaintext: string): string;
-  /** Reverses {@link seal}; text that is not sealed passes through. Throws `STORAGE_FAILED` like decrypt. */
+  /**
+   * Reverses {@link seal}, also for sealed values embedded in a longer text (a readiness check's
+   * `\`-p${password}\``); other text passes through. Throws `STORAGE_FAILED` like decrypt.
+   */
   unseal(text: string): string;
   /** A keyed digest (HMAC-SHA256) for `purpose` over `data`: stable, unpredictable without the key. */
   digest(purpose: string, data: string): Uint8Array;
@@ -87,14 +91,16 @@ export function createSecretCipher(key: Uint8Array): SecretCipher {
       return `${sealedPrefix}${Buffer.concat([nonce, data]).toString('base64url')}`;
     },
     unseal(text) {
-      if (!text.startsWith(sealedPrefix)) return text;
-      const bytes = Buffer.from(text.slice(sealedPrefix.length), 'base64url');
-      return decryptWith({
-        key: sealKey,
-        nonce: bytes.subarray(0, nonceBytes),
-        data: bytes.subarray(nonceBytes),
-        aad: 'sealed',
-        what: 'a sealed value of a container spec',
+      if (!text.includes(sealedPrefix)) return text;
+      return text.replace(sealedPattern, (_match, encoded: string) => {
+        const bytes = Buffer.from(encoded, 'base64url');
+        return decryptWith({
+          key: sealKey,
+          nonce: bytes.subarray(0, nonceBytes),
+          data: bytes.subarray(nonceBytes),
+          aad: 'sealed',
+          what: 'a sealed value of a container spec',
+        });
       });
     },
     digest(purpose, data) {

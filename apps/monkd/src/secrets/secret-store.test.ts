@@ -85,6 +85,7 @@ describe('secret store', () => {
     expect(cipher.seal(`${value}!`)).not.toBe(sealed);
     expect(cipher.unseal(sealed)).toBe(value);
     expect(cipher.unseal('plain text')).toBe('plain text');
+    expect(cipher.unseal(`mysql -p${sealed} -e 'select 1'`)).toBe(`mysql -p${value} -e 'select 1'`);
     expect(() => createSecretCipher(randomBytes(32)).unseal(sealed)).toThrow(/cannot be decrypted/);
   });
 
@@ -120,6 +121,14 @@ describe('withUnsealedSecrets', () => {
       labels: {},
     };
     const created = await runtime.createContainer({ name: 'web', spec, labels: {} });
+    await runtime.startContainer(created.id);
+    const execs: string[][] = [];
+    memory.setExecHandler((request) => {
+      execs.push([...request.command]);
+      return { exitCode: 0, stdout: '', stderr: '' };
+    });
+    await runtime.exec(created.id, { command: ['check', `--password=${sealed}`] });
+    expect(execs).toEqual([['check', `--password=${value}`]]);
     await runtime.putFiles(created.id, spec.files);
     const engineSpec = memory.createOptionsOf(created.id).spec;
     expect(engineSpec.environment).toEqual({ PASSWORD: value, USER: 'admin' });

@@ -1,7 +1,7 @@
 import { MonkError, type ContainerSpec, type FileSpec } from '@monk/model';
 import type { Graph, SecretRecord } from '@monk/graph';
 import type { SecretEntry } from '@monk/sdk';
-import { createSecretCipher, type SecretCipher } from './secret-cipher.ts';
+import { createSecretCipher, sealedPrefix, type SecretCipher } from './secret-cipher.ts';
 import type { SecretsKeyProvider } from './secrets-key.ts';
 
 /** The scope of secrets every runnable may read (when it lists them in `permitted-secrets`). */
@@ -33,6 +33,8 @@ export interface SecretStore {
   /** A spec with every sealed value (environment, entrypoint, command, files) back in plaintext. */
   unsealSpec(spec: ContainerSpec): Promise<ContainerSpec>;
   unsealFiles(files: readonly FileSpec[]): Promise<FileSpec[]>;
+  /** Words (an exec argv) with sealed ones back in plaintext. */
+  unsealWords(words: readonly string[]): Promise<string[]>;
   /** A keyed digest for `purpose` (see {@link SecretCipher.digest}). */
   digest(purpose: string, data: string): Promise<Uint8Array>;
 }
@@ -120,6 +122,11 @@ export function createSecretStore(components: {
     async unsealFiles(files) {
       const current = await getCipher();
       return files.map((file) => ({ ...file, contents: current.unseal(file.contents) }));
+    },
+    async unsealWords(words) {
+      if (!words.some((word) => word.includes(sealedPrefix))) return [...words];
+      const current = await getCipher();
+      return words.map((word) => current.unseal(word));
     },
     async digest(purpose, data) {
       return (await getCipher()).digest(purpose, data);
