@@ -11,6 +11,11 @@ export function renderTable(headers: readonly string[], rows: ReadonlyArray<read
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** A peer id shortened for tables: `12D3Ko…x7Yz9q`. Commands that take an id accept this form too. */
+export function shortPeerId(id: string): string {
+  return id.length <= 16 ? id : `${id.slice(0, 6)}…${id.slice(-6)}`;
+}
+
 /** The status column of `monk ps`: phase, readiness and the reason when something is wrong. */
 export function statusOf(entry: PsEntry): string {
   const restarts = entry.restarts > 0 ? ` (${entry.restarts} restarts)` : '';
@@ -23,6 +28,6 @@ export function renderPs(entries: readonly PsEntry[]): string {
   if (entries.length === 0) return 'No runnables are running. Start one with monk run NAMESPACE/NAME.';
   return renderTable(
     ['RUNNABLE', 'CONTAINER', 'PEER', 'IMAGE', 'PORTS', 'STATUS'],
-    entries.map((e) => [e.runnable, e.name, e.peer, e.image, e.ports.join(','), statusOf(e)]),
+    entries.map((e) => [e.runnable, e.name, shortPeerId(e.peer), e.image, e.ports.join(','), statusOf(e)]),
   );
 }

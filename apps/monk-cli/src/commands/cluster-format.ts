@@ -1,11 +1,8 @@
 import { MonkError } from '@monk/model';
 import type { MonkClient, PeerEntry } from '@monk/sdk';
-import { renderTable } from '../render.ts';
+import { renderTable, shortPeerId } from '../render.ts';
 
-/** A peer id shortened for tables: `12D3Ko…x7Yz9q`. Commands that take an id accept this form too. */
-export function shortPeerId(id: string): string {
-  return id.length <= 16 ? id : `${id.slice(0, 6)}…${id.slice(-6)}`;
-}
+export { shortPeerId };
 
 /** How long ago an instant was, for tables: `45s`, `12m`, `3h`, `2d`; `-` when unreadable. */
 export function formatAge(iso: string, now: Date): string {
