@@ -30,7 +30,11 @@ import {
   type MonkClient,
   type PeerEntry,
 } from '../packages/sdk/src/index.ts';
-import { createNodeFileSource, loadTemplates } from '../packages/monkscript/src/index.ts';
+import {
+  createNodeFileSource,
+  loadTemplates,
+  type TemplateRecord,
+} from '../packages/monkscript/src/index.ts';
 
 const root = join(import.meta.dirname, '..');
 const monkdBin = join(root, 'bin/monkd');
@@ -248,10 +252,14 @@ async function formMonkCluster(size: number): Promise<MonkPeer[]> {
   return peers;
 }
 
-type TemplateRecords = MethodParams<'templates.put'>['templates'];
+async function putTemplates(peer: MonkPeer, records: readonly TemplateRecord[]): Promise<void> {
+  await peer.client.putTemplates({
+    templates: records as unknown as MethodParams<'templates.put'>['templates'],
+  });
+}
 
 /** Template records named `prefix0…prefix{count-1}`, loaded through MonkScript as `monk load` does. */
-async function templateRecords(prefix: string, count: number): Promise<TemplateRecords> {
+async function templateRecords(prefix: string, count: number): Promise<TemplateRecord[]> {
   const lines = ['namespace: bench', ''];
   for (let i = 0; i < count; i++) {
     lines.push(
@@ -267,7 +275,7 @@ async function templateRecords(prefix: string, count: number): Promise<TemplateR
   const file = join(scratch, `${prefix}.yaml`);
   writeFileSync(file, lines.join('\n'));
   const { templates } = await loadTemplates({ entries: [file], files: createNodeFileSource() });
-  return templates as unknown as TemplateRecords;
+  return templates;
 }
 
 interface FalseAlarms {
@@ -277,10 +285,9 @@ interface FalseAlarms {
 /** Records any peer that some observer reports not alive although nobody was killed. */
 function noteAlarms(
   alarms: FalseAlarms,
-  observer: MonkPeer,
-  list: readonly PeerEntry[],
-  except?: string,
+  seen: { observer: MonkPeer; list: readonly PeerEntry[]; except?: string },
 ): void {
+  const { observer, list, except } = seen;
   for (const entry of list) {
     if (entry.state !== 'alive' && entry.id !== except)
       alarms.seen.add(`${observer.name} saw ${entry.name} ${entry.state}`);
@@ -300,7 +307,9 @@ async function monkDissemination(
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      await Promise.all(peers.map(async (p) => noteAlarms(alarms, p, await peersOf(p).catch(() => []))));
+      await Promise.all(
+        peers.map(async (p) => noteAlarms(alarms, { observer: p, list: await peersOf(p).catch(() => []) })),
+      );
       await sleep(500);
     }
   })();
@@ -308,11 +317,11 @@ async function monkDissemination(
     for (let round = 0; round < rounds; round++) {
       const record = records[round];
       if (record === undefined) throw new Error('missing record');
-      const path = String(record['path']);
+      const path = record.path;
       const writer = peers[Math.floor(random() * peers.length)];
       if (writer === undefined) throw new Error('no writer');
       const started = performance.now();
-      await writer.client.putTemplates({ templates: [record] });
+      await putTemplates(writer, [record]);
       const { seenAt, meanPollMs } = await untilEach(
         peers,
         async (peer) => (await peer.client.listTemplates()).some((t) => t.path === path),
@@ -343,7 +352,7 @@ async function monkDetection(peers: MonkPeer[], alarms: FalseAlarms): Promise<nu
       survivors,
       async (peer) => {
         const list = await peersOf(peer);
-        noteAlarms(alarms, peer, list, victim.id);
+        noteAlarms(alarms, { observer: peer, list, except: victim.id });
         return list.find((p) => p.id === victim.id)?.state === 'dead';
       },
       { intervalMs: detectionPollMs, timeoutMs: 60_000, what: `every survivor to mark ${victim.name} dead` },
@@ -368,11 +377,12 @@ async function monkCatchUp(peers: readonly MonkPeer[]): Promise<{
   writeMs: number;
   diskBytes: number;
   tcpBytes: number;
+  quietTcpBytes: number;
 }> {
   const [, writer, witness, , laggard] = peers;
   if (writer === undefined || witness === undefined || laggard === undefined) throw new Error('need 5 peers');
   const records = await templateRecords('away', missed);
-  const paths = new Set(records.map((r) => String(r['path'])));
+  const paths = new Set(records.map((r) => r.path));
   const hasAll = async (peer: MonkPeer): Promise<boolean> =>
     (await peer.client.listTemplates()).filter((t) => paths.has(t.path)).length === paths.size;
 
@@ -381,7 +391,7 @@ async function monkCatchUp(peers: readonly MonkPeer[]): Promise<{
   const diskBefore = dirBytes(graphDir);
   const writeStarted = performance.now();
   for (let i = 0; i < records.length; i += missedBatch) {
-    await writer.client.putTemplates({ templates: records.slice(i, i + missedBatch) });
+    await putTemplates(writer, records.slice(i, i + missedBatch));
   }
   const writeMs = performance.now() - writeStarted;
   await untilEach([witness], hasAll, {
@@ -400,12 +410,26 @@ async function monkCatchUp(peers: readonly MonkPeer[]): Promise<{
   });
   const caughtUp = seenAt[0] ?? Number.NaN;
   const tcpBytes = await tcpBytesReceived(laggard.child.pid);
+  const diskBytes = dirBytes(graphDir) - diskBefore;
+
+  // Baseline: the same restart with nothing missed, bytes sampled after the same time since spawn.
+  await stop(laggard.child, 'SIGTERM');
+  const quietSpawned = performance.now();
+  laggard.child = await launchMonkd(laggard);
+  await sleep(Math.max(0, caughtUp - spawned - (performance.now() - quietSpawned)));
+  const quietTcpBytes = await tcpBytesReceived(laggard.child.pid);
+  await untilEach(peers, async (peer) => (await peersOf(peer)).every((p) => p.state === 'alive'), {
+    intervalMs: 250,
+    timeoutMs: 120_000,
+    what: `${laggard.name} alive again everywhere`,
+  });
   return {
     fromSpawnMs: caughtUp - spawned,
     fromApiMs: caughtUp - apiUp,
     writeMs,
-    diskBytes: dirBytes(graphDir) - diskBefore,
+    diskBytes,
     tcpBytes,
+    quietTcpBytes,
   };
 }
 
@@ -444,7 +468,7 @@ interface SerfEventLine {
 }
 
 function serfEvents(agent: SerfAgent): SerfEventLine[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(agent.events, 'utf8');
   } catch {
@@ -459,7 +483,7 @@ function serfEvents(agent: SerfAgent): SerfEventLine[] {
     });
 }
 
-function launchSerf(agent: Omit<SerfAgent, 'child'>, join?: number): ChildProcess {
+function launchSerf(agent: Omit<SerfAgent, 'child'>, joinPort?: number): ChildProcess {
   return spawnTracked(
     'serf',
     [
@@ -469,7 +493,7 @@ function launchSerf(agent: Omit<SerfAgent, 'child'>, join?: number): ChildProces
       `-rpc-addr=127.0.0.1:${agent.rpc}`,
       `-event-handler=sh ${handler} ${agent.events}`,
       '-log-level=warn',
-      ...(join === undefined ? [] : [`-join=127.0.0.1:${join}`]),
+      ...(joinPort === undefined ? [] : [`-join=127.0.0.1:${joinPort}`]),
     ],
     `${agent.events}.log`,
   );
@@ -767,8 +791,8 @@ try {
     try {
       const spread = await monkDissemination(peers, alarms);
       console.log(
-        row(`one change listed by all ${size} peers`, spread.samples),
-        `\n    (from the putTemplates call on a random peer to the last peer's listing that shows it; every peer\n` +
+        `${row(`one change listed by all ${size} peers`, spread.samples)}\n` +
+          `    (from the putTemplates call on a random peer to the last peer's listing that shows it; every peer\n` +
           `     polled concurrently every ${pollMs[size]} ms + one RPC: effective interval ${spread.meanPollMs.toFixed(1)} ms, so an upper bound)`,
       );
       if (size === 20) {
@@ -779,8 +803,8 @@ try {
       }
       const detection = await monkDetection(peers, alarms);
       console.log(
-        row(`kill -9 → dead on all ${size - 1} survivors`, detection),
-        `\n    (cluster.peers polled every ${detectionPollMs} ms on every survivor)`,
+        `${row(`kill -9 → dead on all ${size - 1} survivors`, detection)}\n` +
+          `    (cluster.peers polled every ${detectionPollMs} ms on every survivor)`,
       );
       console.log(
         `  false suspicions seen (state ≠ alive for a peer nobody killed): ${alarms.seen.size === 0 ? 'none' : [...alarms.seen].join('; ')}`,
@@ -791,7 +815,8 @@ try {
         console.log(
           `  a peer that missed ${missed} changes (written in ${ms(catchUp.writeMs)}, ${missed / missedBatch} putTemplates of ${missedBatch}):\n` +
             `    restart → lists all ${missed}:           ${ms(catchUp.fromSpawnMs)} (${ms(catchUp.fromApiMs)} after its API answered)\n` +
-            `    TCP bytes received by then:           ${(catchUp.tcpBytes / 1024).toFixed(1)} KiB (ss; all libp2p traffic, membership included)\n` +
+            `    TCP bytes received by then:           ${(catchUp.tcpBytes / 1024).toFixed(1)} KiB (ss, every libp2p connection of the process)\n` +
+            `      same restart with nothing missed:   ${(catchUp.quietTcpBytes / 1024).toFixed(1)} KiB in the same time (membership, sync handshakes)\n` +
             `    its graph directory grew by:          ${(catchUp.diskBytes / 1024).toFixed(1)} KiB`,
         );
       }
@@ -805,8 +830,8 @@ try {
     try {
       const spread = await serfDissemination(agents);
       console.log(
-        row(`one user event received by all ${size} agents`, spread),
-        `\n    (from the RPC event on a random agent to the last agent's event-handler timestamp)`,
+        `${row(`one user event received by all ${size} agents`, spread)}\n` +
+          `    (from the RPC event on a random agent to the last agent's event-handler timestamp)`,
       );
       if (size === 20) {
         const rss = agents.map((a) => rssMiB(a.child.pid));

@@ -82,7 +82,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       peerName: config.peerName,
       listen: config.p2pListen,
     },
-    { graph, logger: logger.child('cluster') },
+    { graph, logger: logger.child('cluster'), secretsKey: keys },
   );
   const core = createCoreHandlers(
     {

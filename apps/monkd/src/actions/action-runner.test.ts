@@ -71,7 +71,8 @@ describe('actions and hooks (memory runtime)', () => {
     });
     const graph: Graph = await createGraph({ peerId, store: createMemoryStore() });
     stops.push(() => graph.close());
-    const secrets = createSecretStore({ graph, keys: { key: async () => randomBytes(32) }, now: Date.now });
+    const key = randomBytes(32);
+    const secrets = createSecretStore({ graph, keys: { key: async () => key }, now: Date.now });
     await secrets.add({ name: 'token', value: 's3cret', scope: 'global' });
     const resolveHosts = createResolveHosts({ secrets });
     const actions = createActionRunner({ peerId, volumeRoot: '/vol' }, { graph, runtime, resolveHosts });

@@ -53,6 +53,12 @@ const syncProtocol = '/monk/graph-sync/1.0.0';
 /** Tells a peer it was removed, before the allow-lists cut it off (so it need not wait for the graph). */
 const evictProtocol = '/monk/evict/1.0.0';
 
+/** The cluster's secrets key, as the cluster needs it: read to hand to joiners, replaced when joining. */
+export interface ClusterSecretsKey {
+  key(): Promise<Uint8Array>;
+  adopt(key: Uint8Array): Promise<void>;
+}
+
 export interface ClusterOptions {
   readonly dataDir: string;
   readonly identity: PeerIdentity;
@@ -89,7 +95,7 @@ export interface Cluster {
 
 export function createCluster(
   options: ClusterOptions,
-  components: { graph: Graph; logger: Logger; now?: () => Date },
+  components: { graph: Graph; logger: Logger; secretsKey: ClusterSecretsKey; now?: () => Date },
 ): Cluster {
   const { graph, logger } = components;
   const now = components.now ?? ((): Date => new Date());
@@ -308,6 +314,10 @@ export function createCluster(
         { id: self, name: options.peerName, role: 'peer', addresses: active.addresses() },
         ...others.map((p) => ({ id: p.id, name: p.name, role: p.role, addresses: p.addresses })),
       ],
+      // Peers run workloads that read secrets; operators never get the key.
+      ...(joinRequest.role === 'peer'
+        ? { secretsKey: Buffer.from(await components.secretsKey.key()).toString('base64url') }
+        : {}),
     };
     return encodeJsonMessage(response);
   }
@@ -549,6 +559,9 @@ export function createCluster(
         networkKey: encodeNetworkKey(token.networkKey),
         createdAt: now().toISOString(),
       };
+      if (response.secretsKey !== undefined) {
+        await components.secretsKey.adopt(Buffer.from(response.secretsKey, 'base64url'));
+      }
       for (const peer of response.peers) introduced.add(peer.id);
       active.setAllowList(memberIds());
       await becomeMember(

@@ -11,10 +11,12 @@ import { createSecretsHandlers } from './secrets-handlers.ts';
 import type { SecretsKeyProvider } from './secrets-key.ts';
 import { withUnsealedSecrets } from './unsealing-runtime.ts';
 
-const fixedKey = (key: Uint8Array = randomBytes(32)): SecretsKeyProvider => ({ key: async () => key });
+const fixedKey = (key: Uint8Array = randomBytes(32)): Pick<SecretsKeyProvider, 'key'> => ({
+  key: async () => key,
+});
 const value = 'correct horse battery staple';
 
-async function setup(keys: SecretsKeyProvider = fixedKey()) {
+async function setup(keys: Pick<SecretsKeyProvider, 'key'> = fixedKey()) {
   const graph = await createGraph({ peerId: 'peer-a', store: createMemoryStore() });
   return {
     graph,

@@ -41,13 +41,20 @@ export interface SecretStore {
 
 export function createSecretStore(components: {
   graph: Graph;
-  keys: SecretsKeyProvider;
+  /** Only reads the key; replacing it (joining a cluster) is the provider's business. */
+  keys: Pick<SecretsKeyProvider, 'key'>;
   now: () => number;
 }): SecretStore {
   const { graph } = components;
   let cipher: SecretCipher | undefined;
+  let cipherKey: Uint8Array | undefined;
   const getCipher = async (): Promise<SecretCipher> => {
-    cipher ??= createSecretCipher(await components.keys.key());
+    // The key changes once, when this peer joins a cluster and adopts the cluster's key.
+    const key = await components.keys.key();
+    if (cipher === undefined || cipherKey !== key) {
+      cipher = createSecretCipher(key);
+      cipherKey = key;
+    }
     return cipher;
   };
   const entry = (record: SecretRecord): SecretEntry => ({

@@ -30,6 +30,20 @@ describe('createFileKeyProvider', () => {
     for (const key of keys) expect(key).toEqual(keys[0]);
   });
 
+  it("adopts a cluster's key: it replaces the file (mode 0600) and is what key() returns from then on", async () => {
+    const path = join(await tempDir(), 'secrets.key');
+    const provider = createFileKeyProvider({ path });
+    const own = await provider.key();
+    const cluster = new Uint8Array(32).fill(7);
+    await provider.adopt(cluster);
+    expect(await provider.key()).toEqual(cluster);
+    expect(await provider.key()).not.toEqual(own);
+    expect(new Uint8Array(await readFile(path))).toEqual(cluster);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await createFileKeyProvider({ path }).key()).toEqual(cluster);
+    await expect(provider.adopt(new Uint8Array(5))).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+  });
+
   it('refuses a key file of the wrong size with STORAGE_FAILED', async () => {
     const path = join(await tempDir(), 'secrets.key');
     await writeFile(path, 'short', { mode: 0o600 });

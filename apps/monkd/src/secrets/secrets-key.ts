@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { MonkError } from '@monk/model';
 
 /** Length of the secrets key: AES-256. */
@@ -16,6 +16,11 @@ export const secretsKeyBytes = 32;
 export interface SecretsKeyProvider {
   /** The 32-byte key. Throws `STORAGE_FAILED` when it cannot be read or created. */
   key(): Promise<Uint8Array>;
+  /**
+   * Replaces the key with the cluster's (a peer joining a cluster adopts its key, so every peer reads the
+   * same secrets). Secrets encrypted under the old key can no longer be read. Throws `STORAGE_FAILED`.
+   */
+  adopt(key: Uint8Array): Promise<void>;
 }
 
 /**
@@ -35,6 +40,31 @@ export function createFileKeyProvider(options: { path: string }): SecretsKeyProv
         throw error;
       });
       return loading;
+    },
+    async adopt(key) {
+      if (key.length !== secretsKeyBytes) {
+        throw new MonkError(
+          'STORAGE_FAILED',
+          `a secrets key has ${secretsKeyBytes} bytes, not ${key.length}`,
+        );
+      }
+      const temporary = `${options.path}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        const handle = await open(temporary, 'wx', 0o600);
+        try {
+          await handle.writeFile(key);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temporary, options.path);
+      } catch (error) {
+        await unlink(temporary).catch(() => undefined);
+        throw new MonkError('STORAGE_FAILED', `cannot write the secrets key ${options.path}`, {
+          cause: error,
+        });
+      }
+      loading = Promise.resolve(Uint8Array.from(key));
     },
   };
 }

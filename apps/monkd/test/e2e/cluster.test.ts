@@ -121,6 +121,39 @@ describe('a cluster of five monkd on loopback, formed with join tokens (needs Do
     expect(exec.stdout.trim()).toBe('hello from monk');
   });
 
+  it('a secret added on one peer is readable by a runnable started on another (the key travels at join)', async () => {
+    const [first, second] = peers as [Peer, Peer];
+    await first.client.call('secrets.add', { name: 'shared-token', value: 'sesame-42' });
+    const file = join(scratch, 'secret-reader.yaml');
+    await writeFile(
+      file,
+      [
+        'namespace: sec',
+        'reader:',
+        '  defines: runnable',
+        '  permitted-secrets:',
+        '    shared-token: true',
+        '  variables:',
+        '    token:',
+        '      type: string',
+        '      env: TOKEN',
+        '      value: <- secret("shared-token")',
+        '  containers:',
+        '    c:',
+        '      image: monk-local/busybox',
+        '      image-tag: latest',
+        '      bash: exec sleep 3600',
+        '',
+      ].join('\n'),
+    );
+    expect((await second.monkd.monk(['load', file])).code).toBe(0);
+    const run = await second.monkd.monk(['run', 'sec/reader']);
+    expect(run.code, run.stderr).toBe(0);
+    const env = await second.monkd.monk(['exec', 'sec/reader', '--', 'sh', '-c', 'echo $TOKEN']);
+    expect(env.stdout.trim()).toBe('sesame-42');
+    expect((await second.monkd.monk(['purge', 'sec/reader'])).code).toBe(0);
+  });
+
   it('marks a killed peer dead on every other; restarted, it rejoins with its state and catches up', async () => {
     const victim = peers[4]!;
     const victimId = await victim.monkd.peerId();
