@@ -169,7 +169,18 @@ export function createCoreHandlers(
         fn();
       };
       const check = (): void => {
-        const statuses = ids.map((id) => ({ id, observed: graph.getObserved(id) }));
+        // An observation of a container built from an older spec says nothing about this deploy.
+        const specs = new Map(graph.listWorkloads().map((w) => [w.id, w.specHash]));
+        const statuses = ids.map((id) => {
+          const observed = graph.getObserved(id);
+          const spec = specs.get(id);
+          const current =
+            observed === undefined ||
+            observed.specHash === undefined ||
+            spec === undefined ||
+            observed.specHash === spec;
+          return { id, observed: current ? observed : undefined };
+        });
         for (const { id, observed } of statuses) {
           if (observed === undefined) continue;
           const key = `${observed.phase}|${observed.ready}|${observed.message ?? ''}`;

@@ -36,6 +36,8 @@ export interface Reconciler {
 }
 
 interface FailureRecord {
+  /** The spec that failed: a new spec gets a fresh start. */
+  specHash: string;
   count: number;
   nextAttemptAt: number;
   message: string;
@@ -204,9 +206,14 @@ export function createReconciler(
     });
 
     const t = now();
+    const byIdAll = new Map(workloads.map((w) => [w.id, w]));
     const steps = plan.steps.filter((step) => {
       if (step.kind !== 'create' && step.kind !== 'replace') return true;
       const failure = failures.get(step.workloadId);
+      if (failure !== undefined && failure.specHash !== byIdAll.get(step.workloadId)?.specHash) {
+        failures.delete(step.workloadId);
+        return true;
+      }
       return failure === undefined || failure.nextAttemptAt <= t;
     });
     if (steps.length > 0) {
@@ -284,6 +291,7 @@ export function createReconciler(
         const count = (previous?.count ?? 0) + 1;
         const delay = Math.min(1_000 * 2 ** (count - 1), 60_000);
         failures.set(step.workloadId, {
+          specHash: byId.get(step.workloadId)?.specHash ?? '',
           count,
           nextAttemptAt: now() + delay,
           message: monkError.message,

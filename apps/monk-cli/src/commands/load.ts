@@ -19,8 +19,20 @@ export class Load extends MonkCommand {
     const entries = (argv as string[]).map((file) => resolve(file));
     // MonkScript (YAML, Compose schema) is loaded only by the commands that parse templates.
     const { createNodeFileSource, loadTemplates } = await import('@monk/monkscript');
-    const { templates, warnings } = await loadTemplates({ entries, files: createNodeFileSource() });
+    // Compose files interpolate ${VAR} from the environment of whoever runs `monk load`, as Compose does.
+    const environment = Object.fromEntries(
+      Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const { templates, warnings, secrets } = await loadTemplates({
+      entries,
+      files: createNodeFileSource(),
+      environment,
+    });
     const client = this.client();
+    // Secrets a Compose file supplies (file: or environment: sources) are stored encrypted, never in templates.
+    for (const secret of secrets) {
+      await client.call('secrets.add', { name: secret.name, value: secret.value });
+    }
     const { loaded } = await client.putTemplates({ templates });
     const warningLines = warnings.map((w) =>
       typeof w === 'string' ? w : (w as { message: string }).message,
@@ -28,6 +40,9 @@ export class Load extends MonkCommand {
     if (!this.jsonEnabled()) {
       for (const warning of warningLines) process.stderr.write(`warning: ${warning}\n`);
       this.log(`Loaded ${loaded.length} template${loaded.length === 1 ? '' : 's'}: ${loaded.join(', ')}`);
+      if (secrets.length > 0) {
+        this.log(`Stored ${secrets.length} secret(s) from Compose: ${secrets.map((s) => s.name).join(', ')}`);
+      }
     }
     return { loaded, warnings: warningLines };
   }

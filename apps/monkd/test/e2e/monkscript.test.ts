@@ -160,6 +160,38 @@ describe('MonkScript in full: secrets, actions, hooks, files, Compose (needs Doc
     );
   });
 
+  it('stores the secrets a Compose file supplies and mounts them where Compose would (needs Docker)', async () => {
+    const dir = join(scratch, 'vault');
+    await mkdir(dir);
+    const compose = join(dir, 'compose.yaml');
+    await writeFile(join(dir, 'token.txt'), 'compose-secret-value');
+    await writeFile(
+      compose,
+      [
+        'services:',
+        '  app:',
+        '    image: monk-local/busybox:latest',
+        '    command: sleep 3600',
+        '    secrets: [token]',
+        'secrets:',
+        '  token:',
+        '    file: ./token.txt',
+        '',
+      ].join('\n'),
+    );
+    const load = await monkd.monk(['load', compose]);
+    expect(load.code, load.stderr).toBe(0);
+    expect(load.stdout).toContain('Stored 1 secret(s) from Compose: vault-token');
+    expect(load.stdout).not.toContain('compose-secret-value');
+    const list = await monkd.monk(['secrets', 'list']);
+    expect(list.stdout).toContain('vault-token');
+    expect(list.stdout).not.toContain('compose-secret-value');
+    expect((await monkd.monk(['run', 'vault/app'])).code).toBe(0);
+    const read = await monkd.monk(['exec', 'vault/app', '--', 'cat', '/run/secrets/token']);
+    expect(read.stdout).toBe('compose-secret-value');
+    expect((await monkd.monk(['purge', 'vault/app'])).code).toBe(0);
+  });
+
   it('runs a Compose app whose services reach each other by service name (needs Docker)', async () => {
     const dir = join(scratch, 'shop');
     await mkdir(dir);
