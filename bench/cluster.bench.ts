@@ -1071,8 +1071,9 @@ try {
   console.log(
     'caveat: every peer is a process on this one machine; at 20 peers that is 20 Node processes (see their\n' +
       'RSS below) sharing the cores with whatever else runs, so monk figures at 20 include CPU contention that\n' +
-      'Serf (20 small Go processes) barely feels. Timings differ by design: monk probes every 400 ms with a\n' +
-      'suspicion timeout of 2×max(1, log10 n) intervals; Serf runs its default LAN profile (probe 1 s, suspicion\n' +
+      'Serf (20 small Go processes) barely feels. Timings differ by design: monkd probes every 500 ms (250 ms\n' +
+      'timeout) with a suspicion timeout of 3×max(1, log10 n) intervals (apps/monkd/src/cluster/cluster.ts);\n' +
+      'Serf runs its default LAN profile (probe 1 s, suspicion\n' +
       '4×log10 n intervals, gossip every 200 ms).\n',
   );
   const monk = new Map<Size, Figures>();
