@@ -1,6 +1,7 @@
 import type { PeerEntry } from '@monk/sdk';
 import { describe, expect, it } from 'vitest';
-import { formatAge, matchPeer, renderPeers, shortPeerId } from './cluster-format.ts';
+import { shortPeerId } from '../render.ts';
+import { formatAge, matchPeer, renderPeers } from './cluster-format.ts';
 
 const idA = '12D3KooWAbcdefghijkLMNOPQRSTUVWxyz1234567890aaaaaa';
 const idB = '12D3KooWAbcdefghijkLMNOPQRSTUVWxyz1234567890bbbbbb';

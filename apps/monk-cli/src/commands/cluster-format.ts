@@ -2,8 +2,6 @@ import { MonkError } from '@monk/model';
 import type { MonkClient, PeerEntry } from '@monk/sdk';
 import { renderTable, shortPeerId } from '../render.ts';
 
-export { shortPeerId };
-
 /** How long ago an instant was, for tables: `45s`, `12m`, `3h`, `2d`; `-` when unreadable. */
 export function formatAge(iso: string, now: Date): string {
   const ms = now.getTime() - Date.parse(iso);
