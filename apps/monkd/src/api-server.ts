@@ -3,6 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { MonkError, toMonkError, type JsonObject } from '@monk/model';
 import {
   clientFrameSchema,
+  maxFrameBytes,
   methodParams,
   readJsonLines,
   requestFrameSchema,
@@ -17,22 +18,42 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+export interface ApiServerOptions {
+  readonly socketPath: string;
+  /**
+   * A connection that has not sent a whole request frame within this time is closed (default 10 s), so
+   * half-open connections cannot pile up. Calls that stream for longer (logs -f) are not affected once
+   * their request has arrived.
+   */
+  readonly requestTimeoutMs?: number;
+  /** The largest frame accepted (default 16 MiB); a larger one is refused with MESSAGE_TOO_LARGE. */
+  readonly maxFrameBytes?: number;
+}
+
+const defaultRequestTimeoutMs = 10_000;
+/** After answering, a client that keeps sending is cut off after this long. */
+const lingerMs = 1_000;
+
 /**
  * Serves the control protocol of @monk/sdk on a unix socket readable only by its owner (mode 0600).
  * One request per connection. A stale socket file from a killed daemon is replaced; a live one means
  * another monkd owns this data dir, and starting fails with INVALID_REQUEST.
  */
 export async function startApiServer(
-  options: { socketPath: string },
+  options: ApiServerOptions,
   components: { service: ControlService; logger: Logger },
 ): Promise<ApiServer> {
+  const limits = {
+    requestTimeoutMs: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    maxFrameBytes: options.maxFrameBytes ?? maxFrameBytes,
+  };
   await removeStaleSocket(options.socketPath);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    serve(socket, components).catch((error: unknown) => {
+    serve(socket, limits, components).catch((error: unknown) => {
       components.logger.warn('control connection failed', { error: toMonkError(error).toJSON() });
       socket.destroy();
     });
@@ -41,7 +62,8 @@ export async function startApiServer(
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.socketPath, () => {
+      // A deep accept queue: a burst of callers (many CLIs, a script) waits instead of getting EAGAIN.
+      server.listen({ path: options.socketPath, backlog: 4096 }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -72,19 +94,44 @@ export interface FrameConnection {
   readonly closed: AbortSignal;
 }
 
-function socketConnection(socket: Socket): FrameConnection {
+function socketConnection(
+  socket: Socket,
+  limits: { requestTimeoutMs: number; maxFrameBytes: number },
+): FrameConnection {
   const closed = new AbortController();
   socket.once('close', () => closed.abort());
+  // Until the request frame is complete the connection costs memory and a descriptor for nothing.
+  socket.setTimeout(limits.requestTimeoutMs, () => socket.destroy());
+  const lines = readJsonLines(socket, limits.maxFrameBytes);
+  let requestSeen = false;
+  const frames: AsyncIterator<Record<string, unknown>> = {
+    next: async () => {
+      const next = await lines.next();
+      if (!requestSeen) {
+        requestSeen = true;
+        socket.setTimeout(0);
+      }
+      return next;
+    },
+  };
   return {
-    frames: readJsonLines(socket)[Symbol.asyncIterator](),
+    frames,
     write: (frame) => writeJsonLine(socket, frame),
-    end: () => socket.end(),
+    end: () => {
+      socket.end();
+      // A client that goes on sending after the answer (an oversized frame) is not read any further.
+      setTimeout(() => socket.destroy(), lingerMs).unref();
+    },
     closed: closed.signal,
   };
 }
 
-async function serve(socket: Socket, components: { service: ControlService; logger: Logger }): Promise<void> {
-  await serveFrames(socketConnection(socket), components);
+async function serve(
+  socket: Socket,
+  limits: { requestTimeoutMs: number; maxFrameBytes: number },
+  components: { service: ControlService; logger: Logger },
+): Promise<void> {
+  await serveFrames(socketConnection(socket, limits), components);
 }
 
 /**

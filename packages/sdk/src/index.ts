@@ -2,7 +2,7 @@ export { createMonkClient } from './client.ts';
 export type { MonkClient, CallOptions } from './client.ts';
 export { createUnixSocketTransport } from './transport.ts';
 export type { ControlTransport, FrameChannel } from './transport.ts';
-export { readJsonLines, writeJsonLine } from './frames.ts';
+export { maxFrameBytes, readJsonLines, writeJsonLine } from './frames.ts';
 export { protocolVersion, methodParams, requestFrameSchema, clientFrameSchema } from './protocol.ts';
 export type {
   MethodName,
