@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFileStore } from './file-store.ts';
+import { createFileStore, salvageFileStore } from './file-store.ts';
 import { createGraph } from './graph.ts';
 import type { GraphProblem } from './graph-problem.ts';
 import { makeObserved, makeWorkload, steppingClock } from './test-fixtures.ts';
@@ -41,7 +41,46 @@ describe('createFileStore', () => {
     expect(await createFileStore({ dir }).load()).toEqual([bytes(1, 1), bytes(3)]);
   });
 
-  it('drops a tail record whose checksum does not match, and zero-filled garbage', async () => {
+  it('drops zeros a crash left after the last record as a torn tail', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.append(bytes(1));
+    await store.append(bytes(2));
+    await store.close();
+    const log = join(dir, 'graph.log');
+    await appendFile(log, Buffer.alloc(64));
+    const problems: GraphProblem[] = [];
+    expect(await createFileStore({ dir, onProblem: (p) => problems.push(p) }).load()).toEqual([
+      bytes(1),
+      bytes(2),
+    ]);
+    expect(problems).toEqual([expect.objectContaining({ kind: 'dropped-tail' })]);
+  });
+
+  // Issue 7: one flipped byte near the start of the log used to load as an empty graph and cut the log to
+  // nothing, and monkd then removed every container as no longer desired.
+  it('refuses a damaged log with GRAPH_CORRUPT naming file, offset and record, and leaves it untouched', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    for (let i = 1; i <= 5; i++) await store.append(bytes(i, i, i));
+    await store.close();
+    const log = join(dir, 'graph.log');
+    const content = await readFile(log);
+    content[11 + 9] = content[11 + 9]! ^ 0x10; // the payload of record 2 (records are 11 bytes)
+    await writeFile(log, content);
+
+    const problems: GraphProblem[] = [];
+    const refused = createFileStore({ dir, onProblem: (p) => problems.push(p) }).load();
+    await expect(refused).rejects.toMatchObject({
+      code: 'GRAPH_CORRUPT',
+      details: { file: log, offset: 11, record: 2, intactRecords: 4 },
+    });
+    await expect(refused).rejects.toThrow(`graph log ${log} is damaged at byte 11 (record 2)`);
+    expect(await readFile(log)).toEqual(content);
+    expect(problems).toEqual([]);
+  });
+
+  it('a damaged last record is refused too: only a torn one may be dropped', async () => {
     const dir = await tempDir();
     const store = createFileStore({ dir });
     await store.append(bytes(1));
@@ -51,10 +90,51 @@ describe('createFileStore', () => {
     const content = await readFile(log);
     content[content.length - 1] = 99;
     await writeFile(log, content);
-    await appendFile(log, Buffer.alloc(64));
-    const problems: GraphProblem[] = [];
-    expect(await createFileStore({ dir, onProblem: (p) => problems.push(p) }).load()).toEqual([bytes(1)]);
-    expect(problems).toHaveLength(1);
+    await expect(createFileStore({ dir }).load()).rejects.toMatchObject({ code: 'GRAPH_CORRUPT' });
+  });
+
+  it('salvage keeps a copy of the damaged log and every intact record, before and after the damage', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.compact(bytes(9, 9));
+    for (let i = 1; i <= 5; i++) await store.append(bytes(i, i, i));
+    await store.close();
+    const log = join(dir, 'graph.log');
+    const damaged = await readFile(log);
+    damaged[22 + 8] = damaged[22 + 8]! ^ 0xff; // record 3
+    await writeFile(log, damaged);
+
+    const salvage = await salvageFileStore({ dir, now: () => new Date('2026-12-02T10:00:00Z') });
+    const copy = `${log}.damaged-2026-12-02T10-00-00.000Z`;
+    expect(salvage).toEqual({ copies: [copy], keptRecords: 4, droppedBytes: 11, snapshotLost: false });
+    expect(await readFile(copy)).toEqual(damaged);
+    expect(await createFileStore({ dir }).load()).toEqual([
+      bytes(9, 9),
+      bytes(1, 1, 1),
+      bytes(2, 2, 2),
+      bytes(4, 4, 4),
+      bytes(5, 5, 5),
+    ]);
+    // Nothing left to salvage: a second run changes nothing.
+    expect(await salvageFileStore({ dir })).toEqual({
+      copies: [],
+      keptRecords: 4,
+      droppedBytes: 0,
+      snapshotLost: false,
+    });
+  });
+
+  it('salvage sets a damaged snapshot aside and keeps the log', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    await store.compact(bytes(9, 9));
+    await store.append(bytes(1));
+    await store.close();
+    await writeFile(join(dir, 'graph.snapshot'), 'garbage');
+    const salvage = await salvageFileStore({ dir, now: () => new Date('2026-12-02T10:00:00Z') });
+    expect(salvage).toMatchObject({ snapshotLost: true, keptRecords: 1 });
+    expect(await readFile(salvage.copies[0]!, 'utf8')).toBe('garbage');
+    expect(await createFileStore({ dir }).load()).toEqual([bytes(1)]);
   });
 
   it('throws GRAPH_CORRUPT naming the file for a corrupt snapshot', async () => {

@@ -1,10 +1,10 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { MonkError } from '@monk/model';
 import type { GraphProblemListener } from './graph-problem.ts';
 import type { GraphStore } from './graph-store.ts';
+import { encodeRecord, readRecord, recordHeaderBytes, scanLog, type LogScan } from './log-scan.ts';
 
 /** Options of {@link createFileStore}. */
 export interface FileStoreOptions {
@@ -20,9 +20,6 @@ const snapshotFile = 'graph.snapshot';
 const logFile = 'graph.log';
 const snapshotMagic = Buffer.from('MONKSNAP', 'latin1');
 const snapshotVersion = 1;
-const recordHeaderBytes = 8;
-/** A length beyond this is treated as corruption rather than allocated. */
-const maxRecordBytes = 1 << 30;
 
 /**
  * A durable {@link GraphStore} on the local filesystem.
@@ -34,9 +31,12 @@ const maxRecordBytes = 1 << 30;
  * a crash at any point leaves a loadable state (updates are idempotent, so a log that repeats part of the
  * snapshot is harmless).
  *
- * On load, the first record that is torn (crash mid-write) or fails its checksum ends the log: it and
- * everything after it are dropped, reported through `onProblem`, and cut off the file. A corrupt snapshot
- * throws `GRAPH_CORRUPT` naming the file. A write error (disk full, I/O error) rejects with
+ * On load, the remains of a last append that a crash cut short (a torn tail) are dropped, reported through
+ * `onProblem` and cut off the file: no acknowledged write is lost, since an append resolves only once its
+ * record is fsynced. Any other bad byte (an acknowledged record that changed) throws `GRAPH_CORRUPT`
+ * naming the file, the byte offset and the record, and the file is left as it is: a graph that silently
+ * lost records would undo deployments and stop containers. {@link salvageFileStore} is the explicit
+ * repair. A corrupt snapshot throws `GRAPH_CORRUPT` naming the file. A write error (disk full, I/O error) rejects with
  * `STORAGE_FAILED`, and the store refuses every later write: the graph must be reopened from disk.
  *
  * @example
@@ -82,18 +82,21 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
 
     async load() {
       const snapshot = await readSnapshot(snapshotPath);
-      const { records, validBytes, totalBytes } = await readLog(logPath);
-      if (validBytes < totalBytes) {
+      const scan = await readLog(logPath);
+      if (scan.kind === 'damaged') throw damagedLog(logPath, scan);
+      const { records } = scan;
+      if (scan.kind === 'torn-tail') {
+        const { validBytes, totalBytes } = scan;
         options.onProblem?.({
           kind: 'dropped-tail',
-          message: `dropped a torn or corrupt tail of ${totalBytes - validBytes} bytes from ${logPath}`,
+          message: `dropped the torn tail of an unfinished write (${totalBytes - validBytes} bytes) from ${logPath}`,
           details: { file: logPath, offset: validBytes, droppedBytes: totalBytes - validBytes },
         });
         await truncateLog(logPath, validBytes).catch((error: unknown) => {
           throw fail(error, 'cut the torn tail off the graph log');
         });
       }
-      return snapshot === undefined ? records : [snapshot, ...records];
+      return snapshot === undefined ? [...records] : [snapshot, ...records];
     },
 
     append(update) {
@@ -162,31 +165,83 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
   };
 }
 
+/** What {@link salvageFileStore} did. */
+export interface GraphSalvage {
+  /** The damaged files, set aside unchanged under these names for a later look. Empty: nothing was damaged. */
+  readonly copies: readonly string[];
+  /** Intact log records kept (from before and after the damage). */
+  readonly keptRecords: number;
+  /** Bytes of the log that held no intact record and were left out. */
+  readonly droppedBytes: number;
+  /** The snapshot was damaged and set aside: what was compacted into it is gone from this replica. */
+  readonly snapshotLost: boolean;
+}
+
+/**
+ * The explicit repair of a store that {@link createFileStore}'s `load` refused with `GRAPH_CORRUPT`: sets
+ * the damaged files aside as `<name>.damaged-<time>` and rewrites the log from every record that is still
+ * intact, before and after the damage (Yjs updates apply in any order, so a peer that still has the lost
+ * records fills the gap on its next sync). Safe to run on an undamaged store: it changes nothing then.
+ * The caller decides whether what is left is enough to act on.
+ *
+ * @example
+ * const salvage = await salvageFileStore({ dir: join(dataDir, 'graph') });
+ */
+export async function salvageFileStore(options: {
+  readonly dir: string;
+  readonly now?: () => Date;
+}): Promise<GraphSalvage> {
+  const stamp = (options.now?.() ?? new Date()).toISOString().replaceAll(':', '-');
+  const snapshotPath = join(options.dir, snapshotFile);
+  const logPath = join(options.dir, logFile);
+  const copies: string[] = [];
+  let snapshotLost = false;
+  const io = async <T>(what: string, task: () => Promise<T>): Promise<T> => {
+    try {
+      return await task();
+    } catch (error) {
+      throw new MonkError('STORAGE_FAILED', `could not ${what} in ${options.dir}`, {
+        cause: error,
+        details: { dir: options.dir },
+      });
+    }
+  };
+  try {
+    await readSnapshot(snapshotPath);
+  } catch (error) {
+    if (!(error instanceof MonkError) || error.code !== 'GRAPH_CORRUPT') throw error;
+    const copy = `${snapshotPath}.damaged-${stamp}`;
+    await io('set the damaged snapshot aside', () => rename(snapshotPath, copy));
+    copies.push(copy);
+    snapshotLost = true;
+  }
+  const scan = await readLog(logPath);
+  let droppedBytes = 0;
+  if (scan.kind === 'damaged') {
+    const copy = `${logPath}.damaged-${stamp}`;
+    await io('copy the damaged graph log', () => copyFile(logPath, copy));
+    copies.push(copy);
+    droppedBytes = scan.ranges.reduce((sum, range) => sum + range.bytes, 0);
+    const temp = `${logPath}.tmp`;
+    await io('rewrite the graph log', async () => {
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(Buffer.concat(scan.records.map((record) => encodeRecord(record))));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, logPath);
+    });
+  }
+  if (copies.length > 0) await io('sync the graph directory', () => syncDirectory(options.dir));
+  return { copies, keptRecords: scan.records.length, droppedBytes, snapshotLost };
+}
+
 function u32(value: number): Buffer {
   const buffer = Buffer.alloc(4);
   buffer.writeUInt32BE(value);
   return buffer;
-}
-
-function encodeRecord(payload: Uint8Array): Buffer {
-  const header = Buffer.alloc(recordHeaderBytes);
-  header.writeUInt32BE(payload.length, 0);
-  header.writeUInt32BE(crc32(payload), 4);
-  return Buffer.concat([header, payload]);
-}
-
-/** Reads one record at `offset`; undefined when it is torn, empty or fails its checksum. */
-function readRecord(buffer: Buffer, offset: number): Uint8Array | undefined {
-  if (offset + recordHeaderBytes > buffer.length) return undefined;
-  const length = buffer.readUInt32BE(offset);
-  const checksum = buffer.readUInt32BE(offset + 4);
-  // Zero-length records never get written: zeros are what a crash leaves in preallocated blocks.
-  if (length === 0 || length > maxRecordBytes) return undefined;
-  const start = offset + recordHeaderBytes;
-  if (start + length > buffer.length) return undefined;
-  const payload = buffer.subarray(start, start + length);
-  if (crc32(payload) !== checksum) return undefined;
-  return new Uint8Array(payload);
 }
 
 async function readOptional(path: string): Promise<Buffer | undefined> {
@@ -227,20 +282,31 @@ async function readSnapshot(path: string): Promise<Uint8Array | undefined> {
   return payload;
 }
 
-async function readLog(
-  path: string,
-): Promise<{ records: Uint8Array[]; validBytes: number; totalBytes: number }> {
+async function readLog(path: string): Promise<LogScan> {
   const buffer = await readOptional(path);
-  if (buffer === undefined) return { records: [], validBytes: 0, totalBytes: 0 };
-  const records: Uint8Array[] = [];
-  let offset = 0;
-  while (offset < buffer.length) {
-    const record = readRecord(buffer, offset);
-    if (record === undefined) break;
-    records.push(record);
-    offset += recordHeaderBytes + record.length;
-  }
-  return { records, validBytes: offset, totalBytes: buffer.length };
+  return buffer === undefined ? { kind: 'whole', records: [] } : scanLog(buffer);
+}
+
+function damagedLog(path: string, scan: Extract<LogScan, { kind: 'damaged' }>): MonkError {
+  const first = scan.ranges[0];
+  const offset = first?.offset ?? 0;
+  const record = (first?.recordsBefore ?? 0) + 1;
+  const damagedBytes = scan.ranges.reduce((sum, range) => sum + range.bytes, 0);
+  return new MonkError(
+    'GRAPH_CORRUPT',
+    `graph log ${path} is damaged at byte ${offset} (record ${record}): ${damagedBytes} bytes in ` +
+      `${scan.ranges.length} place(s) are not intact records, ${scan.records.length} records are`,
+    {
+      details: {
+        file: path,
+        offset,
+        record,
+        damagedBytes,
+        intactRecords: scan.records.length,
+        ranges: scan.ranges.map((range) => ({ offset: range.offset, bytes: range.bytes })),
+      },
+    },
+  );
 }
 
 async function truncateLog(path: string, length: number): Promise<void> {
