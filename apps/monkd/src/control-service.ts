@@ -23,6 +23,7 @@ import type {
   DescribeResult,
   InfoResult,
   ParsedParams,
+  PeerProblem,
   PlanResult,
   PsEntry,
   TemplateSummary,
@@ -54,6 +55,8 @@ export function createCoreHandlers(
     reconciler: Reconciler;
     logger: Logger;
     now: () => number;
+    /** What is wrong with this peer right now, for `info` (default: nothing). */
+    problems?: () => readonly PeerProblem[];
     /** Hostnames, secrets and stable UUIDs for resolution (default: hostnames only). */
     resolveHosts?: ResolveHosts;
     /** Runs a call on the peer that owns a workload (logs, exec); absent on a peer with no cluster. */
@@ -275,6 +278,7 @@ export function createCoreHandlers(
           ...(status.version === undefined ? {} : { version: status.version }),
           ...(status.message === undefined ? {} : { message: status.message }),
         },
+        problems: components.problems?.() ?? [],
       };
       return result;
     },

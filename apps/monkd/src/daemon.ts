@@ -1,11 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createFileStore, createGraph } from '@monk/graph';
 import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
+import type { PeerProblem } from '@monk/sdk';
 import { createDockerRuntime } from '@monk/runtime';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
+import { readClusterConfig } from './cluster/cluster-files.ts';
+import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
 import { createClusterHandlers } from './cluster/cluster-handlers.ts';
 import { createCoreHandlers } from './control-service.ts';
 import { createDispatcher } from './handlers.ts';
@@ -32,6 +34,8 @@ export interface DaemonConfig {
   readonly p2pListen: { readonly host: string; readonly port: number };
   readonly resyncIntervalMs: number;
   readonly version: string;
+  /** Start from the intact part of a damaged graph store (`monkd --recover-graph`). */
+  readonly recoverGraph?: boolean;
 }
 
 export interface Daemon {
@@ -46,14 +50,38 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const now = (): number => Date.now();
   const peerId = config.identity.peerId;
 
-  const graph = await createGraph({
-    peerId,
-    store: createFileStore({ dir: join(config.dataDir, 'graph') }),
-    onProblem: (problem) => logger.warn('graph problem', { problem: problem as unknown as JsonObject }),
-  });
+  let stopped = false;
+  const engine = createDockerRuntime({ socketPath: config.dockerSocket });
+  const { graph, recovery } = await openGraph(
+    {
+      dataDir: config.dataDir,
+      member: (await readClusterConfig(config.dataDir)) !== undefined,
+      recoverGraph: config.recoverGraph === true,
+      graph: {
+        peerId,
+        onProblem: (problem) => logger.warn('graph problem', { problem: problem as unknown as JsonObject }),
+      },
+    },
+    { logger, runtime: engine },
+  );
+  // What `monk info` reports as wrong with this peer, by subject.
+  const problems = new Map<string, PeerProblem>();
+  if (recovery !== undefined) {
+    const copies = recovery.salvage.copies.join(', ');
+    problems.set('graph', {
+      code: 'GRAPH_CORRUPT',
+      message:
+        recovery.mode === 'cluster'
+          ? `the graph on disk was damaged (${recovery.damage}); a copy is at ${copies}; not reconciling until it has caught up from a cluster peer`
+          : `the graph was recovered from a damaged log with --recover-graph; what it lost is gone (a copy is at ${copies}); containers it does not know were left running`,
+    });
+  }
+  if (recovery?.mode === 'operator') {
+    await spareUnknownContainers({ dataDir: config.dataDir, peerId }, { graph, runtime: engine, logger });
+  }
   const keys = createFileKeyProvider({ path: join(config.dataDir, 'secrets.key') });
   const secrets = createSecretStore({ graph, keys, now });
-  const runtime = withUnsealedSecrets(createDockerRuntime({ socketPath: config.dockerSocket }), secrets);
+  const runtime = withUnsealedSecrets(engine, secrets);
   const resolveHosts = createResolveHosts({ secrets });
   const actions = createActionRunner({ peerId, volumeRoot }, { graph, runtime, resolveHosts });
   const hooks = createHookRunner({ actions, logger: logger.child('hooks') });
@@ -62,7 +90,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     logger: logger.child('readiness'),
   });
   const reconciler = createReconciler(
-    { peerId, resyncIntervalMs: config.resyncIntervalMs },
+    {
+      peerId,
+      resyncIntervalMs: config.resyncIntervalMs,
+      spared: new Set(await readSparedContainers(config.dataDir)),
+    },
     {
       graph,
       runtime,
@@ -81,6 +113,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       identity: config.identity,
       peerName: config.peerName,
       listen: config.p2pListen,
+      recovering: recovery?.mode === 'cluster',
     },
     { graph, logger: logger.child('cluster'), secretsKey: keys },
   );
@@ -100,6 +133,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       logger: logger.child('api'),
       now,
       resolveHosts,
+      problems: () => [...problems.values()],
       forward: (peer, request, channel) => cluster.forward(peer, request, channel),
     },
   );
@@ -114,7 +148,19 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     { service, logger: logger.child('api') },
   );
   await cluster.start(service);
-  reconciler.start();
+  if (recovery?.mode === 'cluster') {
+    // Acting on a graph that lost records would stop containers that are still wanted: wait until a
+    // neighbour has given back what the damage took.
+    logger.warn('not reconciling until the graph has caught up from a cluster peer');
+    void cluster.caughtUp().then((peer) => {
+      if (stopped) return;
+      logger.info('graph recovered from a cluster peer; reconciling again', { peer });
+      problems.delete('graph');
+      reconciler.start();
+    });
+  } else {
+    reconciler.start();
+  }
   logger.info('monkd started', {
     peer: peerId,
     name: config.peerName,
@@ -124,6 +170,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
 
   return {
     async stop() {
+      stopped = true;
       unsubscribe();
       await api.close();
       await cluster.stop();

@@ -17,7 +17,9 @@ const usage = `monkd: the monk daemon of this host
   --p2p-host HOST       address the cluster listener binds (default: 0.0.0.0)
   --p2p-port PORT       cluster listener port, once in a cluster (default: 44001; 0 picks one)
   --resync-seconds N    full reconcile pass at least this often (default: 10)
-  --log-level LEVEL     debug | info | warn | error (default: info)`;
+  --log-level LEVEL     debug | info | warn | error (default: info)
+  --recover-graph       start from the intact records of a damaged graph log, keeping a copy of it;
+                        containers the recovered graph does not know are left running`;
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'p2p-port': { type: 'string' },
     'resync-seconds': { type: 'string' },
     'log-level': { type: 'string' },
+    'recover-graph': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -56,6 +59,7 @@ try {
       p2pListen: { host: values['p2p-host'] ?? '0.0.0.0', port: Number(values['p2p-port'] ?? 44001) },
       resyncIntervalMs: Number(values['resync-seconds'] ?? 10) * 1000,
       version: '0.1.0',
+      recoverGraph: values['recover-graph'] === true,
     },
     logger,
   );

@@ -56,7 +56,12 @@ interface RestartState {
  * resync; survives the engine going away and comes back by itself.
  */
 export function createReconciler(
-  options: { peerId: string; resyncIntervalMs: number },
+  options: {
+    peerId: string;
+    resyncIntervalMs: number;
+    /** Containers never stopped or removed while the graph does not know their workload (`--recover-graph`). */
+    spared?: ReadonlySet<string>;
+  },
   components: {
     graph: Graph;
     runtime: ContainerRuntime;
@@ -208,6 +213,12 @@ export function createReconciler(
     const t = now();
     const byIdAll = new Map(workloads.map((w) => [w.id, w]));
     const steps = plan.steps.filter((step) => {
+      if (step.kind === 'stop' || step.kind === 'remove') {
+        const spared =
+          options.spared?.has(step.containerId) === true &&
+          (step.workloadId === undefined || !byIdAll.has(step.workloadId));
+        return !spared;
+      }
       if (step.kind !== 'create' && step.kind !== 'replace') return true;
       const failure = failures.get(step.workloadId);
       if (failure !== undefined && failure.specHash !== byIdAll.get(step.workloadId)?.specHash) {

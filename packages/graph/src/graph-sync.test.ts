@@ -50,6 +50,29 @@ describe('createGraphSync', () => {
     expect(c.graph('a').encodeUpdateSince()).toEqual(c.graph('b').encodeUpdateSince());
   });
 
+  it('says when a replica holds everything a peer held (a replica rebuilt from a damaged store waits for it)', async () => {
+    const network = createTestNetwork({ seed: 3 });
+    const whole = await createGraph({ peerId: 'a', clock: steppingClock(), random: network.random });
+    const rebuilt = await createGraph({ peerId: 'b', clock: steppingClock(), random: network.random });
+    whole.putWorkloads([makeWorkload({ id: 'w1' }), makeWorkload({ id: 'w2' })]);
+    const caughtUp: { peer: string; workloads: number }[] = [];
+    const syncs = [
+      createGraphSync({ graph: whole, transport: network.transport('a'), antiEntropyIntervalMs: 0 }),
+      createGraphSync({
+        graph: rebuilt,
+        transport: network.transport('b'),
+        antiEntropyIntervalMs: 0,
+        onCaughtUp: (peer) => caughtUp.push({ peer, workloads: rebuilt.listWorkloads().length }),
+      }),
+    ];
+    expect(caughtUp).toEqual([]);
+    network.link('a', 'b');
+    network.run();
+    expect(caughtUp[0]).toEqual({ peer: 'a', workloads: 2 });
+    for (const sync of syncs) sync.close();
+    await Promise.all([whole.close(), rebuilt.close()]);
+  });
+
   it('asks back at once when a peer whose own vector was lost shows history this side lacks', async () => {
     await using c = await cluster(['a', 'b']);
     c.graph('a').putWorkloads([makeWorkload({ id: 'w1' })]);

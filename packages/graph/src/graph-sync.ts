@@ -38,6 +38,11 @@ export interface GraphSyncOptions {
   readonly antiEntropyIntervalMs?: number;
   /** Told about rejected messages. */
   readonly onProblem?: GraphProblemListener;
+  /**
+   * Told each time a peer's answer to our state vector has been applied: this replica then holds
+   * everything that peer held when it answered. A replica rebuilt from a damaged store waits for this.
+   */
+  readonly onCaughtUp?: (peer: string) => void;
 }
 
 /** Counters for tests and metrics. */
@@ -141,9 +146,11 @@ export function createGraphSync(options: GraphSyncOptions): GraphSync {
         case 'update':
           if (!remember(body)) {
             stats.duplicates++;
+            if (type === 'catch-up') options.onCaughtUp?.(peer);
             return;
           }
           graph.applyRemoteUpdate(body, peer);
+          if (type === 'catch-up') options.onCaughtUp?.(peer);
           // An update whose author's earlier history we never got waits (its deletions already show):
           // ask the sender for the missing part at once.
           if (type === 'update' && graph.hasPendingUpdates()) sendStateVector(peer);

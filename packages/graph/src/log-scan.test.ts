@@ -74,7 +74,10 @@ describe('scanLog', () => {
   it('reports each damaged stretch when several records are hit', () => {
     const { log, records, starts } = makeLog(5, 30);
     const damaged = Buffer.from(log);
-    for (const index of [3, 17, 29]) damaged[(starts[index] ?? 0) + recordHeaderBytes] ^= 0xff;
+    for (const index of [3, 17, 29]) {
+      const at = (starts[index] ?? 0) + recordHeaderBytes;
+      damaged[at] = (damaged[at] ?? 0) ^ 0xff;
+    }
     const scan = scanLog(damaged);
     expect(scan.kind).toBe('damaged');
     if (scan.kind !== 'damaged') return;

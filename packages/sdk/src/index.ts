@@ -17,6 +17,7 @@ export type {
   PlanChange,
   PlanResult,
   InfoResult,
+  PeerProblem,
   LogEvent,
   ExecOutputEvent,
   DescribeResult,

@@ -161,6 +161,14 @@ export interface InfoResult {
   readonly dataDir: string;
   readonly startedAt: string;
   readonly runtime: { readonly available: boolean; readonly version?: string; readonly message?: string };
+  /** What is wrong with this peer right now (a damaged graph being recovered, a failing disk); empty when all is well. */
+  readonly problems: readonly PeerProblem[];
+}
+
+/** Something wrong with a peer that an operator should see, with a stable error code. */
+export interface PeerProblem {
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface LogEvent {

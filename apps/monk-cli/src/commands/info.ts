@@ -19,6 +19,7 @@ export class Info extends MonkCommand {
           `data dir: ${info.dataDir}`,
           `started:  ${info.startedAt}`,
           `runtime:  ${info.runtime.available ? `docker ${info.runtime.version ?? ''}`.trim() : `unavailable: ${info.runtime.message ?? ''}`}`,
+          ...(info.problems ?? []).map((p) => `problem:  ${p.code}: ${p.message}`),
         ].join('\n'),
       );
     }

@@ -9,6 +9,11 @@ const clusterConfigSchema = z.object({
   /** The cluster's network key in its printable form. Secret: the file is mode 0600. */
   networkKey: z.string().min(1),
   createdAt: z.string(),
+  /**
+   * The other peers as this peer last knew them. The graph holds them too, but a peer whose graph was
+   * damaged must still find and admit its neighbours to recover it from them.
+   */
+  knownPeers: z.array(z.object({ id: z.string(), addresses: z.array(z.string()) })).optional(),
 });
 export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
 
@@ -23,7 +28,7 @@ const issuedTokenSchema = z.object({
 export type IssuedToken = z.infer<typeof issuedTokenSchema>;
 
 /** Writes a file atomically with mode 0600: temp file, fsync, rename. */
-async function writeSecretFile(path: string, contents: string): Promise<void> {
+export async function writeSecretFile(path: string, contents: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
   const handle = await open(temp, 'w', 0o600);
   try {

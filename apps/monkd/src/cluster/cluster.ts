@@ -71,6 +71,11 @@ export interface ClusterOptions {
   readonly identity: PeerIdentity;
   readonly peerName: string;
   readonly listen: { readonly host: string; readonly port: number };
+  /**
+   * This peer's graph was rebuilt from a damaged store: until it has caught up from a neighbour, it also
+   * admits and seeds from the peers cluster.json remembers, which its graph may no longer record.
+   */
+  readonly recovering?: boolean;
 }
 
 /**
@@ -92,6 +97,11 @@ export interface Cluster {
   exit(): Promise<void>;
   shrink(): Promise<string[]>;
   destroy(): Promise<string[]>;
+  /**
+   * Resolves with the first peer whose answer to our state vector was applied since start: this replica
+   * then holds everything that peer held. Never resolves for a peer in no cluster.
+   */
+  caughtUp(): Promise<string>;
   /** Runs a control call on another peer (logs/exec of the workloads it owns), relaying events. */
   forward(
     peerId: string,
@@ -116,6 +126,9 @@ export function createCluster(
   let unsubscribeGraph: (() => void) | undefined;
   let rejoinTimer: NodeJS.Timeout | undefined;
   const startedAt = now().toISOString();
+  const caughtUp = Promise.withResolvers<string>();
+  let recovering = options.recovering === true;
+  void caughtUp.promise.then(() => (recovering = false));
 
   const roleOf = (id: string): 'peer' | 'operator' | undefined => graph.getPeer(id)?.role;
   // Peers named by a join response stay allowed until our replica of the graph records them.
@@ -183,6 +196,7 @@ export function createCluster(
       antiEntropyIntervalMs: 10_000,
       onProblem: (problem) =>
         logger.warn('graph sync problem', { problem: problem as unknown as JsonObject }),
+      onCaughtUp: (peer) => caughtUp.resolve(peer),
     });
     membership = createMembership({
       transport: active,
@@ -208,7 +222,11 @@ export function createCluster(
     const active = node;
     const members = membership;
     if (active === undefined || members === undefined) return;
-    const known = graph.listPeers().filter((p) => p.role === 'peer' && p.id !== self);
+    const recorded = graph.listPeers().filter((p) => p.role === 'peer' && p.id !== self);
+    const remembered = (config?.knownPeers ?? []).filter(
+      (p) => introduced.has(p.id) && !recorded.some((r) => r.id === p.id),
+    );
+    const known = [...recorded, ...remembered];
     for (const peer of known) {
       if (peer.addresses.length > 0) {
         await active.addPeerAddresses(peer.id, peer.addresses).catch(() => undefined);
@@ -250,9 +268,41 @@ export function createCluster(
       if (peers.length === 0) return;
       logger.debug('peer records changed', { changes: peers.map((c) => `${c.key} (${c.origin})`) });
       onGraphChange();
+      void rememberPeers();
     });
     active.setAllowList(memberIds());
+    await rememberPeers();
     await startReplication(active, seeds);
+  }
+
+  /** Admits the remembered peers that a damaged graph lost, until the first catch-up restores the graph. */
+  function admitRememberedPeers(stored: ClusterConfig): void {
+    const remembered = (stored.knownPeers ?? [])
+      .map((p) => p.id)
+      .filter((id) => graph.getPeer(id) === undefined);
+    for (const id of remembered) introduced.add(id);
+    void caughtUp.promise.then(() => {
+      for (const id of remembered) introduced.delete(id);
+      onGraphChange();
+    });
+  }
+
+  /** Keeps `knownPeers` in cluster.json in step with the graph's peer records (see its schema). */
+  async function rememberPeers(): Promise<void> {
+    const current = config;
+    if (current === undefined) return;
+    const knownPeers = graph
+      .listPeers()
+      .filter((p) => p.role === 'peer' && p.id !== self)
+      .map((p) => ({ id: p.id, addresses: [...p.addresses] }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    // A replica still catching up knows fewer peers than it remembers: it must not forget them yet.
+    if (recovering || knownPeers.length === 0) return;
+    if (JSON.stringify(knownPeers) === JSON.stringify(current.knownPeers ?? [])) return;
+    config = { ...current, knownPeers };
+    await writeClusterConfig(options.dataDir, config).catch((error: unknown) => {
+      logger.warn('could not remember the cluster peers', { error: toMonkError(error).message });
+    });
   }
 
   function selfRecord(active: P2PNode, joinedAt: string): PeerRecord {
@@ -452,6 +502,7 @@ export function createCluster(
       service = controlService;
       const stored = await readClusterConfig(options.dataDir);
       if (stored === undefined) return;
+      if (options.recovering === true) admitRememberedPeers(stored);
       const active = await startNode(decodeNetworkKey(stored.networkKey), memberIds());
       // Our addresses may have changed since the last run: peers find us again through our record.
       graph.putPeer(selfRecord(active, startedAt));
@@ -461,6 +512,7 @@ export function createCluster(
     async stop() {
       await stopNetworking();
     },
+    caughtUp: () => caughtUp.promise,
     isMember: () => config !== undefined,
     async create(name) {
       if (config !== undefined) {
