@@ -5,6 +5,7 @@ import { ClusterInfo } from './commands/cluster-info.ts';
 import { ClusterJoin } from './commands/cluster-join.ts';
 import { ClusterJoinToken } from './commands/cluster-join-token.ts';
 import { ClusterNew } from './commands/cluster-new.ts';
+import { ClusterOperators } from './commands/cluster-operators.ts';
 import { ClusterPeerRemove } from './commands/cluster-peer-remove.ts';
 import { ClusterPeerTags } from './commands/cluster-peer-tags.ts';
 import { ClusterPeers } from './commands/cluster-peers.ts';
@@ -38,6 +39,7 @@ export const commands = {
   'cluster:join': ClusterJoin,
   'cluster:join-token': ClusterJoinToken,
   'cluster:new': ClusterNew,
+  'cluster:operators': ClusterOperators,
   'cluster:peer-remove': ClusterPeerRemove,
   'cluster:peer-tags': ClusterPeerTags,
   'cluster:peers': ClusterPeers,

@@ -49,6 +49,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SCHEMA_VERSION_UNSUPPORTED':
     case 'CANCELLED':
     case 'NOT_A_MEMBER':
+    case 'ACCESS_DENIED':
     case 'CLUSTER_EXISTS':
     case 'PROTOCOL_ERROR':
     case 'MESSAGE_TOO_LARGE':

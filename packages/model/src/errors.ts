@@ -40,6 +40,7 @@ export const errorCodes = [
   'PEER_NOT_FOUND',
   'PEER_UNREACHABLE',
   'NOT_A_MEMBER',
+  'ACCESS_DENIED',
   'CLUSTER_EXISTS',
   'CLUSTER_NOT_FOUND',
   'CONTEXT_NOT_FOUND',

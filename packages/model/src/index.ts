@@ -45,5 +45,5 @@ export type {
 } from './workload.ts';
 export { monkLabels } from './labels.ts';
 export { canonicalJson, specHash } from './spec-hash.ts';
-export { peerStates, peerRecordSchema } from './peer.ts';
-export type { PeerState, PeerRecord } from './peer.ts';
+export { peerStates, peerRecordSchema, operatorAccessLevels, defaultOperatorAccess } from './peer.ts';
+export type { PeerState, PeerRecord, OperatorAccess } from './peer.ts';

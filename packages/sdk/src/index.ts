@@ -3,6 +3,8 @@ export type { MonkClient, CallOptions } from './client.ts';
 export { createUnixSocketTransport } from './transport.ts';
 export type { ControlTransport, FrameChannel } from './transport.ts';
 export { maxFrameBytes, readJsonLines, writeJsonLine } from './frames.ts';
+export { methodAccess, authorizeCall, authorizeResult } from './access.ts';
+export type { Caller, MethodAccess } from './access.ts';
 export { protocolVersion, methodParams, requestFrameSchema, clientFrameSchema } from './protocol.ts';
 export type {
   MethodName,

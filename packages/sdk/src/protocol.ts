@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonObjectSchema, jsonValueSchema } from '@monk/model';
+import { jsonObjectSchema, jsonValueSchema, operatorAccessLevels, type OperatorAccess } from '@monk/model';
 
 /**
  * The control protocol between monk clients (CLI, SDK users) and monkd. One request per connection:
@@ -58,6 +58,8 @@ export const methodParams = {
       .max(30 * 24 * 3600)
       .default(3600),
     role: z.enum(['peer', 'operator']).default('peer'),
+    /** Operator tokens only: what the operator may do (default `deploy`). */
+    access: z.enum(operatorAccessLevels).optional(),
   }),
   'cluster.join': z.object({ token: z.string().min(1) }),
   'cluster.info': z.object({}),
@@ -226,11 +228,15 @@ export interface PeerEntry {
   readonly containers: number;
   readonly startedAt: string;
   readonly self: boolean;
+  /** Operators only: what the operator may do. */
+  readonly access?: OperatorAccess;
 }
 
 export interface JoinTokenResult {
   readonly token: string;
   readonly role: 'peer' | 'operator';
+  /** Operator tokens only: the access the operator gets. */
+  readonly access?: OperatorAccess;
   readonly expiresAt: string;
 }
 

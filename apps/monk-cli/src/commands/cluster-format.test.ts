@@ -1,7 +1,7 @@
 import type { PeerEntry } from '@monk/sdk';
 import { describe, expect, it } from 'vitest';
 import { shortPeerId } from '../render.ts';
-import { formatAge, matchPeer, renderPeers } from './cluster-format.ts';
+import { formatAge, matchPeer, operatorsOf, renderOperators, renderPeers } from './cluster-format.ts';
 
 const idA = '12D3KooWAbcdefghijkLMNOPQRSTUVWxyz1234567890aaaaaa';
 const idB = '12D3KooWAbcdefghijkLMNOPQRSTUVWxyz1234567890bbbbbb';
@@ -78,5 +78,38 @@ describe('renderPeers', () => {
       12D3Ko…aaaaaa   node-a (self)     peer       db,ssd   /ip4/10.0.0.1/tcp/44001 (+1)   alive     2            2h ago
       12D3Ko…bbbbbb   laptop-operator   operator            -                              unknown   -            2h ago"
     `);
+  });
+});
+
+describe('renderOperators', () => {
+  const now = new Date('2025-01-01T02:00:00.000Z');
+  const operator = (id: string, overrides: Partial<PeerEntry>): PeerEntry =>
+    peer(id, { role: 'operator', addresses: [], containers: 0, state: 'alive', ...overrides });
+
+  it('lists only the operators, with their access', () => {
+    const operators = operatorsOf([
+      peer(idA, { self: true }),
+      operator(idB, { name: 'ci-operator', access: 'deploy' }),
+      operator('12D3KooWAbcdefghijkLMNOPQRSTUVWxyz1234567890cccccc', {
+        name: 'old-operator',
+        state: 'unknown',
+        startedAt: '2025-01-01T01:59:00.000Z',
+      }),
+    ]);
+    expect(operators.map((o) => [o.name, o.access])).toEqual([
+      ['ci-operator', 'deploy'],
+      ['old-operator', 'unknown'],
+    ]);
+    expect(renderOperators(operators, now)).toMatchInlineSnapshot(`
+      "ID              NAME           ACCESS    STATE     JOINED
+      12D3Ko…bbbbbb   ci-operator    deploy    alive     2h ago
+      12D3Ko…cccccc   old-operator   unknown   unknown   1m ago"
+    `);
+  });
+
+  it('says how to add one when there is none', () => {
+    expect(renderOperators(operatorsOf([peer(idA)]), now)).toBe(
+      'No operators. Mint a token for one with monk cluster join-token --role operator.',
+    );
   });
 });

@@ -35,6 +35,40 @@ export function renderPeers(peers: readonly PeerEntry[], now: Date): string {
   );
 }
 
+/** One row of `monk cluster operators`. */
+export interface OperatorEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly access: string;
+  readonly state: PeerEntry['state'];
+  readonly joinedAt: string;
+}
+
+/** The operators among the members of `monk cluster peers`, with their access. */
+export function operatorsOf(peers: readonly PeerEntry[]): OperatorEntry[] {
+  return peers
+    .filter((peer) => peer.role === 'operator')
+    .map((peer) => ({
+      id: peer.id,
+      name: peer.name,
+      // A peer of an older monk records no access level for its operators.
+      access: peer.access ?? 'unknown',
+      state: peer.state,
+      joinedAt: peer.startedAt,
+    }));
+}
+
+/** The table of `monk cluster operators`. */
+export function renderOperators(operators: readonly OperatorEntry[], now: Date): string {
+  if (operators.length === 0) {
+    return 'No operators. Mint a token for one with monk cluster join-token --role operator.';
+  }
+  return renderTable(
+    ['ID', 'NAME', 'ACCESS', 'STATE', 'JOINED'],
+    operators.map((o) => [shortPeerId(o.id), o.name, o.access, o.state, formatAge(o.joinedAt, now)]),
+  );
+}
+
 /**
  * The full peer id a user meant: a full id, a shortened one (`12D3Ko…x7Yz9q`), a unique prefix or a
  * peer's name. Throws `PEER_NOT_FOUND` when nothing matches and `INVALID_REQUEST` when several do.

@@ -30,6 +30,7 @@ export class ClusterJoinToken extends MonkCommand {
   static override examples = [
     'monk cluster join $(<%= config.bin %> cluster join-token)',
     '<%= config.bin %> cluster join-token --role operator --ttl 30m',
+    '<%= config.bin %> cluster join-token --role operator --access view',
   ];
   static override flags = {
     ttl: Flags.string({
@@ -39,19 +40,30 @@ export class ClusterJoinToken extends MonkCommand {
     role: Flags.option({ options: ['peer', 'operator'] as const, default: 'peer' })({
       description: 'peer: a host running monkd; operator: a machine that only runs the monk CLI',
     }),
+    access: Flags.option({ options: ['admin', 'deploy', 'view'] as const })({
+      description:
+        'operator tokens: view reads only; deploy (default) also changes workloads; admin also mints tokens, removes members and reads secret-derived values',
+    }),
   };
 
   async run(): Promise<JoinTokenResult> {
     const { flags } = await this.parse(ClusterJoinToken);
     const ttlSeconds = parseDuration(flags.ttl);
+    if (flags.access !== undefined && flags.role !== 'operator') {
+      throw new MonkError('INVALID_REQUEST', '--access goes with --role operator: a peer may do everything');
+    }
     const result = (await this.client().call('cluster.joinToken', {
       ttlSeconds,
       role: flags.role,
+      ...(flags.access === undefined ? {} : { access: flags.access }),
     })) as JoinTokenResult;
     if (!this.jsonEnabled()) {
       process.stdout.write(`${result.token}\n`);
       const use = result.role === 'operator' ? 'monk cluster switch TOKEN' : 'monk cluster join TOKEN';
-      process.stderr.write(`${result.role} token, valid until ${result.expiresAt}, single use: ${use}\n`);
+      const access = result.access === undefined ? '' : ` (${result.access} access)`;
+      process.stderr.write(
+        `${result.role} token${access}, valid until ${result.expiresAt}, single use: ${use}\n`,
+      );
     }
     return result;
   }

@@ -14,7 +14,7 @@ export class Do extends MonkCommand {
     action: Args.string({ required: true, description: 'NAMESPACE/RUNNABLE/ACTION' }),
   };
 
-  async run(): Promise<{ value: JsonValue }> {
+  async run(): Promise<{ value: JsonValue; secret?: boolean }> {
     const { args, argv } = await this.parse(Do);
     const path = args.action.replace(/^\/+/, '');
     const cut = path.lastIndexOf('/');
@@ -34,7 +34,7 @@ export class Do extends MonkCommand {
       path: path.slice(0, cut),
       action: path.slice(cut + 1),
       args: actionArgs,
-    })) as { value: JsonValue };
+    })) as { value: JsonValue; secret?: boolean };
     if (!this.jsonEnabled()) {
       const { value } = result;
       if (typeof value === 'string') process.stdout.write(value.endsWith('\n') ? value : `${value}\n`);

@@ -4,8 +4,9 @@ import type { ActionRunner } from './action-runner.ts';
 
 /**
  * The control API's `do`: runs an action of a running runnable and answers `{ value }`, the value its code
- * returned. The value is what the operator asked for, so it is returned even when a secret went into it,
- * but never logged.
+ * returned, with `secret: true` when a secret went into it. Such a value is returned to the host's own
+ * operator and to admin operators (the network edge refuses it to others, see `authorizeResult`), and
+ * never logged.
  */
 export function createActionsHandlers(components: { actions: ActionRunner; logger: Logger }): HandlerGroup {
   return {
@@ -17,7 +18,7 @@ export function createActionsHandlers(components: { actions: ActionRunner; logge
         signal: channel.signal,
       });
       components.logger.info('action ran', { runnable: params.path, action: params.action, secret });
-      return { value };
+      return secret ? { value, secret: true } : { value };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MonkError } from '@monk/model';
+import { MonkError, operatorAccessLevels } from '@monk/model';
 
 const clusterConfigSchema = z.object({
   clusterId: z.string().min(1),
@@ -20,6 +20,11 @@ export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
 const issuedTokenSchema = z.object({
   secretHash: z.string(),
   role: z.enum(['peer', 'operator']),
+  /**
+   * Operator tokens: the access the operator gets when it redeems the token. Kept here, never read from
+   * the token, so a holder cannot raise it. Missing on tokens issued before access levels (then `deploy`).
+   */
+  access: z.enum(operatorAccessLevels).optional(),
   expiresAt: z.string(),
   issuedAt: z.string(),
   usedBy: z.string().optional(),

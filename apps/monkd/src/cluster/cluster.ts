@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
+  defaultOperatorAccess,
   deserializeError,
   MonkError,
   toMonkError,
   type JsonObject,
   type JsonValue,
+  type OperatorAccess,
   type PeerRecord,
 } from '@monk/model';
 import { createGraphSync, type Graph, type GraphSync, type SyncTransport } from '@monk/graph';
@@ -32,6 +34,7 @@ import {
   joinRequestSchema,
   joinResponseSchema,
   protocolVersion,
+  type Caller,
   type ClusterInfo,
   type JoinResponse,
   type JoinTokenResult,
@@ -41,6 +44,7 @@ import {
 import { serveFrames } from '../api-server.ts';
 import type { CallChannel, ControlService } from '../handlers.ts';
 import type { Logger } from '../logger.ts';
+import { createAuthorizingService } from './authorizing-service.ts';
 import {
   createTokenLedger,
   readClusterConfig,
@@ -88,7 +92,15 @@ export interface Cluster {
   stop(): Promise<void>;
   isMember(): boolean;
   create(name: string | undefined): Promise<ClusterInfo>;
-  issueToken(options: { ttlSeconds: number; role: 'peer' | 'operator' }): Promise<JoinTokenResult>;
+  /**
+   * Mints a single-use join token. `access` is for operator tokens (default `deploy`) and is kept in this
+   * peer's token ledger; a peer token with an access throws `INVALID_REQUEST`.
+   */
+  issueToken(options: {
+    ttlSeconds: number;
+    role: 'peer' | 'operator';
+    access?: OperatorAccess | undefined;
+  }): Promise<JoinTokenResult>;
   join(token: string): Promise<ClusterInfo>;
   info(): ClusterInfo;
   peers(): PeerEntry[];
@@ -352,6 +364,8 @@ export function createCluster(
         `this token admits a ${token.role}, not a ${joinRequest.role}`,
       );
     }
+    // The access comes from our own ledger, never from the request or the token's payload.
+    const access = token.role === 'operator' ? (token.access ?? defaultOperatorAccess) : undefined;
     graph.putPeer({
       id: from,
       name: joinRequest.name,
@@ -359,10 +373,14 @@ export function createCluster(
       tags: joinRequest.tags,
       addresses: joinRequest.addresses,
       joinedAt: now().toISOString(),
+      ...(access === undefined ? {} : { access }),
     });
     await graph.flush();
     active.setAllowList(memberIds());
-    logger.info(`${joinRequest.name} joined the cluster as ${joinRequest.role}`, { peer: from });
+    logger.info(
+      `${joinRequest.name} joined the cluster as ${joinRequest.role}${access === undefined ? '' : ` with ${access} access`}`,
+      { peer: from },
+    );
     const others = graph.listPeers().filter((p) => p.id !== self && p.id !== from && p.role === 'peer');
     const response: JoinResponse = {
       v: 1,
@@ -380,12 +398,27 @@ export function createCluster(
     return encodeJsonMessage(response);
   }
 
+  /**
+   * Who a caller from the network is, from our replica of the graph: the graph, not anything the caller
+   * says, carries an operator's access. Throws `NOT_A_MEMBER` for a peer id the cluster does not know (a
+   * removed operator whose connection is still open).
+   */
+  function callerOf(id: string): Caller {
+    const record = graph.getPeer(id);
+    // A peer that introduced us when we joined may call before its record reaches our replica.
+    if (record === undefined && introduced.has(id)) return { role: 'peer', id };
+    if (record === undefined) throw new MonkError('NOT_A_MEMBER', `${id} is not a member of this cluster`);
+    if (record.role === 'peer') return { role: 'peer', id };
+    return { role: 'operator', id, name: record.name, access: record.access ?? defaultOperatorAccess };
+  }
+
   async function serveStream(stream: MessageStream): Promise<void> {
-    const current = service;
-    if (current === undefined) {
+    const local = service;
+    if (local === undefined) {
       stream.abort(new Error('not ready'));
       return;
     }
+    const current = createAuthorizingService(local, () => callerOf(stream.peerId));
     const closed = new AbortController();
     const iterator = stream[Symbol.asyncIterator]();
     const frames: AsyncIterator<Record<string, unknown>> = {
@@ -479,6 +512,7 @@ export function createCluster(
         containers: workloads.filter((w) => w.owner === p.id).length,
         startedAt: p.joinedAt,
         self: p.id === self,
+        ...(p.role === 'operator' ? { access: p.access ?? defaultOperatorAccess } : {}),
       }))
       .sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
   }
@@ -536,13 +570,21 @@ export function createCluster(
       logger.info(`created cluster ${next.clusterName}`, { cluster: next.clusterId });
       return info();
     },
-    async issueToken({ ttlSeconds, role }) {
+    async issueToken({ ttlSeconds, role, access }) {
       const { config: current, node: active } = requireMember();
+      if (role === 'peer' && access !== undefined) {
+        throw new MonkError(
+          'INVALID_REQUEST',
+          'an access level is for operator tokens; a peer holds the secrets key and may do everything',
+        );
+      }
+      const granted = role === 'operator' ? (access ?? defaultOperatorAccess) : undefined;
       const secret = generateTokenSecret();
       const expiresAt = new Date(now().getTime() + ttlSeconds * 1000).toISOString();
       await ledger.issue({
         secretHash: hashTokenSecret(secret),
         role,
+        ...(granted === undefined ? {} : { access: granted }),
         expiresAt,
         issuedAt: now().toISOString(),
       });
@@ -555,7 +597,7 @@ export function createCluster(
         expiresAt,
         secret,
       });
-      return { token, role, expiresAt };
+      return { token, role, ...(granted === undefined ? {} : { access: granted }), expiresAt };
     },
     async join(text) {
       if (config !== undefined) {
