@@ -76,6 +76,13 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
           : `the graph was recovered from a damaged log with --recover-graph; what it lost is gone (a copy is at ${copies}); containers it does not know were left running`,
     });
   }
+  const currentProblems = (): PeerProblem[] => {
+    const storage = graph.storageFailure();
+    return [
+      ...problems.values(),
+      ...(storage === undefined ? [] : [{ code: storage.code, message: storage.message }]),
+    ];
+  };
   if (recovery?.mode === 'operator') {
     await spareUnknownContainers({ dataDir: config.dataDir, peerId }, { graph, runtime: engine, logger });
   }
@@ -133,7 +140,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       logger: logger.child('api'),
       now,
       resolveHosts,
-      problems: () => [...problems.values()],
+      problems: currentProblems,
       forward: (peer, request, channel) => cluster.forward(peer, request, channel),
     },
   );
@@ -148,6 +155,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     { service, logger: logger.child('api') },
   );
   await cluster.start(service);
+  // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.
+  const publishProblems = setInterval(() => cluster.setProblems(currentProblems()), 1_000);
+  publishProblems.unref();
   if (recovery?.mode === 'cluster') {
     // Acting on a graph that lost records would stop containers that are still wanted: wait until a
     // neighbour has given back what the damage took.
@@ -171,6 +181,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   return {
     async stop() {
       stopped = true;
+      clearInterval(publishProblems);
       unsubscribe();
       await api.close();
       await cluster.stop();

@@ -37,7 +37,8 @@ const snapshotVersion = 1;
  * naming the file, the byte offset and the record, and the file is left as it is: a graph that silently
  * lost records would undo deployments and stop containers. {@link salvageFileStore} is the explicit
  * repair. A corrupt snapshot throws `GRAPH_CORRUPT` naming the file. A write error (disk full, I/O error) rejects with
- * `STORAGE_FAILED`, and the store refuses every later write: the graph must be reopened from disk.
+ * `STORAGE_FAILED`; the part of a record it may have left is cut off before the next write, so writes
+ * work again once the disk does (a full disk that gets space back).
  *
  * @example
  * const graph = await createGraph({ peerId, store: createFileStore({ dir: join(dataDir, 'graph') }) });
@@ -46,63 +47,77 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
   const snapshotPath = join(options.dir, snapshotFile);
   const logPath = join(options.dir, logFile);
   let log: FileHandle | undefined;
-  let failure: MonkError | undefined;
+  /** The log's length up to its last durable record (known once the log is open). */
+  let durableLength: number | undefined;
+  /** A failed append may have left part of a record after `durableLength`: cut it before the next write. */
+  let dirtyTail = false;
   let closed = false;
   // Every write goes through one serial queue, so compaction never races an append.
   let queue: Promise<void> = Promise.resolve();
   let batch: { records: Buffer[]; done: Promise<void> } | undefined;
 
-  const fail = (error: unknown, what: string): MonkError => {
-    failure ??= new MonkError('STORAGE_FAILED', `could not ${what} in ${options.dir}`, {
-      cause: error,
-      details: { dir: options.dir },
-    });
-    return failure;
-  };
+  const fail = (error: unknown, what: string): MonkError =>
+    error instanceof MonkError
+      ? error
+      : new MonkError(
+          'STORAGE_FAILED',
+          `could not ${what} in ${options.dir}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, details: { dir: options.dir } },
+        );
 
   const openLog = async (): Promise<FileHandle> => {
     if (log === undefined) {
       await mkdir(options.dir, { recursive: true });
       log = await open(logPath, 'a');
     }
+    durableLength ??= (await log.stat()).size;
+    if (dirtyTail) {
+      await log.truncate(durableLength);
+      await log.datasync();
+      dirtyTail = false;
+    }
     return log;
   };
 
-  const enqueue = (task: () => Promise<void>): Promise<void> => {
-    const run = queue.then(async () => {
-      if (failure !== undefined) throw failure;
-      await task();
-    });
-    queue = run.catch(() => undefined);
+  const enqueue = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task);
+    queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   };
 
   return {
     compactEvery: options.compactEvery ?? 1000,
 
-    async load() {
-      const snapshot = await readSnapshot(snapshotPath);
-      const scan = await readLog(logPath);
-      if (scan.kind === 'damaged') throw damagedLog(logPath, scan);
-      const { records } = scan;
-      if (scan.kind === 'torn-tail') {
-        const { validBytes, totalBytes } = scan;
-        options.onProblem?.({
-          kind: 'dropped-tail',
-          message: `dropped the torn tail of an unfinished write (${totalBytes - validBytes} bytes) from ${logPath}`,
-          details: { file: logPath, offset: validBytes, droppedBytes: totalBytes - validBytes },
-        });
-        await truncateLog(logPath, validBytes).catch((error: unknown) => {
-          throw fail(error, 'cut the torn tail off the graph log');
-        });
-      }
-      return snapshot === undefined ? [...records] : [snapshot, ...records];
+    load() {
+      return enqueue(async () => {
+        const snapshot = await readSnapshot(snapshotPath);
+        const scan = await readLog(logPath);
+        if (scan.kind === 'damaged') throw damagedLog(logPath, scan);
+        const { records } = scan;
+        if (scan.kind === 'torn-tail') {
+          const { validBytes, totalBytes } = scan;
+          options.onProblem?.({
+            kind: 'dropped-tail',
+            message: `dropped the torn tail of an unfinished write (${totalBytes - validBytes} bytes) from ${logPath}`,
+            details: { file: logPath, offset: validBytes, droppedBytes: totalBytes - validBytes },
+          });
+          await truncateLog(logPath, validBytes).catch((error: unknown) => {
+            throw fail(error, 'cut the torn tail off the graph log');
+          });
+        }
+        // What is on disk now is all durable: the next append measures it.
+        durableLength = undefined;
+        dirtyTail = false;
+        return snapshot === undefined ? [...records] : [snapshot, ...records];
+      });
     },
 
     append(update) {
       if (closed)
         return Promise.reject(new MonkError('STORAGE_FAILED', `graph store ${options.dir} is closed`));
-      if (failure !== undefined) return Promise.reject(failure);
       const record = encodeRecord(update);
       if (batch !== undefined) {
         batch.records.push(record);
@@ -115,10 +130,14 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
       current.done = enqueue(async () => {
         // Appends made while this batch waited in the queue join it and share one fsync.
         if (batch === current) batch = undefined;
+        const bytes = Buffer.concat(current.records);
         try {
           const handle = await openLog();
-          await handle.appendFile(Buffer.concat(current.records));
+          dirtyTail = true;
+          await handle.appendFile(bytes);
           await handle.datasync();
+          dirtyTail = false;
+          durableLength = (durableLength ?? 0) + bytes.length;
         } catch (error) {
           throw fail(error, 'append to the graph log');
         }
@@ -149,6 +168,7 @@ export function createFileStore(options: FileStoreOptions): GraphStore {
           const logHandle = await openLog();
           await logHandle.truncate(0);
           await logHandle.sync();
+          durableLength = 0;
         } catch (error) {
           throw fail(error, 'write a graph snapshot');
         }

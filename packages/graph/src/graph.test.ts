@@ -240,7 +240,8 @@ describe('createGraph', () => {
     await reloaded.close();
   });
 
-  it('fails writes and flush with STORAGE_FAILED after the store fails, and never publishes the write', async () => {
+  // Issue 7: a write the store refused used to stay visible until a restart, and every later write failed.
+  it('undoes in memory a write the store refused, never publishes it, and takes writes again once the store does', async () => {
     let fail = false;
     const memory = createMemoryStore();
     const store: GraphStore = {
@@ -253,17 +254,36 @@ describe('createGraph', () => {
     };
     const graph = await createGraph({ peerId: 'peer-a', store });
     const published: Uint8Array[] = [];
+    const changes: string[] = [];
     graph.onLocalUpdate((update) => published.push(update));
+    graph.onChange((batch) => changes.push(...batch.map((c) => `${c.kind}:${c.key}`)));
     graph.putWorkloads([makeWorkload({ id: 'w1' })]);
     await graph.flush();
+    expect(graph.storageFailure()).toBeUndefined();
+
     fail = true;
+    changes.length = 0;
     graph.putWorkloads([makeWorkload({ id: 'w2' })]);
+    expect(graph.getWorkload('w2')).toBeDefined(); // read-your-writes until the store answers
     await expect(graph.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(graph.listWorkloads().map((w) => w.id)).toEqual(['w1']);
+    expect(changes).toEqual(['workload:w2', 'workload:w2']); // written, then undone
     expect(published).toHaveLength(1);
-    expectCode(() => graph.putWorkloads([makeWorkload({ id: 'w3' })]), 'STORAGE_FAILED');
+    expect(graph.storageFailure()).toMatchObject({ code: 'STORAGE_FAILED' });
+
+    // Still failing: the next write fails the same way, and is undone too.
+    graph.putWorkloads([makeWorkload({ id: 'w3' })]);
+    await expect(graph.flush()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(graph.listWorkloads().map((w) => w.id)).toEqual(['w1']);
+
     fail = false;
+    graph.putWorkloads([makeWorkload({ id: 'w4' })]);
+    await graph.flush();
+    expect(graph.listWorkloads().map((w) => w.id)).toEqual(['w1', 'w4']);
+    expect(graph.storageFailure()).toBeUndefined();
+    expect(published).toHaveLength(2);
     const reopened = await createGraph({ peerId: 'peer-a', store });
-    expect(reopened.listWorkloads().map((w) => w.id)).toEqual(['w1']);
+    expect(reopened.listWorkloads().map((w) => w.id)).toEqual(['w1', 'w4']);
     await graph.close();
   });
 

@@ -64,8 +64,10 @@ export interface GraphMeta {
  *
  * Writes apply to memory synchronously and go to the store in the background; `flush()` resolves once all
  * of them are durable. Every write validates its input and throws `INVALID_REQUEST` before changing
- * anything. After a storage failure every write throws `STORAGE_FAILED` and `flush()` rejects: reopen the
- * graph from its store. Records read from disk or from peers are validated; invalid ones are left out of
+ * anything. When the store fails a write (a full disk), that write's `flush()` rejects with
+ * `STORAGE_FAILED`, and the graph rebuilds its memory from the store, so a change that is not durable is
+ * not visible (listeners hear it undone); writes made while it rebuilds throw `STORAGE_FAILED`, and once
+ * it has rebuilt, writes are tried again. {@link Graph.storageFailure} says whether the last write failed. Records read from disk or from peers are validated; invalid ones are left out of
  * reads and reported through `onProblem`. Returned records are frozen.
  *
  * Replication works on opaque bytes: {@link Graph.encodeStateVector}, {@link Graph.encodeUpdateSince},
@@ -135,6 +137,11 @@ export interface Graph {
   transact(fn: () => void): void;
   /** Resolves once every write made so far is durable; rejects with `STORAGE_FAILED` if one is not. */
   flush(): Promise<void>;
+  /**
+   * The failure of the store's last write, until a later write is durable again (undefined when all is
+   * well): what an operator must be told, e.g. that the disk is full.
+   */
+  storageFailure(): MonkError | undefined;
   /** Calls `listener` with the changes of each transaction (local or remote). Returns an unsubscribe. */
   onChange(listener: (changes: readonly GraphChange[]) => void): () => void;
 
@@ -224,10 +231,10 @@ export async function createGraph(options: GraphOptions): Promise<Graph> {
 class LiveGraph implements Graph {
   readonly peerId: string;
   readonly #options: GraphOptions;
-  readonly #doc: Y.Doc;
-  readonly #maps: { readonly [K in DesiredKind]: Y.Map<unknown> };
-  readonly #cache: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
-  readonly #registers: ObservedRegisters;
+  #doc!: Y.Doc;
+  #maps!: { readonly [K in DesiredKind]: Y.Map<unknown> };
+  #cache!: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
+  #registers!: ObservedRegisters;
   readonly #changeListeners = new Set<(changes: readonly GraphChange[]) => void>();
   readonly #updateListeners = new Set<(event: GraphUpdateEvent) => void>();
   #depth = 0;
@@ -241,12 +248,23 @@ class LiveGraph implements Graph {
   #firstObservedWrite = true;
   #sinceCompaction = 0;
   #inflight: Promise<void> = Promise.resolve();
+  /** Set from a failed write until memory has been rebuilt from the store: writes are refused meanwhile. */
   #failure: MonkError | undefined;
+  /** The last write failure, until a write is durable again. */
+  #lastFailure: MonkError | undefined;
+  #failures = 0;
+  #rebuilding: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: GraphOptions) {
     this.peerId = options.peerId;
     this.#options = options;
+    this.#attachFreshDoc();
+  }
+
+  /** A new, empty document and read state (on open, and to rebuild from the store after a failed write). */
+  #attachFreshDoc(): void {
+    const options = this.#options;
     this.#doc = new Y.Doc({ gc: true });
     // A fresh client id per session: Yjs must never reuse one after a crash lost part of its history.
     if (options.random !== undefined) this.#doc.clientID = Math.floor(options.random() * 0x1_0000_0000) >>> 0;
@@ -536,12 +554,21 @@ class LiveGraph implements Graph {
   }
 
   async flush(): Promise<void> {
+    // Writes made before this call are in flight now; a failure counted from here on is one of theirs.
+    const failuresBefore = this.#failures;
     let seen: Promise<void>;
     do {
       seen = this.#inflight;
       await seen;
-    } while (seen !== this.#inflight);
-    if (this.#failure !== undefined) throw this.#failure;
+      if (this.#rebuilding !== undefined) await this.#rebuilding;
+    } while (seen !== this.#inflight || this.#rebuilding !== undefined);
+    if (this.#failures > failuresBefore || this.#failure !== undefined) {
+      throw this.#lastFailure ?? this.#failure ?? new MonkError('STORAGE_FAILED', 'a graph write failed');
+    }
+  }
+
+  storageFailure(): MonkError | undefined {
+    return this.#lastFailure;
   }
 
   onChange(listener: (changes: readonly GraphChange[]) => void): () => void {
@@ -613,6 +640,7 @@ class LiveGraph implements Graph {
     if (this.#closed) return;
     this.#closed = true;
     await this.#inflight;
+    await this.#rebuilding;
     this.#changeListeners.clear();
     this.#updateListeners.clear();
     this.#doc.destroy();
@@ -736,7 +764,11 @@ class LiveGraph implements Graph {
 
   #persist(store: GraphStore, update: Uint8Array): Promise<void> {
     const appended = store.append(update);
-    this.#track(appended);
+    this.#track(
+      appended.then(() => {
+        if (this.#failure === undefined) this.#lastFailure = undefined;
+      }),
+    );
     this.#sinceCompaction++;
     if (store.compactEvery > 0 && this.#sinceCompaction >= store.compactEvery) {
       this.#sinceCompaction = 0;
@@ -746,15 +778,82 @@ class LiveGraph implements Graph {
   }
 
   #track(promise: Promise<void>): void {
-    const settled = promise.catch((error: unknown) => {
-      this.#failure ??=
-        error instanceof MonkError && error.code === 'STORAGE_FAILED'
-          ? error
-          : new MonkError('STORAGE_FAILED', `graph of ${this.peerId} could not persist an update`, {
-              cause: error,
-            });
-    });
+    const settled = promise.catch((error: unknown) => this.#onStorageFailure(error));
     this.#inflight = this.#inflight.then(() => settled);
+  }
+
+  #onStorageFailure(error: unknown): void {
+    const failure =
+      error instanceof MonkError && error.code === 'STORAGE_FAILED'
+        ? error
+        : new MonkError('STORAGE_FAILED', `graph of ${this.peerId} could not persist an update`, {
+            cause: error,
+          });
+    this.#failures++;
+    this.#failure ??= failure;
+    this.#lastFailure = failure;
+    this.#startRebuild();
+  }
+
+  /**
+   * Memory holds a change the store does not: once every write in flight has settled, reload from the
+   * store, so that what is visible is what is durable, and tell listeners what that undid.
+   */
+  #startRebuild(): void {
+    if (this.#rebuilding !== undefined || this.#closed) return;
+    const store = this.#options.store;
+    if (store === undefined) return;
+    this.#rebuilding = (async () => {
+      let seen: Promise<void>;
+      do {
+        seen = this.#inflight;
+        await seen;
+      } while (seen !== this.#inflight);
+      if (this.#closed) return;
+      const updates = await store.load();
+      const before = this.#readState();
+      this.#doc.destroy();
+      this.#attachFreshDoc();
+      this.load(updates);
+      this.#firstObservedWrite = true;
+      this.#failure = undefined;
+      const after = this.#readState();
+      const changes: GraphChange[] = [];
+      for (const key of new Set([...before.keys(), ...after.keys()])) {
+        if (before.get(key) === after.get(key)) continue;
+        const [kind = '', peer = '', ...rest] = key.split('\u0000');
+        const change: GraphChange =
+          kind === 'observed'
+            ? { kind: 'observed', key: rest.join('\u0000'), origin: 'local', peer }
+            : { kind: kind as GraphChangeKind, key: [peer, ...rest].join('\u0000'), origin: 'local' };
+        changes.push(change);
+      }
+      if (changes.length > 0) {
+        for (const listener of [...this.#changeListeners]) this.#call(() => listener(changes));
+      }
+    })()
+      .catch((error: unknown) => {
+        // The store cannot even be read: stay refusing writes; the next write tries to rebuild again.
+        this.#report({
+          kind: 'listener-failed',
+          message: `could not reload the graph from its store after a failed write: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      })
+      .finally(() => {
+        this.#rebuilding = undefined;
+      });
+  }
+
+  /** Every record as JSON by kind and key, to tell what a rebuild changed. */
+  #readState(): Map<string, string> {
+    const state = new Map<string, string>();
+    for (const kind of Object.keys(mapNames) as DesiredKind[]) {
+      for (const [key, value] of this.#cache[kind]) state.set(`${kind}\u0000${key}`, JSON.stringify(value));
+    }
+    for (const observed of this.#registers.list()) {
+      state.set(`observed\u0000${observed.peer}\u0000${observed.workloadId}`, JSON.stringify(observed));
+    }
+    return state;
   }
 
   #emit(event: GraphUpdateEvent): void {
@@ -781,7 +880,10 @@ class LiveGraph implements Graph {
 
   #ensureWritable(): void {
     if (this.#closed) throw invalid(`graph of ${this.peerId} is closed`);
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#failure !== undefined) {
+      this.#startRebuild();
+      throw this.#failure;
+    }
   }
 
   #checkSchemaVersion(): void {

@@ -52,3 +52,8 @@ export function encodeJsonMessage(value: unknown): Uint8Array {
 export function decodeJsonMessage(bytes: Uint8Array): unknown {
   return JSON.parse(new TextDecoder().decode(bytes));
 }
+
+/** The problems a peer tells the others about in its membership meta (see `PeerEntry.problems`). */
+export const peerProblemsSchema = z
+  .array(z.object({ code: z.string().max(64), message: z.string().max(2000) }))
+  .max(16);

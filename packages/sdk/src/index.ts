@@ -35,5 +35,6 @@ export {
   joinResponseSchema,
   encodeJsonMessage,
   decodeJsonMessage,
+  peerProblemsSchema,
 } from './cluster-protocol.ts';
 export type { JoinRequest, JoinResponse } from './cluster-protocol.ts';

@@ -230,6 +230,8 @@ export interface PeerEntry {
   readonly self: boolean;
   /** Operators only: what the operator may do. */
   readonly access?: OperatorAccess;
+  /** What is wrong with this peer, as it last told the others (absent when nothing is). */
+  readonly problems?: readonly PeerProblem[];
 }
 
 export interface JoinTokenResult {

@@ -79,6 +79,21 @@ describe('renderPeers', () => {
       12D3Ko…bbbbbb   laptop-operator   operator            -                              unknown   -            2h ago"
     `);
   });
+
+  it('says below the table what is wrong with a peer', () => {
+    const table = renderPeers(
+      [
+        peer(idA, {
+          problems: [{ code: 'STORAGE_FAILED', message: 'could not append to the graph log: no space left' }],
+        }),
+        peer(idB),
+      ],
+      new Date('2025-01-01T02:00:00.000Z'),
+    );
+    expect(table.split('\n').slice(3)).toEqual([
+      'node-a: STORAGE_FAILED: could not append to the graph log: no space left',
+    ]);
+  });
 });
 
 describe('renderOperators', () => {

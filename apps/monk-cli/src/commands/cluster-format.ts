@@ -32,6 +32,10 @@ export function renderPeers(peers: readonly PeerEntry[], now: Date): string {
         formatAge(peer.startedAt, now),
       ];
     }),
+  ).concat(
+    peers
+      .flatMap((peer) => (peer.problems ?? []).map((p) => `\n${peer.name}: ${p.code}: ${p.message}`))
+      .join(''),
   );
 }
 

@@ -40,6 +40,8 @@ import {
   type JoinTokenResult,
   type MethodName,
   type PeerEntry,
+  type PeerProblem,
+  peerProblemsSchema,
 } from '@monk/sdk';
 import { serveFrames } from '../api-server.ts';
 import type { CallChannel, ControlService } from '../handlers.ts';
@@ -114,6 +116,8 @@ export interface Cluster {
    * then holds everything that peer held. Never resolves for a peer in no cluster.
    */
   caughtUp(): Promise<string>;
+  /** What is wrong with this peer (`monk info`'s problems), told to every peer for `monk cluster peers`. */
+  setProblems(problems: readonly PeerProblem[]): void;
   /** Runs a control call on another peer (logs/exec of the workloads it owns), relaying events. */
   forward(
     peerId: string,
@@ -140,6 +144,12 @@ export function createCluster(
   const startedAt = now().toISOString();
   const caughtUp = Promise.withResolvers<string>();
   let recovering = options.recovering === true;
+  let problems: readonly PeerProblem[] = [];
+  const membershipMeta = (active: P2PNode): Record<string, string> => ({
+    name: options.peerName,
+    addresses: active.addresses().join(','),
+    ...(problems.length === 0 ? {} : { problems: JSON.stringify(problems) }),
+  });
   void caughtUp.promise.then(() => (recovering = false));
 
   const roleOf = (id: string): 'peer' | 'operator' | undefined => graph.getPeer(id)?.role;
@@ -212,7 +222,7 @@ export function createCluster(
     });
     membership = createMembership({
       transport: active,
-      meta: { name: options.peerName, addresses: active.addresses().join(',') },
+      meta: membershipMeta(active),
       logger: logger.child('membership'),
       config: membershipConfig,
     });
@@ -498,6 +508,19 @@ export function createCluster(
     return 'unknown';
   }
 
+  /** A peer's problems: ours as we know them, another's as its membership meta last said. */
+  function problemsOf(id: string): { problems?: PeerProblem[] } {
+    if (id === self) return problems.length === 0 ? {} : { problems: [...problems] };
+    const told = membership?.members().find((m) => m.id === id)?.meta['problems'];
+    if (told === undefined) return {};
+    try {
+      const parsed = peerProblemsSchema.safeParse(JSON.parse(told));
+      return parsed.success && parsed.data.length > 0 ? { problems: parsed.data } : {};
+    } catch {
+      return {};
+    }
+  }
+
   function peerEntries(): PeerEntry[] {
     const workloads = graph.listWorkloads();
     return graph
@@ -512,6 +535,7 @@ export function createCluster(
         containers: workloads.filter((w) => w.owner === p.id).length,
         startedAt: p.joinedAt,
         self: p.id === self,
+        ...problemsOf(p.id),
         ...(p.role === 'operator' ? { access: p.access ?? defaultOperatorAccess } : {}),
       }))
       .sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
@@ -547,6 +571,11 @@ export function createCluster(
       await stopNetworking();
     },
     caughtUp: () => caughtUp.promise,
+    setProblems(next) {
+      if (JSON.stringify(next) === JSON.stringify(problems)) return;
+      problems = [...next];
+      if (node !== undefined) membership?.setMeta(membershipMeta(node));
+    },
     isMember: () => config !== undefined,
     async create(name) {
       if (config !== undefined) {
