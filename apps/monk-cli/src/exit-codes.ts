@@ -45,6 +45,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return 6;
     case 'RUNTIME_ERROR':
     case 'GRAPH_CORRUPT':
+    case 'DATA_CORRUPT':
     case 'STORAGE_FAILED':
     case 'SCHEMA_VERSION_UNSUPPORTED':
     case 'CANCELLED':

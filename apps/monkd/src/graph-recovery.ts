@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createFileStore,
@@ -10,7 +9,7 @@ import {
 } from '@monk/graph';
 import { MonkError, monkLabels, type JsonObject } from '@monk/model';
 import type { ContainerRuntime } from '@monk/runtime';
-import { writeSecretFile } from './cluster/cluster-files.ts';
+import { readDataJson, writeDataFile } from './data-file.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -103,7 +102,7 @@ export async function spareUnknownContainers(
   const spared = [
     ...new Set([...(await readSparedContainers(options.dataDir)), ...unknown.map((c) => c.id)]),
   ];
-  await writeSecretFile(join(options.dataDir, sparedFile), `${JSON.stringify(spared, null, 2)}\n`);
+  await writeDataFile(join(options.dataDir, sparedFile), `${JSON.stringify(spared, null, 2)}\n`);
   if (unknown.length > 0) {
     components.logger.warn(
       `left ${unknown.length} container(s) running that the recovered graph does not know; run their templates again to manage them, or remove them with docker rm`,
@@ -115,23 +114,11 @@ export async function spareUnknownContainers(
 /** The container IDs spared by an earlier `--recover-graph` (empty when there was none). */
 export async function readSparedContainers(dataDir: string): Promise<string[]> {
   const path = join(dataDir, sparedFile);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new MonkError('STORAGE_FAILED', `cannot read ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value;
-  } catch {
-    // Reported below.
-  }
+  const value = await readDataJson(path);
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value as string[];
   throw new MonkError(
-    'STORAGE_FAILED',
+    'DATA_CORRUPT',
     `${path} is not a JSON list of container IDs; fix or delete it (deleting it lets monkd remove the containers it lists)`,
     { details: { file: path } },
   );

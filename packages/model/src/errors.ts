@@ -31,6 +31,7 @@ export const errorCodes = [
   'DEPLOY_FAILED',
   // state and storage
   'GRAPH_CORRUPT',
+  'DATA_CORRUPT',
   'STORAGE_FAILED',
   'SCHEMA_VERSION_UNSUPPORTED',
   // daemon, cluster, network

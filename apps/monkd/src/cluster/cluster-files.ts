@@ -1,7 +1,8 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MonkError, operatorAccessLevels } from '@monk/model';
+import { readDataJson, writeDataFile } from '../data-file.ts';
 
 const clusterConfigSchema = z.object({
   clusterId: z.string().min(1),
@@ -32,42 +33,20 @@ const issuedTokenSchema = z.object({
 });
 export type IssuedToken = z.infer<typeof issuedTokenSchema>;
 
-/** Writes a file atomically with mode 0600: temp file, fsync, rename. */
-export async function writeSecretFile(path: string, contents: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(contents);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as unknown;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MonkError('STORAGE_FAILED', `cannot read ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
 /** The cluster this peer belongs to (`<data-dir>/cluster.json`), or undefined when it is on its own. */
 export async function readClusterConfig(dataDir: string): Promise<ClusterConfig | undefined> {
   const path = join(dataDir, 'cluster.json');
-  const value = await readJson(path);
+  const value = await readDataJson(path);
   if (value === undefined) return undefined;
   const parsed = clusterConfigSchema.safeParse(value);
-  if (!parsed.success) throw new MonkError('GRAPH_CORRUPT', `${path} is malformed: ${parsed.error.message}`);
+  if (!parsed.success) throw new MonkError('DATA_CORRUPT', `${path} is malformed: ${parsed.error.message}`, {
+      details: { file: path },
+    });
   return parsed.data;
 }
 
 export async function writeClusterConfig(dataDir: string, config: ClusterConfig): Promise<void> {
-  await writeSecretFile(join(dataDir, 'cluster.json'), JSON.stringify(config, null, 2));
+  await writeDataFile(join(dataDir, 'cluster.json'), JSON.stringify(config, null, 2));
 }
 
 export async function removeClusterConfig(dataDir: string): Promise<void> {
@@ -95,11 +74,13 @@ export function createTokenLedger(dataDir: string): TokenLedger {
     return next;
   };
   const load = async (): Promise<IssuedToken[]> => {
-    const value = await readJson(path);
+    const value = await readDataJson(path);
     if (value === undefined) return [];
     const parsed = z.array(issuedTokenSchema).safeParse(value);
     if (!parsed.success)
-      throw new MonkError('GRAPH_CORRUPT', `${path} is malformed: ${parsed.error.message}`);
+      throw new MonkError('DATA_CORRUPT', `${path} is malformed: ${parsed.error.message}`, {
+      details: { file: path },
+    });
     return parsed.data;
   };
   return {
@@ -108,7 +89,7 @@ export function createTokenLedger(dataDir: string): TokenLedger {
         const now = Date.now();
         // Expired tokens are kept a day for clear "expired" errors, then dropped.
         const kept = (await load()).filter((t) => Date.parse(t.expiresAt) > now - 86_400_000);
-        await writeSecretFile(path, JSON.stringify([...kept, token], null, 2));
+        await writeDataFile(path, JSON.stringify([...kept, token], null, 2));
       }),
     redeem: ({ secretHash, peerId, now }) =>
       serial(async () => {
@@ -127,7 +108,7 @@ export function createTokenLedger(dataDir: string): TokenLedger {
           throw new MonkError('JOIN_TOKEN_EXPIRED', `the join token expired at ${token.expiresAt}`);
         }
         const used = { ...token, usedBy: peerId, usedAt: now.toISOString() };
-        await writeSecretFile(
+        await writeDataFile(
           path,
           JSON.stringify(
             tokens.map((t) => (t === token ? used : t)),

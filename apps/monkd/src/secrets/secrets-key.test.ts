@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unsealDataFile } from '../data-file.ts';
 import { createFileKeyProvider } from './secrets-key.ts';
 
 describe('createFileKeyProvider', () => {
@@ -21,7 +22,7 @@ describe('createFileKeyProvider', () => {
     expect(key).toHaveLength(32);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await createFileKeyProvider({ path }).key()).toEqual(key);
-    expect(new Uint8Array(await readFile(path))).toEqual(key);
+    expect(new Uint8Array(unsealDataFile(path, await readFile(path)))).toEqual(key);
   });
 
   it('agrees on one key when several providers create it at once', async () => {
@@ -38,17 +39,36 @@ describe('createFileKeyProvider', () => {
     await provider.adopt(cluster);
     expect(await provider.key()).toEqual(cluster);
     expect(await provider.key()).not.toEqual(own);
-    expect(new Uint8Array(await readFile(path))).toEqual(cluster);
+    expect(new Uint8Array(unsealDataFile(path, await readFile(path)))).toEqual(cluster);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await createFileKeyProvider({ path }).key()).toEqual(cluster);
     await expect(provider.adopt(new Uint8Array(5))).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
 
-  it('refuses a key file of the wrong size with STORAGE_FAILED', async () => {
+  it('reads a key file written before the checksum trailer (32 raw bytes)', async () => {
+    const path = join(await tempDir(), 'secrets.key');
+    const legacy = new Uint8Array(32).fill(3);
+    await writeFile(path, legacy, { mode: 0o600 });
+    expect(await createFileKeyProvider({ path }).key()).toEqual(legacy);
+  });
+
+  it('refuses a damaged key file with DATA_CORRUPT naming it, rather than use a different key', async () => {
+    const path = join(await tempDir(), 'secrets.key');
+    await createFileKeyProvider({ path }).key();
+    const bytes = await readFile(path);
+    bytes[5] = (bytes[5] ?? 0) ^ 0x01;
+    await writeFile(path, bytes);
+    await expect(createFileKeyProvider({ path }).key()).rejects.toMatchObject({
+      code: 'DATA_CORRUPT',
+      details: { file: path },
+    });
+  });
+
+  it('refuses a key file of the wrong size with DATA_CORRUPT', async () => {
     const path = join(await tempDir(), 'secrets.key');
     await writeFile(path, 'short', { mode: 0o600 });
     await expect(createFileKeyProvider({ path }).key()).rejects.toMatchObject({
-      code: 'STORAGE_FAILED',
+      code: 'DATA_CORRUPT',
       message: expect.stringContaining('holds 5 bytes, not 32') as unknown,
     });
   });

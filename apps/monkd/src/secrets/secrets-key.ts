@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { MonkError } from '@monk/model';
+import { readDataFile, writeDataFile } from '../data-file.ts';
 
 /** Length of the secrets key: AES-256. */
 export const secretsKeyBytes = 32;
@@ -48,22 +48,7 @@ export function createFileKeyProvider(options: { path: string }): SecretsKeyProv
           `a secrets key has ${secretsKeyBytes} bytes, not ${key.length}`,
         );
       }
-      const temporary = `${options.path}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        const handle = await open(temporary, 'wx', 0o600);
-        try {
-          await handle.writeFile(key);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(temporary, options.path);
-      } catch (error) {
-        await unlink(temporary).catch(() => undefined);
-        throw new MonkError('STORAGE_FAILED', `cannot write the secrets key ${options.path}`, {
-          cause: error,
-        });
-      }
+      await writeDataFile(options.path, key);
       loading = Promise.resolve(Uint8Array.from(key));
     },
   };
@@ -72,41 +57,21 @@ export function createFileKeyProvider(options: { path: string }): SecretsKeyProv
 async function loadOrCreate(path: string): Promise<Uint8Array> {
   const existing = await readKey(path);
   if (existing !== undefined) return existing;
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(randomBytes(secretsKeyBytes));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await link(temporary, path).catch((error: unknown) => {
-      // Another process created it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    });
-  } catch (error) {
-    throw new MonkError('STORAGE_FAILED', `cannot create the secrets key ${path}`, { cause: error });
-  } finally {
-    await unlink(temporary).catch(() => undefined);
-  }
+  // Another daemon racing on this data dir may create it first: then both use that one.
+  await writeDataFile(path, randomBytes(secretsKeyBytes), { exclusive: true });
   const created = await readKey(path);
   if (created === undefined) throw new MonkError('STORAGE_FAILED', `the secrets key ${path} vanished`);
   return created;
 }
 
 async function readKey(path: string): Promise<Uint8Array | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MonkError('STORAGE_FAILED', `cannot read the secrets key ${path}`, { cause: error });
-  }
+  const bytes = await readDataFile(path);
+  if (bytes === undefined) return undefined;
   if (bytes.length !== secretsKeyBytes) {
     throw new MonkError(
-      'STORAGE_FAILED',
+      'DATA_CORRUPT',
       `the secrets key ${path} holds ${bytes.length} bytes, not ${secretsKeyBytes}; restore it from a backup`,
+      { details: { file: path } },
     );
   }
   return new Uint8Array(bytes);
