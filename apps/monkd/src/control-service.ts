@@ -1,10 +1,12 @@
 import {
+  instanceStatus,
   monkLabels,
   MonkError,
   type Deployment,
   type JsonObject,
   type JsonValue,
   type ObservedWorkload,
+  type PeerState,
   type Workload,
 } from '@monk/model';
 import type { Graph } from '@monk/graph';
@@ -56,6 +58,11 @@ export function createCoreHandlers(
     now: () => number;
     /** Hostnames, secrets and stable UUIDs for resolution (default: hostnames only). */
     resolveHosts?: ResolveHosts;
+    /**
+     * Membership's view of the other peers, by id; absent (or empty) on a peer with no cluster. `monk ps`
+     * says `unknown: peer dead` for the instances of a peer it shows dead.
+     */
+    peerStates?: () => ReadonlyMap<string, PeerState | 'unknown'>;
     /** Runs a call on the peer that owns a workload (logs, exec); absent on a peer with no cluster. */
     forward?: (
       peerId: string,
@@ -244,13 +251,38 @@ export function createCoreHandlers(
     });
   }
 
+  /**
+   * Returns a builder of `monk ps` rows, with membership and the runtime read once. The state of each row
+   * comes from {@link instanceStatus}, so the table and `--json` say the same.
+   */
+  function psRowBuilder(): (w: Workload) => PsEntry {
+    const peers = components.peerStates?.() ?? new Map<string, PeerState | 'unknown'>();
+    const runtimeAvailable = reconciler.runtimeStatus().available;
+    return (w) => {
+      const observed = graph.getObserved(w.id);
+      const own = w.owner === options.peerId;
+      const ownerState = own ? undefined : peers.get(w.owner);
+      const status = instanceStatus({
+        observed,
+        ...(ownerState === undefined ? {} : { ownerState }),
+        ...(own ? { runtimeAvailable } : {}),
+      });
+      return {
+        ...psEntry(w, observed),
+        state: status.state,
+        ready: status.ready,
+        ...(status.reason === undefined ? {} : { reason: status.reason }),
+      };
+    };
+  }
+
   function psEntries(ids?: readonly string[], all = true): PsEntry[] {
     const workloads = graph.listWorkloads();
     const selected = ids === undefined ? workloads : workloads.filter((w) => ids.includes(w.id));
     return selected
       .filter((w) => all || w.state === 'running')
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((w) => psEntry(w, graph.getObserved(w.id)));
+      .map(psRowBuilder());
   }
 
   function findDeploymentPaths(path: string): string[] {
@@ -382,6 +414,7 @@ export function createCoreHandlers(
       const path = normalize(params.path);
       const workloads = selectWorkloads(graph.listWorkloads(), path);
       const record = templates.get(path);
+      const row = psRowBuilder();
       if (workloads.length === 0 && record === undefined) {
         throw new MonkError(
           'RUNNABLE_NOT_FOUND',
@@ -403,7 +436,7 @@ export function createCoreHandlers(
               },
             }),
         workloads: workloads.map((w) => ({
-          ...psEntry(w, graph.getObserved(w.id)),
+          ...row(w),
           aliases: w.aliases,
           dependsOn: w.dependsOn,
           specHash: w.specHash,
@@ -574,7 +607,10 @@ function isFailure(observed: ObservedWorkload): boolean {
   return observed.phase === 'backoff' && observed.restarts >= 3;
 }
 
-function psEntry(w: Workload, observed: ObservedWorkload | undefined): PsEntry {
+function psEntry(
+  w: Workload,
+  observed: ObservedWorkload | undefined,
+): Omit<PsEntry, 'state' | 'reason' | 'ready'> {
   return {
     workloadId: w.id,
     deployment: w.deployment,
@@ -585,7 +621,6 @@ function psEntry(w: Workload, observed: ObservedWorkload | undefined): PsEntry {
     peer: w.owner,
     desired: w.state,
     phase: observed?.phase ?? 'pending',
-    ready: observed?.ready ?? false,
     restarts: observed?.restarts ?? 0,
     ports: w.spec.ports.map((p) =>
       p.hostPort === undefined

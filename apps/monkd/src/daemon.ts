@@ -100,6 +100,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       logger: logger.child('api'),
       now,
       resolveHosts,
+      peerStates: () =>
+        new Map(cluster.isMember() ? cluster.peers().map((p) => [p.id, p.state] as const) : []),
       forward: (peer, request, channel) => cluster.forward(peer, request, channel),
     },
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jsonObjectSchema, jsonValueSchema } from '@monk/model';
+import type { InstanceState, UnknownReason } from '@monk/model';
 
 /**
  * The control protocol between monk clients (CLI, SDK users) and monkd. One request per connection:
@@ -112,7 +113,15 @@ export interface PsEntry {
   readonly image: string;
   readonly peer: string;
   readonly desired: 'running' | 'stopped';
+  /** The phase the owning peer last reported (it may be out of date: see `state`). */
   readonly phase: string;
+  /**
+   * What monk can claim now: `phase`, or `unknown` when the owner's report cannot be trusted (its container
+   * runtime does not answer, or the owning peer is dead or left), with `reason` saying which.
+   */
+  readonly state: InstanceState;
+  readonly reason?: UnknownReason;
+  /** Ready now, as far as monk knows: false whenever `state` is `unknown`. */
   readonly ready: boolean;
   readonly restarts: number;
   readonly containerId?: string;
