@@ -12,6 +12,7 @@ import {
 import type { Graph } from '@monk/graph';
 import {
   dumpTemplate,
+  parseTemplateRecord,
   resolveDeployment,
   templateRecordSchema,
   type TemplateRecord,
@@ -311,16 +312,9 @@ export function createCoreHandlers(
       return result;
     },
     'templates.put': async (params) => {
-      const records = params.templates.map((value, index) => {
-        const parsed = templateRecordSchema.safeParse(value);
-        if (!parsed.success) {
-          throw new MonkError(
-            'INVALID_REQUEST',
-            `template #${index + 1} is malformed: ${parsed.error.message}`,
-          );
-        }
-        return parsed.data;
-      });
+      const records = params.templates.map((value, index) =>
+        parseTemplateRecord(value, `template #${index + 1}`),
+      );
       graph.putTemplates(records.map((record) => ({ path: record.path, value: record })));
       await graph.flush();
       return { loaded: records.map((r) => r.path) };
