@@ -84,11 +84,18 @@ export function createCoreHandlers(
     },
   };
 
-  async function resolveWorkloads(path: string, variables: Record<string, string>, generation: number) {
+  async function resolveWorkloads(request: {
+    path: string;
+    variables: Record<string, string>;
+    generation: number;
+    strict: boolean;
+  }) {
+    const { path, variables, generation, strict } = request;
     const resolved = await resolveDeployment({
       path,
       templates,
       overrides: variables,
+      strict,
       host: await (components.resolveHosts ?? createResolveHosts({})).forDeployment(normalize(path)),
       volumeRoot: options.volumeRoot,
     });
@@ -113,7 +120,12 @@ export function createCoreHandlers(
     }
     const variables = params.variables ?? previous?.variables ?? {};
     const generation = (previous?.generation ?? 0) + 1;
-    const { workloads } = await resolveWorkloads(path, variables, generation);
+    const { workloads, warnings } = await resolveWorkloads({
+      path,
+      variables,
+      generation,
+      strict: params.strict,
+    });
     if (workloads.length === 0) {
       throw new MonkError('TEMPLATE_INVALID', `${path} defines no containers to run`);
     }
@@ -151,10 +163,10 @@ export function createCoreHandlers(
     reconciler.kick();
     const ids = next.map((w) => w.id);
     if (!params.wait) {
-      return { path, generation, changes, workloads: psEntries(ids), ready: false };
+      return { path, generation, changes, workloads: psEntries(ids), ready: false, warnings };
     }
     const ready = await waitFor(ids, { timeoutSeconds: params.timeoutSeconds, channel, until: 'ready' });
-    return { path, generation, changes, workloads: psEntries(ids), ready };
+    return { path, generation, changes, workloads: psEntries(ids), ready, warnings };
   }
 
   /**
@@ -339,11 +351,12 @@ export function createCoreHandlers(
       const previous = graph.getDeployment(path);
       const variables =
         Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
-      const { workloads, warnings } = await resolveWorkloads(
+      const { workloads, warnings } = await resolveWorkloads({
         path,
         variables,
-        (previous?.generation ?? 0) + 1,
-      );
+        generation: (previous?.generation ?? 0) + 1,
+        strict: params.strict,
+      });
       const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
       const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
       return result;

@@ -13,6 +13,8 @@ export const protocolVersion = 1;
 
 const variables = z.record(z.string(), z.string());
 const path = z.string().min(1);
+/** Refuse (`VARIABLE_UNKNOWN`) a variable the template does not declare, instead of warning. */
+const strict = z.boolean().default(false);
 
 /** Parameters of every method, validated by the daemon at its edge. */
 export const methodParams = {
@@ -20,16 +22,18 @@ export const methodParams = {
   'templates.put': z.object({ templates: z.array(jsonObjectSchema).min(1) }),
   'templates.list': z.object({}),
   'templates.dump': z.object({ path }),
-  plan: z.object({ path, variables: variables.default({}) }),
+  plan: z.object({ path, variables: variables.default({}), strict }),
   run: z.object({
     path,
     variables: variables.default({}),
+    strict,
     wait: z.boolean().default(true),
     timeoutSeconds: z.number().positive().default(300),
   }),
   update: z.object({
     path,
     variables: variables.optional(),
+    strict,
     wait: z.boolean().default(true),
     timeoutSeconds: z.number().positive().default(300),
   }),
@@ -147,6 +151,8 @@ export interface DeployResult {
   readonly changes: readonly PlanChange[];
   readonly workloads: readonly PsEntry[];
   readonly ready: boolean;
+  /** What resolution noticed but did not refuse, e.g. a `--set` of a variable the template does not declare. */
+  readonly warnings: readonly string[];
 }
 
 /** One line of a plan: what `run`/`update` would do to one workload, and why. */
