@@ -9,6 +9,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'TEMPLATE_PARSE_ERROR':
     case 'TEMPLATE_INVALID':
     case 'TEMPLATE_CYCLE':
+    case 'TEMPLATE_TOO_LARGE':
     case 'EMBED_NOT_FOUND':
     case 'MANIFEST_INVALID':
     case 'COMPOSE_INVALID':
@@ -17,6 +18,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ARROW_UNKNOWN_OPERATOR':
     case 'VARIABLE_INVALID':
     case 'VARIABLE_REQUIRED':
+    case 'VARIABLE_UNKNOWN':
     case 'SECRET_NOT_PERMITTED':
     case 'INVALID_REQUEST':
     case 'JOIN_TOKEN_INVALID':
@@ -45,9 +47,9 @@ export function exitCodeFor(code: ErrorCode): number {
       return 6;
     case 'RUNTIME_ERROR':
     case 'GRAPH_CORRUPT':
-    case 'DATA_CORRUPT':
     case 'STORAGE_FAILED':
     case 'SCHEMA_VERSION_UNSUPPORTED':
+    case 'DATA_FILE_INVALID':
     case 'CANCELLED':
     case 'NOT_A_MEMBER':
     case 'ACCESS_DENIED':

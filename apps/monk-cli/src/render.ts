@@ -16,11 +16,16 @@ export function shortPeerId(id: string): string {
   return id.length <= 16 ? id : `${id.slice(0, 6)}…${id.slice(-6)}`;
 }
 
-/** The status column of `monk ps`: phase, readiness and the reason when something is wrong. */
+/**
+ * The status column of `monk ps`, from the same fields `--json` carries: `unknown: REASON` when monk cannot
+ * see the instance, else its state, readiness and the reason when something is wrong.
+ */
 export function statusOf(entry: PsEntry): string {
+  if (entry.state === 'unknown') return `unknown: ${entry.reason ?? 'no report'}`;
   const restarts = entry.restarts > 0 ? ` (${entry.restarts} restarts)` : '';
-  const base = entry.phase === 'ready' ? 'running, ready' : entry.phase;
-  const message = entry.message !== undefined && entry.phase !== 'ready' ? `: ${entry.message}` : '';
+  const ready = entry.state === 'ready' && entry.ready;
+  const base = ready ? 'running, ready' : entry.state;
+  const message = entry.message !== undefined && !ready ? `: ${entry.message}` : '';
   return `${base}${restarts}${message}`;
 }
 

@@ -1,15 +1,18 @@
 import {
+  instanceStatus,
   monkLabels,
   MonkError,
   type Deployment,
   type JsonObject,
   type JsonValue,
   type ObservedWorkload,
+  type PeerState,
   type Workload,
 } from '@monk/model';
 import type { Graph } from '@monk/graph';
 import {
   dumpTemplate,
+  parseTemplateRecord,
   resolveDeployment,
   templateRecordSchema,
   type TemplateRecord,
@@ -59,6 +62,11 @@ export function createCoreHandlers(
     problems?: () => readonly PeerProblem[];
     /** Hostnames, secrets and stable UUIDs for resolution (default: hostnames only). */
     resolveHosts?: ResolveHosts;
+    /**
+     * Membership's view of the other peers, by id; absent (or empty) on a peer with no cluster. `monk ps`
+     * says `unknown: peer dead` for the instances of a peer it shows dead.
+     */
+    peerStates?: () => ReadonlyMap<string, PeerState | 'unknown'>;
     /** Runs a call on the peer that owns a workload (logs, exec); absent on a peer with no cluster. */
     forward?: (
       peerId: string,
@@ -79,11 +87,18 @@ export function createCoreHandlers(
     },
   };
 
-  async function resolveWorkloads(path: string, variables: Record<string, string>, generation: number) {
+  async function resolveWorkloads(request: {
+    path: string;
+    variables: Record<string, string>;
+    generation: number;
+    strict: boolean;
+  }) {
+    const { path, variables, generation, strict } = request;
     const resolved = await resolveDeployment({
       path,
       templates,
       overrides: variables,
+      strict,
       host: await (components.resolveHosts ?? createResolveHosts({})).forDeployment(normalize(path)),
       volumeRoot: options.volumeRoot,
     });
@@ -108,7 +123,12 @@ export function createCoreHandlers(
     }
     const variables = params.variables ?? previous?.variables ?? {};
     const generation = (previous?.generation ?? 0) + 1;
-    const { workloads } = await resolveWorkloads(path, variables, generation);
+    const { workloads, warnings } = await resolveWorkloads({
+      path,
+      variables,
+      generation,
+      strict: params.strict,
+    });
     if (workloads.length === 0) {
       throw new MonkError('TEMPLATE_INVALID', `${path} defines no containers to run`);
     }
@@ -146,10 +166,10 @@ export function createCoreHandlers(
     reconciler.kick();
     const ids = next.map((w) => w.id);
     if (!params.wait) {
-      return { path, generation, changes, workloads: psEntries(ids), ready: false };
+      return { path, generation, changes, workloads: psEntries(ids), ready: false, warnings };
     }
     const ready = await waitFor(ids, { timeoutSeconds: params.timeoutSeconds, channel, until: 'ready' });
-    return { path, generation, changes, workloads: psEntries(ids), ready };
+    return { path, generation, changes, workloads: psEntries(ids), ready, warnings };
   }
 
   /**
@@ -247,13 +267,38 @@ export function createCoreHandlers(
     });
   }
 
+  /**
+   * Returns a builder of `monk ps` rows, with membership and the runtime read once. The state of each row
+   * comes from {@link instanceStatus}, so the table and `--json` say the same.
+   */
+  function psRowBuilder(): (w: Workload) => PsEntry {
+    const peers = components.peerStates?.() ?? new Map<string, PeerState | 'unknown'>();
+    const runtimeAvailable = reconciler.runtimeStatus().available;
+    return (w) => {
+      const observed = graph.getObserved(w.id);
+      const own = w.owner === options.peerId;
+      const ownerState = own ? undefined : peers.get(w.owner);
+      const status = instanceStatus({
+        observed,
+        ...(ownerState === undefined ? {} : { ownerState }),
+        ...(own ? { runtimeAvailable } : {}),
+      });
+      return {
+        ...psEntry(w, observed),
+        state: status.state,
+        ready: status.ready,
+        ...(status.reason === undefined ? {} : { reason: status.reason }),
+      };
+    };
+  }
+
   function psEntries(ids?: readonly string[], all = true): PsEntry[] {
     const workloads = graph.listWorkloads();
     const selected = ids === undefined ? workloads : workloads.filter((w) => ids.includes(w.id));
     return selected
       .filter((w) => all || w.state === 'running')
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((w) => psEntry(w, graph.getObserved(w.id)));
+      .map(psRowBuilder());
   }
 
   function findDeploymentPaths(path: string): string[] {
@@ -283,16 +328,9 @@ export function createCoreHandlers(
       return result;
     },
     'templates.put': async (params) => {
-      const records = params.templates.map((value, index) => {
-        const parsed = templateRecordSchema.safeParse(value);
-        if (!parsed.success) {
-          throw new MonkError(
-            'INVALID_REQUEST',
-            `template #${index + 1} is malformed: ${parsed.error.message}`,
-          );
-        }
-        return parsed.data;
-      });
+      const records = params.templates.map((value, index) =>
+        parseTemplateRecord(value, `template #${index + 1}`),
+      );
       graph.putTemplates(records.map((record) => ({ path: record.path, value: record })));
       await graph.flush();
       return { loaded: records.map((r) => r.path) };
@@ -317,11 +355,12 @@ export function createCoreHandlers(
       const previous = graph.getDeployment(path);
       const variables =
         Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
-      const { workloads, warnings } = await resolveWorkloads(
+      const { workloads, warnings } = await resolveWorkloads({
         path,
         variables,
-        (previous?.generation ?? 0) + 1,
-      );
+        generation: (previous?.generation ?? 0) + 1,
+        strict: params.strict,
+      });
       const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
       const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
       return result;
@@ -386,6 +425,7 @@ export function createCoreHandlers(
       const path = normalize(params.path);
       const workloads = selectWorkloads(graph.listWorkloads(), path);
       const record = templates.get(path);
+      const row = psRowBuilder();
       if (workloads.length === 0 && record === undefined) {
         throw new MonkError(
           'RUNNABLE_NOT_FOUND',
@@ -407,7 +447,7 @@ export function createCoreHandlers(
               },
             }),
         workloads: workloads.map((w) => ({
-          ...psEntry(w, graph.getObserved(w.id)),
+          ...row(w),
           aliases: w.aliases,
           dependsOn: w.dependsOn,
           specHash: w.specHash,
@@ -578,7 +618,10 @@ function isFailure(observed: ObservedWorkload): boolean {
   return observed.phase === 'backoff' && observed.restarts >= 3;
 }
 
-function psEntry(w: Workload, observed: ObservedWorkload | undefined): PsEntry {
+function psEntry(
+  w: Workload,
+  observed: ObservedWorkload | undefined,
+): Omit<PsEntry, 'state' | 'reason' | 'ready'> {
   return {
     workloadId: w.id,
     deployment: w.deployment,
@@ -589,7 +632,6 @@ function psEntry(w: Workload, observed: ObservedWorkload | undefined): PsEntry {
     peer: w.owner,
     desired: w.state,
     phase: observed?.phase ?? 'pending',
-    ready: observed?.ready ?? false,
     restarts: observed?.restarts ?? 0,
     ports: w.spec.ports.map((p) =>
       p.hostPort === undefined

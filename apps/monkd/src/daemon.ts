@@ -87,6 +87,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     await spareUnknownContainers({ dataDir: config.dataDir, peerId }, { graph, runtime: engine, logger });
   }
   const keys = createFileKeyProvider({ path: join(config.dataDir, 'secrets.key') });
+  // A damaged key is found now, naming the file, not when a container first needs a secret.
+  await keys.key();
   const secrets = createSecretStore({ graph, keys, now });
   const runtime = withUnsealedSecrets(engine, secrets);
   const resolveHosts = createResolveHosts({ secrets });
@@ -141,6 +143,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       now,
       resolveHosts,
       problems: currentProblems,
+      peerStates: () =>
+        new Map(cluster.isMember() ? cluster.peers().map((p) => [p.id, p.state] as const) : []),
       forward: (peer, request, channel) => cluster.forward(peer, request, channel),
     },
   );

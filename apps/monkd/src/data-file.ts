@@ -25,7 +25,7 @@ export function sealDataFile(body: string | Uint8Array): Buffer {
 
 /**
  * The body of a sealed file; a file without a trailer (written by an older monk) as it is. Throws
- * `DATA_CORRUPT` naming `path` when the trailer does not match.
+ * `DATA_FILE_INVALID` naming `path` when the trailer does not match.
  */
 export function unsealDataFile(path: string, bytes: Uint8Array): Buffer {
   const buffer = Buffer.from(bytes);
@@ -47,7 +47,7 @@ export function unsealDataFile(path: string, bytes: Uint8Array): Buffer {
 
 function damaged(path: string, why: string): MonkError {
   return new MonkError(
-    'DATA_CORRUPT',
+    'DATA_FILE_INVALID',
     `${path} is damaged: ${why}. monk does not act on a damaged file; restore it from a backup, or remove it if monk can recreate it`,
     { details: { file: path } },
   );
@@ -68,14 +68,14 @@ export async function readDataFile(path: string): Promise<Buffer | undefined> {
   return unsealDataFile(path, bytes);
 }
 
-/** Reads a sealed JSON file; undefined when it does not exist. Bad JSON is `DATA_CORRUPT` naming the file. */
+/** Reads a sealed JSON file; undefined when it does not exist. Bad JSON is `DATA_FILE_INVALID` naming the file. */
 export async function readDataJson(path: string): Promise<unknown> {
   const body = await readDataFile(path);
   if (body === undefined) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error) {
-    throw new MonkError('DATA_CORRUPT', `${path} is not valid JSON: ${(error as Error).message}`, {
+    throw new MonkError('DATA_FILE_INVALID', `${path} is not valid JSON: ${(error as Error).message}`, {
       cause: error,
       details: { file: path },
     });

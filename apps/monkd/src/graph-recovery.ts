@@ -38,7 +38,7 @@ export async function openGraph(
     readonly recoverGraph: boolean;
     readonly graph: Omit<GraphOptions, 'store'>;
   },
-  components: { readonly logger: Logger; readonly runtime: ContainerRuntime },
+  components: { readonly logger: Logger; readonly runtime: Pick<ContainerRuntime, 'info'> },
 ): Promise<{ graph: Graph; recovery?: GraphRecovery }> {
   const { logger, runtime } = components;
   const dir = join(options.dataDir, 'graph');
@@ -118,7 +118,7 @@ export async function readSparedContainers(dataDir: string): Promise<string[]> {
   if (value === undefined) return [];
   if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value as string[];
   throw new MonkError(
-    'DATA_CORRUPT',
+    'DATA_FILE_INVALID',
     `${path} is not a JSON list of container IDs; fix or delete it (deleting it lets monkd remove the containers it lists)`,
     { details: { file: path } },
   );

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { mkdir } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toMonkError } from '@monk/model';
 import { startDaemon } from './daemon.ts';
+import { securePrivateDir } from './data-dir.ts';
 import { createLogger, type LogLevel } from './logger.ts';
 import { loadOrCreatePeer } from './peer-identity.ts';
 
@@ -47,7 +47,7 @@ const logger = createLogger({
 });
 
 try {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await securePrivateDir(dataDir, logger);
   const peer = await loadOrCreatePeer({ dataDir, name: values.name ?? hostname() });
   const daemon = await startDaemon(
     {

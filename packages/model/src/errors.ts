@@ -8,6 +8,7 @@ export const errorCodes = [
   'TEMPLATE_INVALID',
   'TEMPLATE_NOT_FOUND',
   'TEMPLATE_CYCLE',
+  'TEMPLATE_TOO_LARGE',
   'EMBED_NOT_FOUND',
   'MANIFEST_INVALID',
   'COMPOSE_INVALID',
@@ -16,6 +17,7 @@ export const errorCodes = [
   'ARROW_UNKNOWN_OPERATOR',
   'VARIABLE_INVALID',
   'VARIABLE_REQUIRED',
+  'VARIABLE_UNKNOWN',
   'SECRET_NOT_FOUND',
   'SECRET_NOT_PERMITTED',
   'ACTION_NOT_FOUND',
@@ -31,9 +33,9 @@ export const errorCodes = [
   'DEPLOY_FAILED',
   // state and storage
   'GRAPH_CORRUPT',
-  'DATA_CORRUPT',
   'STORAGE_FAILED',
   'SCHEMA_VERSION_UNSUPPORTED',
+  'DATA_FILE_INVALID',
   // daemon, cluster, network
   'DAEMON_UNAVAILABLE',
   'TIMEOUT',

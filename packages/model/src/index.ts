@@ -47,3 +47,5 @@ export { monkLabels } from './labels.ts';
 export { canonicalJson, specHash } from './spec-hash.ts';
 export { peerStates, peerRecordSchema, operatorAccessLevels, defaultOperatorAccess } from './peer.ts';
 export type { PeerState, PeerRecord, OperatorAccess } from './peer.ts';
+export { instanceStatus } from './instance-status.ts';
+export type { InstanceState, InstanceStatus, InstanceView, UnknownReason } from './instance-status.ts';

@@ -9,6 +9,8 @@ import { MonkError } from '@monk/model';
 export interface FileSource {
   /** Reads a UTF-8 file; rejects when it does not exist (any error: the loader reports the path). */
   readFile(path: string): Promise<string>;
+  /** The size of a file in bytes, without reading it; rejects when it does not exist. */
+  fileSize(path: string): Promise<number>;
   /** Names (not paths) of the entries of a folder. */
   listDir(path: string): Promise<string[]>;
   /** True for a folder, false for a file; rejects when nothing is there. */
@@ -24,6 +26,7 @@ export interface FileSource {
 export function createNodeFileSource(): FileSource {
   return {
     readFile: (path) => readFile(path, 'utf8'),
+    fileSize: async (path) => (await stat(path)).size,
     listDir: (path) => readdir(path),
     isDirectory: async (path) => (await stat(path)).isDirectory(),
   };
@@ -49,6 +52,12 @@ export function createMemoryFileSource(entries: Readonly<Record<string, string>>
     readFile: (path) => {
       const text = files.get(posix.normalize(path));
       return text === undefined ? Promise.reject(notFound(path)) : Promise.resolve(text);
+    },
+    fileSize: (path) => {
+      const text = files.get(posix.normalize(path));
+      return text === undefined
+        ? Promise.reject(notFound(path))
+        : Promise.resolve(Buffer.byteLength(text, 'utf8'));
     },
     listDir: (path) => {
       const prefix = folderOf(path);

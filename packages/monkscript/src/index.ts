@@ -1,4 +1,11 @@
-export { templateKinds, templateRecordSchema } from './template-record.ts';
+export {
+  formatBytes,
+  maxTemplateFileBytes,
+  maxTemplateRecordBytes,
+  parseTemplateRecord,
+  templateKinds,
+  templateRecordSchema,
+} from './template-record.ts';
 export type { TemplateKind, TemplateRecord, LoadWarning } from './template-record.ts';
 export { createNodeFileSource, createMemoryFileSource } from './file-source.ts';
 export type { FileSource } from './file-source.ts';

@@ -1,6 +1,9 @@
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { templateRecordSchema } from './template-record.ts';
-import { createMemoryFileSource } from './file-source.ts';
+import { maxTemplateFileBytes, templateRecordSchema } from './template-record.ts';
+import { createMemoryFileSource, createNodeFileSource, type FileSource } from './file-source.ts';
 import { loadDocuments } from './load-documents.ts';
 import { loadTemplates } from './load-templates.ts';
 import { createTemplateSource } from './template-source.ts';
@@ -195,6 +198,79 @@ describe('loadTemplates', () => {
     });
     const { templates } = await loadTemplates({ entries: ['/proj'], files });
     expect(templates.some((record) => record.kind === 'runnable' && record.name === 'web')).toBe(true);
+  });
+});
+
+describe('loadTemplates: file size limit', () => {
+  /** A file source that fails the test if a file is read whose size is over the limit. */
+  const refusingToReadLarge = (files: FileSource): FileSource & { read: string[] } => {
+    const read: string[] = [];
+    return {
+      ...files,
+      read,
+      readFile: async (path) => {
+        read.push(path);
+        if ((await files.fileSize(path)) > maxTemplateFileBytes) throw new Error(`read ${path} in full`);
+        return files.readFile(path);
+      },
+    };
+  };
+  const large = 'x'.repeat(maxTemplateFileBytes + 1);
+
+  it('refuses a template file over 4 MiB by its size, before reading it, naming the file and the limit', async () => {
+    const files = refusingToReadLarge(
+      createMemoryFileSource({ '/kit/huge.yaml': `namespace: a\n#${large}` }),
+    );
+    const error = await rejection(loadTemplates({ entries: ['/kit/huge.yaml'], files }));
+    expect(error.code).toBe('TEMPLATE_TOO_LARGE');
+    expect(error.message).toBe(
+      '/kit/huge.yaml is 4.1 MiB; monk reads template files of at most 4 MiB (split it into several files, or keep large data out of templates)',
+    );
+    expect(files.read).toEqual([]);
+  });
+
+  it('applies the limit to MANIFESTs and <<< embeds too', async () => {
+    const manifest = refusingToReadLarge(
+      createMemoryFileSource({ '/kit/MANIFEST': `LOAD a.yaml\n#${large}` }),
+    );
+    expect((await rejection(loadTemplates({ entries: ['/kit'], files: manifest }))).code).toBe(
+      'TEMPLATE_TOO_LARGE',
+    );
+    const embed = refusingToReadLarge(
+      createMemoryFileSource({
+        '/kit/app.yaml':
+          'namespace: a\napp:\n  defines: runnable\n  files:\n    f:\n      contents: <<< big.bin\n',
+        '/kit/big.bin': large,
+      }),
+    );
+    const error = await rejection(loadTemplates({ entries: ['/kit/app.yaml'], files: embed }));
+    expect(error.code).toBe('TEMPLATE_TOO_LARGE');
+    expect(error.message).toContain('/kit/big.bin is');
+  });
+
+  it('refuses a 50 MB file on disk at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'monk-load-size-'));
+    try {
+      const file = join(dir, 'huge.yaml');
+      await writeFile(file, 'namespace: a\n');
+      await truncate(file, 50 * 1000 * 1000);
+      const started = Date.now();
+      const error = await rejection(loadTemplates({ entries: [file], files: createNodeFileSource() }));
+      expect(error.code).toBe('TEMPLATE_TOO_LARGE');
+      expect(error.message).toContain(`${file} is 47.7 MiB`);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads a file just under the limit', async () => {
+    const text = `namespace: a\napp:\n  defines: runnable\n`;
+    const files = createMemoryFileSource({
+      '/kit/app.yaml': `${text}#${'x'.repeat(maxTemplateFileBytes - text.length - 2)}\n`,
+    });
+    const { templates } = await loadTemplates({ entries: ['/kit/app.yaml'], files });
+    expect(templates.map((t) => t.path)).toEqual(['a/app']);
   });
 });
 

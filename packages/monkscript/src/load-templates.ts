@@ -11,6 +11,7 @@ import { parseManifest } from './parse-manifest.ts';
 import type { Manifest } from './parse-manifest.ts';
 import { parseYamlDocuments } from './parse-yaml.ts';
 import { isObject } from './sections.ts';
+import { formatBytes, maxTemplateFileBytes } from './template-record.ts';
 import type { LoadWarning } from './template-record.ts';
 import type { TemplateSource } from './template-source.ts';
 
@@ -92,13 +93,31 @@ interface LoadContext {
   readonly visited: Set<string>;
 }
 
+/**
+ * Reads a file the loader needs, after checking its size: a file over {@link maxTemplateFileBytes} is
+ * refused before a byte of it is read or parsed. A file that cannot be sized is read anyway, so that the
+ * read reports why it is missing.
+ */
+async function readBounded(files: FileSource, path: string): Promise<string> {
+  const size = await files.fileSize(path).catch(() => undefined);
+  if (size !== undefined && size > maxTemplateFileBytes) {
+    throw new MonkError(
+      'TEMPLATE_TOO_LARGE',
+      `${path} is ${formatBytes(size)}; monk reads template files of at most ${formatBytes(maxTemplateFileBytes)} (split it into several files, or keep large data out of templates)`,
+      { details: { path, bytes: size, limit: maxTemplateFileBytes } },
+    );
+  }
+  return files.readFile(path);
+}
+
 async function readText(
   context: LoadContext,
   options: { path: string; code: 'TEMPLATE_NOT_FOUND' | 'MANIFEST_INVALID'; why: string },
 ): Promise<string> {
   try {
-    return await context.files.readFile(options.path);
+    return await readBounded(context.files, options.path);
   } catch (error) {
+    if (error instanceof MonkError && error.code === 'TEMPLATE_TOO_LARGE') throw error;
     throw new MonkError(options.code, `cannot read ${options.path}: ${options.why}`, {
       cause: error,
       details: { path: options.path },
@@ -158,7 +177,7 @@ async function loadCompose(context: LoadContext, options: { path: string; text: 
     file: options.path,
     contents: options.text,
     files: {
-      readFile: (path) => files.readFile(path),
+      readFile: (path) => readBounded(files, path),
       exists: async (path) => (await isDirectory(context, path)) !== undefined,
     },
     ...(context.environment === undefined ? {} : { environment: context.environment }),
@@ -203,8 +222,9 @@ async function expandEmbeds(context: LoadContext, options: EmbedOptions): Promis
     if (match === null) return value;
     const embedded = posix.join(posix.dirname(options.templateFile), match[1] ?? '');
     try {
-      return await context.files.readFile(embedded);
+      return await readBounded(context.files, embedded);
     } catch (error) {
+      if (error instanceof MonkError && error.code === 'TEMPLATE_TOO_LARGE') throw error;
       // Keep going: the load fails at the end, naming every missing embed rather than the first.
       context.missingEmbeds.push({
         templateFile: options.templateFile,

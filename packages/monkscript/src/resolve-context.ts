@@ -80,6 +80,8 @@ export class Scope {
   readonly merged: MergedTemplate;
   readonly parent: Scope | undefined;
   readonly declarations: Map<string, VariableDeclaration>;
+  /** The variables the template itself declares (inheritance applied), before `--set` adds any. */
+  readonly declared: ReadonlySet<string>;
   readonly values = new Map<string, Evaluated>();
 
   constructor(options: {
@@ -91,6 +93,7 @@ export class Scope {
     this.merged = options.merged;
     this.parent = options.parent;
     this.declarations = readDeclarations(options.merged);
+    this.declared = new Set(this.declarations.keys());
     for (const [name, text] of options.overrides ?? []) {
       const declared = this.declarations.get(name);
       this.declarations.set(

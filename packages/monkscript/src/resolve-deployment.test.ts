@@ -10,7 +10,7 @@ import { rejection, testHost } from './test-support.ts';
 
 async function resolve(
   yaml: string,
-  options: { path: string; overrides?: Record<string, string>; host?: ResolveHost },
+  options: { path: string; overrides?: Record<string, string>; host?: ResolveHost; strict?: boolean },
 ) {
   const { templates } = await loadTemplates({
     entries: ['/t.yaml'],
@@ -22,6 +22,7 @@ async function resolve(
     host: options.host ?? testHost,
     volumeRoot: '/vol',
     ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+    ...(options.strict === undefined ? {} : { strict: options.strict }),
   });
 }
 
@@ -219,6 +220,82 @@ app:
     expect(error.message).toContain('count');
     const deployment = await resolve(yaml, { path: 't/app', overrides: { 'other/x/v': '1' } });
     expect(deployment.warnings[0]).toContain('other/x');
+  });
+
+  it('warns about --set of a variable the template does not declare, naming it and the ones it has', async () => {
+    const deployment = await resolve(yaml, { path: 't/app', overrides: { nosuchvar: '1', count: '4' } });
+    expect(deployment.warnings).toEqual([
+      '--set nosuchvar: t/app declares no variable "nosuchvar" (its variables: count, derived, flag, ratio, text)',
+    ]);
+    const qualified = await resolve(yaml, { path: 't/app', overrides: { 't/app/nope': '1' } });
+    expect(qualified.warnings).toEqual([
+      '--set t/app/nope: t/app declares no variable "nope" (its variables: count, derived, flag, ratio, text)',
+    ]);
+  });
+
+  it('with strict, refuses --set of an undeclared variable or of a template not in the deployment', async () => {
+    const error = await rejection(
+      resolve(yaml, { path: 't/app', overrides: { nosuchvar: '1' }, strict: true }),
+    );
+    expect(error.code).toBe('VARIABLE_UNKNOWN');
+    expect(error.message).toBe(
+      '--set nosuchvar: t/app declares no variable "nosuchvar" (its variables: count, derived, flag, ratio, text)',
+    );
+    expect(error.details).toEqual({ variables: ['nosuchvar'] });
+    const elsewhere = await rejection(
+      resolve(yaml, { path: 't/app', overrides: { 'other/x/v': '1' }, strict: true }),
+    );
+    expect(elsewhere.message).toBe('--set other/x/v: other/x is not part of t/app; ignored');
+    expect(
+      (await resolve(yaml, { path: 't/app', overrides: { count: '4', 't/app/text': 'x' }, strict: true }))
+        .warnings,
+    ).toEqual([]);
+  });
+
+  it('on a group, points a --set at the member that declares the variable', async () => {
+    const groups = `namespace: t
+stack:
+  defines: process-group
+  runnable-list: [t/app, t/db]
+  variables: {region: eu}
+app:
+  defines: runnable
+  containers: {a: {image: x}}
+  variables: {greeting: hello}
+db:
+  defines: runnable
+  containers: {d: {image: x}}
+`;
+    const deployment = await resolve(groups, {
+      path: 't/stack',
+      overrides: { region: 'us', greeting: 'hi', 't/db/region': 'ap' },
+    });
+    expect(deployment.warnings).toEqual([
+      '--set greeting: t/stack declares no variable "greeting" (its variables: region); t/app declares it: use --set t/app/greeting=VALUE',
+    ]);
+  });
+
+  it('does not warn about --set of a variable a member reads without declaring it ($name default(…))', async () => {
+    const kit = `namespace: t
+stack:
+  defines: process-group
+  runnable-list: [t/db]
+db:
+  defines: runnable
+  containers: {d: {image: "<- \`mysql:\${mysql-image-tag}\`"}}
+  variables:
+    password: {value: <- $db_pass default("changeme"), env: PASSWORD}
+`;
+    const deployment = await resolve(kit, {
+      path: 't/stack',
+      overrides: { db_pass: 's3cret', 'mysql-image-tag': '8.4', mysql: '1' },
+      strict: false,
+    });
+    expect(deployment.runnables[0]?.containers[0]?.spec.environment).toEqual({ PASSWORD: 's3cret' });
+    expect(deployment.runnables[0]?.containers[0]?.spec.image).toBe('mysql:8.4');
+    expect(deployment.warnings).toEqual([
+      '--set mysql: t/stack declares no variable "mysql" (it declares none)',
+    ]);
   });
 
   it('requires required variables', async () => {

@@ -26,6 +26,11 @@ export interface ResolveDeploymentOptions {
   readonly host: ResolveHost;
   /** The host folder `${monk-volume-path}` / `${volume-path}` stand for. */
   readonly volumeRoot: string;
+  /**
+   * Refuse (`VARIABLE_UNKNOWN`) an override that names a variable its template does not declare, or a
+   * template that is not part of the deployment, instead of warning about it.
+   */
+  readonly strict?: boolean;
 }
 
 /** A deployment resolved into runnables, in dependency order (what a runnable waits for comes first). */
@@ -113,6 +118,76 @@ function parseOverrides(options: {
   return result;
 }
 
+/**
+ * The overrides that reach nothing: a variable that its template (or, for a member, an enclosing group)
+ * does not declare and that neither it nor a member that does not declare it mentions (kits read
+ * undeclared variables with `$name default(…)`), or a template that is not part of the deployment. Each
+ * message names the variable and the template, and lists the variables the template has. Values are never
+ * repeated.
+ */
+function unknownOverrides(options: {
+  context: ResolveContext;
+  root: string;
+  bare: Readonly<Record<string, string>>;
+}): { key: string; message: string }[] {
+  const { context, root } = options;
+  const result: { key: string; message: string }[] = [];
+  const keyOf = (owner: string, name: string): string =>
+    Object.hasOwn(options.bare, name) && owner === root ? name : `${owner}/${name}`;
+  for (const [owner, names] of context.overrides) {
+    const scope = context.scopes.get(owner);
+    if (scope === undefined) {
+      for (const name of names.keys()) {
+        result.push({
+          key: keyOf(owner, name),
+          message: `--set ${keyOf(owner, name)}: ${owner} is not part of ${root}; ignored`,
+        });
+      }
+      continue;
+    }
+    for (const name of names.keys()) {
+      if (scope.declared.has(name) || scope.parent?.definer(name) !== undefined) continue;
+      const reach = [...context.scopes.values()].filter((s) => s === scope || descendsFrom(s, scope));
+      if (reach.some((s) => !s.declared.has(name) && mentions(s.merged.definition, name))) continue;
+      const has = [...scope.declared].sort();
+      const declaredBelow = reach
+        .filter((s) => s !== scope && s.declared.has(name))
+        .map((s) => s.owner)
+        .sort();
+      const hint =
+        declaredBelow.length === 0
+          ? ''
+          : `; ${declaredBelow.join(', ')} ${declaredBelow.length === 1 ? 'declares' : 'declare'} it: use --set ${declaredBelow[0] ?? ''}/${name}=VALUE`;
+      result.push({
+        key: keyOf(owner, name),
+        message: `--set ${keyOf(owner, name)}: ${owner} declares no variable "${name}" (${has.length === 0 ? 'it declares none' : `its variables: ${has.join(', ')}`})${hint}`,
+      });
+    }
+  }
+  return result;
+}
+
+/**
+ * True when a string anywhere in `value` refers to the variable `name` the ways MonkScript does: `$name`
+ * and `${name}` in Arrow code and template strings, `"name"` in Go templates (`{{ v "name" }}`).
+ */
+function mentions(value: JsonValue, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const word = new RegExp(`(\\$\\{?|["'])${escaped}($|[^A-Za-z0-9_-])`);
+  const visit = (item: JsonValue): boolean => {
+    if (typeof item === 'string') return word.test(item);
+    if (Array.isArray(item)) return (item as readonly JsonValue[]).some(visit);
+    if (typeof item === 'object' && item !== null) return Object.values(item).some(visit);
+    return false;
+  };
+  return visit(value);
+}
+
+function descendsFrom(scope: Scope, ancestor: Scope): boolean {
+  for (let at = scope.parent; at !== undefined; at = at.parent) if (at === ancestor) return true;
+  return false;
+}
+
 function orderByDependencies(runnables: readonly ResolvedRunnable[]): ResolvedRunnable[] {
   const byPath = new Map(runnables.map((runnable) => [runnable.path, runnable]));
   const ordered: ResolvedRunnable[] = [];
@@ -145,7 +220,9 @@ function orderByDependencies(runnables: readonly ResolvedRunnable[]): ResolvedRu
  *
  * @throws MonkError `TEMPLATE_NOT_FOUND` listing every template the deployment needs that is not loaded
  *   (`details.missing`), `TEMPLATE_INVALID`, `TEMPLATE_CYCLE`, `VARIABLE_INVALID`, `VARIABLE_REQUIRED`,
- *   `ARROW_SYNTAX`, `ARROW_EVAL`, `SECRET_NOT_PERMITTED`, `SECRET_NOT_FOUND` — with the template location.
+ *   `ARROW_SYNTAX`, `ARROW_EVAL`, `SECRET_NOT_PERMITTED`, `SECRET_NOT_FOUND` — with the template location;
+ *   `VARIABLE_UNKNOWN` with `strict` when a `--set` names a variable its template does not declare (without
+ *   `strict` that is a warning naming the variable, the template and the variables it has).
  * @example
  * const deployment = await resolveDeployment({
  *   path: 'wordpress-mysql/stack',
@@ -259,10 +336,13 @@ export function prepareDeployment(options: ResolveDeploymentOptions): PreparedDe
     });
   }
   collect({ path: root, parent: undefined, stack: [] });
-  for (const owner of context.overrides.keys()) {
-    if (!context.scopes.has(owner))
-      context.warnings.push(`--set for ${owner}: that template is not part of ${root}; ignored`);
+  const unknown = unknownOverrides({ context, root, bare: options.overrides ?? {} });
+  if (unknown.length > 0 && options.strict === true) {
+    throw new MonkError('VARIABLE_UNKNOWN', unknown.map((u) => u.message).join('; '), {
+      details: { variables: unknown.map((u) => u.key) },
+    });
   }
+  context.warnings.push(...unknown.map((u) => u.message));
   return { root, kind, context, runnableScopes, sections };
 }
 

@@ -1,6 +1,29 @@
 import { z } from 'zod';
-import { jsonObjectSchema } from '@monk/model';
+import { jsonObjectSchema, MonkError, normalizeTemplatePath } from '@monk/model';
 import type { JsonObject, SourceLocation } from '@monk/model';
+
+/**
+ * The largest file the loader reads (a template, a MANIFEST, an embedded `<<<` file, a Compose file):
+ * 4 MiB. It checks the size before reading, so a huge file costs nothing but the refusal.
+ */
+export const maxTemplateFileBytes = 4 * 1024 * 1024;
+
+/**
+ * The largest template record monkd accepts (its JSON): 8 MiB, twice {@link maxTemplateFileBytes}, room
+ * for source locations and quoting, but not for YAML aliases expanded into megabytes.
+ */
+export const maxTemplateRecordBytes = 2 * maxTemplateFileBytes;
+
+/** `4 MiB`, `47.7 MiB`, `812 KiB`, `12 bytes`: sizes in messages. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) {
+    const mib = bytes / (1024 * 1024);
+    // Rounded up, so that a size just over a limit never prints as the limit.
+    return `${Number.isInteger(mib) ? mib : (Math.ceil(mib * 10) / 10).toFixed(1)} MiB`;
+  }
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KiB`;
+  return `${bytes} bytes`;
+}
 
 /** What a top-level MonkScript block defines. `base` is a block without `defines` (an inheritance base). */
 export const templateKinds = [
@@ -83,4 +106,54 @@ export function locationOf(record: TemplateRecord, keyPath: string): SourceLocat
     column: 0,
     path: keyPath === '' ? record.path : `${record.path}/${keyPath}`,
   };
+}
+
+/**
+ * Validates a template record that arrives from outside the process (the control API): its shape, its
+ * path (`namespace/name`, segments of letters, digits, `-`, `_`, `.`, none starting with `.`, so never
+ * `../../etc`), that `namespace` and `name` agree with the path, and its size
+ * ({@link maxTemplateRecordBytes}). `label` names it in messages (`template #2`).
+ *
+ * @throws MonkError `INVALID_REQUEST` (malformed, or a bad path named in the message), `TEMPLATE_TOO_LARGE`.
+ * @example
+ * const record = parseTemplateRecord(params.templates[0], 'template #1');
+ */
+export function parseTemplateRecord(value: unknown, label: string): z.infer<typeof templateRecordSchema> {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  if (bytes > maxTemplateRecordBytes) {
+    const path = recordPath(value);
+    throw new MonkError(
+      'TEMPLATE_TOO_LARGE',
+      `${label}${path === undefined ? '' : ` (${path})`} is ${formatBytes(bytes)} as JSON; monkd accepts templates of at most ${formatBytes(maxTemplateRecordBytes)} (template files: at most ${formatBytes(maxTemplateFileBytes)})`,
+      { details: { bytes, limit: maxTemplateRecordBytes, ...(path === undefined ? {} : { path }) } },
+    );
+  }
+  const parsed = templateRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new MonkError('INVALID_REQUEST', `${label} is malformed: ${parsed.error.message}`);
+  }
+  const record = parsed.data;
+  let normalized: string;
+  try {
+    normalized = normalizeTemplatePath(record.path);
+  } catch (error) {
+    throw new MonkError(
+      'INVALID_REQUEST',
+      `${label} has the path ${JSON.stringify(record.path)}, which is not a template path: expected namespace/name, each part letters, digits, "-", "_" or "." and not starting with "."`,
+      { cause: error, details: { path: record.path } },
+    );
+  }
+  if (normalized !== record.path || `${record.namespace}/${record.name}` !== record.path) {
+    throw new MonkError(
+      'INVALID_REQUEST',
+      `${label} has the path ${JSON.stringify(record.path)} but namespace ${JSON.stringify(record.namespace)} and name ${JSON.stringify(record.name)}; they must agree (namespace/name, no leading "/")`,
+      { details: { path: record.path } },
+    );
+  }
+  return record;
+}
+
+function recordPath(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !('path' in value)) return undefined;
+  return typeof value.path === 'string' ? value.path : undefined;
 }

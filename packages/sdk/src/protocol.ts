@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jsonObjectSchema, jsonValueSchema, operatorAccessLevels, type OperatorAccess } from '@monk/model';
+import type { InstanceState, UnknownReason } from '@monk/model';
 
 /**
  * The control protocol between monk clients (CLI, SDK users) and monkd. One request per connection:
@@ -12,6 +13,8 @@ export const protocolVersion = 1;
 
 const variables = z.record(z.string(), z.string());
 const path = z.string().min(1);
+/** Refuse (`VARIABLE_UNKNOWN`) a variable the template does not declare, instead of warning. */
+const strict = z.boolean().default(false);
 
 /** Parameters of every method, validated by the daemon at its edge. */
 export const methodParams = {
@@ -19,16 +22,18 @@ export const methodParams = {
   'templates.put': z.object({ templates: z.array(jsonObjectSchema).min(1) }),
   'templates.list': z.object({}),
   'templates.dump': z.object({ path }),
-  plan: z.object({ path, variables: variables.default({}) }),
+  plan: z.object({ path, variables: variables.default({}), strict }),
   run: z.object({
     path,
     variables: variables.default({}),
+    strict,
     wait: z.boolean().default(true),
     timeoutSeconds: z.number().positive().default(300),
   }),
   update: z.object({
     path,
     variables: variables.optional(),
+    strict,
     wait: z.boolean().default(true),
     timeoutSeconds: z.number().positive().default(300),
   }),
@@ -114,7 +119,15 @@ export interface PsEntry {
   readonly image: string;
   readonly peer: string;
   readonly desired: 'running' | 'stopped';
+  /** The phase the owning peer last reported (it may be out of date: see `state`). */
   readonly phase: string;
+  /**
+   * What monk can claim now: `phase`, or `unknown` when the owner's report cannot be trusted (its container
+   * runtime does not answer, or the owning peer is dead or left), with `reason` saying which.
+   */
+  readonly state: InstanceState;
+  readonly reason?: UnknownReason;
+  /** Ready now, as far as monk knows: false whenever `state` is `unknown`. */
   readonly ready: boolean;
   readonly restarts: number;
   readonly containerId?: string;
@@ -140,6 +153,8 @@ export interface DeployResult {
   readonly changes: readonly PlanChange[];
   readonly workloads: readonly PsEntry[];
   readonly ready: boolean;
+  /** What resolution noticed but did not refuse, e.g. a `--set` of a variable the template does not declare. */
+  readonly warnings: readonly string[];
 }
 
 /** One line of a plan: what `run`/`update` would do to one workload, and why. */

@@ -16,6 +16,9 @@ export const deployFlags = {
     description: 'return once the change is accepted, without waiting for readiness',
   }),
   timeout: Flags.integer({ description: 'seconds to wait for every instance to be ready', default: 300 }),
+  strict: Flags.boolean({
+    description: 'refuse a --set of a variable the template does not declare (default: warn)',
+  }),
 };
 
 /** What `run` and `update` share: variables, waiting, live progress per container. oclif reads each
@@ -46,6 +49,7 @@ export abstract class DeployCommand extends MonkCommand {
       path: args.path,
       wait: !flags['no-wait'],
       timeoutSeconds: flags.timeout,
+      strict: flags.strict,
       ...(method === 'run' || hasVariables ? { variables } : {}),
     };
     if (!quiet) process.stderr.write(`${method === 'run' ? 'Starting' : 'Updating'} ${args.path}\n`);
@@ -54,6 +58,7 @@ export abstract class DeployCommand extends MonkCommand {
         ? await client.run(params, { onProgress })
         : await client.update(params, { onProgress });
     if (!quiet) {
+      for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
       this.log(renderPs(result.workloads));
       this.log(
         result.ready

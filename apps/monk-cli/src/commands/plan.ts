@@ -17,6 +17,9 @@ export class Plan extends MonkCommand {
       description: 'set a variable: name=value or ns/runnable/name=value',
     }),
     'variables-file': Flags.string({ description: 'YAML file of variables' }),
+    strict: Flags.boolean({
+      description: 'refuse a --set of a variable the template does not declare (default: warn)',
+    }),
   };
 
   async run(): Promise<PlanResult> {
@@ -26,7 +29,7 @@ export class Plan extends MonkCommand {
       ...parseSetFlags(flags.set),
     };
     const client = this.client();
-    const plan = await client.plan({ path: args.path, variables });
+    const plan = await client.plan({ path: args.path, variables, strict: flags.strict });
     if (!this.jsonEnabled()) {
       for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
       this.log(plan.text);

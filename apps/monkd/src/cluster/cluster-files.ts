@@ -39,7 +39,8 @@ export async function readClusterConfig(dataDir: string): Promise<ClusterConfig 
   const value = await readDataJson(path);
   if (value === undefined) return undefined;
   const parsed = clusterConfigSchema.safeParse(value);
-  if (!parsed.success) throw new MonkError('DATA_CORRUPT', `${path} is malformed: ${parsed.error.message}`, {
+  if (!parsed.success)
+    throw new MonkError('DATA_FILE_INVALID', `${path} is malformed: ${parsed.error.message}`, {
       details: { file: path },
     });
   return parsed.data;
@@ -78,9 +79,9 @@ export function createTokenLedger(dataDir: string): TokenLedger {
     if (value === undefined) return [];
     const parsed = z.array(issuedTokenSchema).safeParse(value);
     if (!parsed.success)
-      throw new MonkError('DATA_CORRUPT', `${path} is malformed: ${parsed.error.message}`, {
-      details: { file: path },
-    });
+      throw new MonkError('DATA_FILE_INVALID', `${path} is malformed: ${parsed.error.message}`, {
+        details: { file: path },
+      });
     return parsed.data;
   };
   return {

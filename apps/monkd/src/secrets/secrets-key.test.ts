@@ -52,23 +52,23 @@ describe('createFileKeyProvider', () => {
     expect(await createFileKeyProvider({ path }).key()).toEqual(legacy);
   });
 
-  it('refuses a damaged key file with DATA_CORRUPT naming it, rather than use a different key', async () => {
+  it('refuses a damaged key file with DATA_FILE_INVALID naming it, rather than use a different key', async () => {
     const path = join(await tempDir(), 'secrets.key');
     await createFileKeyProvider({ path }).key();
     const bytes = await readFile(path);
     bytes[5] = (bytes[5] ?? 0) ^ 0x01;
     await writeFile(path, bytes);
     await expect(createFileKeyProvider({ path }).key()).rejects.toMatchObject({
-      code: 'DATA_CORRUPT',
+      code: 'DATA_FILE_INVALID',
       details: { file: path },
     });
   });
 
-  it('refuses a key file of the wrong size with DATA_CORRUPT', async () => {
+  it('refuses a key file of the wrong size with DATA_FILE_INVALID', async () => {
     const path = join(await tempDir(), 'secrets.key');
     await writeFile(path, 'short', { mode: 0o600 });
     await expect(createFileKeyProvider({ path }).key()).rejects.toMatchObject({
-      code: 'DATA_CORRUPT',
+      code: 'DATA_FILE_INVALID',
       message: expect.stringContaining('holds 5 bytes, not 32') as unknown,
     });
   });

@@ -69,7 +69,7 @@ async function readKey(path: string): Promise<Uint8Array | undefined> {
   if (bytes === undefined) return undefined;
   if (bytes.length !== secretsKeyBytes) {
     throw new MonkError(
-      'DATA_CORRUPT',
+      'DATA_FILE_INVALID',
       `the secrets key ${path} holds ${bytes.length} bytes, not ${secretsKeyBytes}; restore it from a backup`,
       { details: { file: path } },
     );

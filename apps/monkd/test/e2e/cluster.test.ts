@@ -157,6 +157,30 @@ describe('a cluster of five monkd on loopback, formed with join tokens (needs Do
   it('marks a killed peer dead on every other; restarted, it rejoins with its state and catches up', async () => {
     const victim = peers[4]!;
     const victimId = await victim.monkd.peerId();
+    const owned = join(scratch, 'victim.yaml');
+    await writeFile(
+      owned,
+      [
+        'namespace: victim',
+        'sleeper:',
+        '  defines: runnable',
+        '  containers:',
+        '    c:',
+        '      image: monk-local/busybox',
+        '      bash: exec sleep 3600',
+        '',
+      ].join('\n'),
+    );
+    expect((await victim.monkd.monk(['load', owned])).code).toBe(0);
+    const started = await victim.monkd.monk(['run', 'victim/sleeper']);
+    expect(started.code, started.stderr).toBe(0);
+    await eventually(
+      async () =>
+        (await peers[0]!.client.ps({})).some((r) => r.workloadId === 'victim/sleeper#c' && r.ready)
+          ? true
+          : undefined,
+      { what: "p1 to see the victim's instance ready" },
+    );
     await victim.monkd.kill('SIGKILL');
     const killedAt = Date.now();
     for (const peer of peers.slice(0, 4)) {
@@ -168,6 +192,11 @@ describe('a cluster of five monkd on loopback, formed with join tokens (needs Do
     console.log(
       `all four survivors marked the killed peer dead ${Date.now() - killedAt} ms after kill -9 (poll granularity 250 ms)`,
     );
+    // The survivors no longer vouch for the dead peer's instance, in the table or in --json.
+    const row = (await peers[1]!.client.ps({})).find((r) => r.workloadId === 'victim/sleeper#c');
+    expect(row).toMatchObject({ phase: 'ready', state: 'unknown', reason: 'peer dead', ready: false });
+    const table = await peers[1]!.monkd.monk(['ps']);
+    expect(table.stdout).toMatch(/victim\/sleeper .*unknown: peer dead/);
 
     const file = join(scratch, 'while-away.yaml');
     await writeFile(
@@ -200,6 +229,16 @@ describe('a cluster of five monkd on loopback, formed with join tokens (needs Do
         timeoutMs: 30_000,
       });
     }
+    // Its container kept running through the kill; once the peer is back, so is what ps says of it.
+    await eventually(
+      async () =>
+        (await peers[1]!.client.ps({})).some(
+          (r) => r.workloadId === 'victim/sleeper#c' && r.state === 'ready',
+        )
+          ? true
+          : undefined,
+      { what: "p2 to see the victim's instance ready again" },
+    );
   });
 
   it('refuses used, expired and forged tokens, and the issuer logs each refusal', async () => {

@@ -266,7 +266,15 @@ describe('monkd when the Docker engine goes away (needs Docker)', () => {
       );
       expect(down.runtime.message).toBeDefined();
       const rows = await monkd.monkJson<PsRow[]>(['ps']);
-      expect(rows[0]?.errorCode).toBe('RUNTIME_UNAVAILABLE');
+      expect(rows[0]).toMatchObject({
+        errorCode: 'RUNTIME_UNAVAILABLE',
+        state: 'unknown',
+        reason: 'runtime unavailable',
+        ready: false,
+      });
+      const table = await monkd.monk(['ps']);
+      expect(table.stdout).toContain('unknown: runtime unavailable');
+      expect(table.stdout).not.toContain('running, ready');
 
       proxy = await startProxy();
       await eventually(
