@@ -116,7 +116,7 @@ export async function readSparedContainers(dataDir: string): Promise<string[]> {
   const path = join(dataDir, sparedFile);
   const value = await readDataJson(path);
   if (value === undefined) return [];
-  if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((id) => typeof id === 'string')) return value;
   throw new MonkError(
     'DATA_FILE_INVALID',
     `${path} is not a JSON list of container IDs; fix or delete it (deleting it lets monkd remove the containers it lists)`,
