@@ -3,25 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileStore, createGraph } from '@monk/graph';
-import { MonkError, type Workload } from '@monk/model';
+import { createPrng, MonkError, type Workload } from '@monk/model';
 import { createTokenLedger, readClusterConfig, writeClusterConfig } from './cluster/cluster-files.ts';
 import { readDataJson, writeDataFile } from './data-file.ts';
 import { openGraph, readSparedContainers } from './graph-recovery.ts';
 import { createLogger } from './logger.ts';
 import { loadOrCreatePeer } from './peer-identity.ts';
 import { createFileKeyProvider } from './secrets/secrets-key.ts';
-
-/** mulberry32: the same seed always flips the same bytes. */
-function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
 
 const files = [
   'identity.key',

@@ -1,16 +1,7 @@
+import { createPrng } from '@monk/model';
 import type { SyncTransport } from './graph-sync.ts';
 
-/** A small seeded PRNG (mulberry32): the same seed always gives the same run. */
-export function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+export { createPrng };
 
 /** Fault probabilities, each in [0, 1]. */
 export interface NetworkFaults {

@@ -44,6 +44,7 @@ export type {
   Deployment,
 } from './workload.ts';
 export { monkLabels } from './labels.ts';
+export { createPrng } from './prng.ts';
 export { canonicalJson, specHash } from './spec-hash.ts';
 export { peerStates, peerRecordSchema, operatorAccessLevels, defaultOperatorAccess } from './peer.ts';
 export type { PeerState, PeerRecord, OperatorAccess } from './peer.ts';

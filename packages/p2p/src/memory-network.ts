@@ -1,4 +1,4 @@
-import { MonkError } from '@monk/model';
+import { createPrng, MonkError } from '@monk/model';
 import { createAllowList } from './allow-list.ts';
 import type { AllowList } from './allow-list.ts';
 import { createDeadline } from './deadline.ts';
@@ -92,7 +92,7 @@ const sharedKey = 'shared';
 
 export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryNetwork {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const random = mulberry32(seed);
+  const random = createPrng(seed);
   const live = new Map<string, { peer: MemoryPeer; address: string }>();
   const byAddress = new Map<string, MemoryPeer>();
   const partitions = new Set<string>();
@@ -548,17 +548,5 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       if (!(ms >= 0)) throw new MonkError('INVALID_REQUEST', `latency must be >= 0 ms: ${ms}`);
       latency = ms;
     },
-  };
-}
-
-/** A small seeded PRNG (mulberry32): deterministic loss for a given seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -1,4 +1,5 @@
-import { MonkError } from '@monk/model';
+import { createPrng, MonkError } from '@monk/model';
+export { createPrng };
 import type { MembershipConfig } from './membership-config.ts';
 import type {
   MembershipRequestContext,
@@ -7,18 +8,6 @@ import type {
 } from './membership-transport.ts';
 import { createMembership, type MemberState, type Membership } from './membership.ts';
 import type { Timers } from './timers.ts';
-
-/** A seeded PRNG (mulberry32): uniform in [0, 1), identical sequences for identical seeds. */
-export function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Virtual time: timers fire only when the test advances the clock; promise chains settle between timers. */
 export interface VirtualClock extends Timers {
