@@ -19,6 +19,10 @@ import type { RawBlock } from './graph-update-codec.ts';
 import type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
 import type { GraphStore } from './graph-store.ts';
 import { createObservedRegisters } from './observed-registers.ts';
+import { conflictsToPrune, createConcurrentWrites, deploymentConflictSchema } from './concurrent-writes.ts';
+import type { ConcurrentWrites, DeploymentConflict, StampedKind } from './concurrent-writes.ts';
+import { compareStamps as compareStampsOf } from './hlc.ts';
+import type { HlcStamp } from './hlc.ts';
 import { secretKey, secretRecordSchema } from './secret-record.ts';
 import type { SecretRecord } from './secret-record.ts';
 import type { ObservedBlock, ObservedEntry, ObservedRegisters } from './observed-registers.ts';
@@ -116,6 +120,12 @@ export interface Graph {
   /** Forgets a secret (no-op if there is none). */
   deleteSecret(scope: string, name: string): void;
 
+  /**
+   * Recorded races between writes to the same deployment (see {@link DeploymentConflict}), oldest losing
+   * write first, optionally of one path and/or with a losing write at or after `since` (ISO 8601).
+   */
+  listConflicts(filter?: { readonly path?: string; readonly since?: string }): DeploymentConflict[];
+
   getMeta(): GraphMeta;
   setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void;
 
@@ -171,7 +181,10 @@ export interface GraphOptions {
   readonly peerId: string;
   /** Where updates persist; without one the graph lives in memory only. */
   readonly store?: GraphStore;
-  /** Orders this peer's observed writes across restarts (default: the system clock). */
+  /**
+   * Orders this peer's observed writes across restarts, and stamps its deployment and workload writes
+   * (hybrid logical clock: the later write wins a race, ties broken by peer id). Default: the system clock.
+   */
   readonly clock?: () => Date;
   /** Source of randomness in [0, 1) for the Yjs client id (default: crypto). Inject for reproducible tests. */
   readonly random?: () => number;
@@ -228,6 +241,10 @@ class LiveGraph implements Graph {
   readonly #maps: { readonly [K in DesiredKind]: Y.Map<unknown> };
   readonly #cache: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
   readonly #registers: ObservedRegisters;
+  readonly #conflicts: Y.Map<unknown>;
+  readonly #writes: ConcurrentWrites;
+  /** One stamp per local transaction, taken at its first stamped write. */
+  #writeStamp: HlcStamp | undefined;
   readonly #changeListeners = new Set<(changes: readonly GraphChange[]) => void>();
   readonly #updateListeners = new Set<(event: GraphUpdateEvent) => void>();
   #depth = 0;
@@ -258,6 +275,11 @@ class LiveGraph implements Graph {
       meta: this.#doc.getMap(mapNames.meta),
       secret: this.#doc.getMap(mapNames.secret),
     };
+    this.#conflicts = this.#doc.getMap('conflicts');
+    this.#writes = createConcurrentWrites({
+      peer: options.peerId,
+      wallClock: () => (options.clock ?? (() => new Date()))().getTime(),
+    });
     this.#cache = {
       template: new Map(),
       deployment: new Map(),
@@ -279,6 +301,15 @@ class LiveGraph implements Graph {
         for (const key of keys) {
           if (key === null) continue;
           this.#refresh(kind, key);
+          if (kind === 'deployment' || kind === 'workload') {
+            this.#writes.observe({
+              kind,
+              key,
+              raw: this.#maps[kind].get(key),
+              value: this.#cache[kind].get(key),
+              remote: transaction.origin !== localOrigin,
+            });
+          }
           this.#pendingChanges.push({ kind, key, origin: this.#origin });
         }
       }
@@ -306,6 +337,8 @@ class LiveGraph implements Graph {
     this.#lastSeq = this.#registers.latest(this.peerId);
     this.#sinceCompaction = updates.length;
     this.#checkSchemaVersion();
+    // A race merged before a crash may not have been resolved yet.
+    this.#resolveRaces();
   }
 
   // ---- desired state
@@ -339,7 +372,7 @@ class LiveGraph implements Graph {
   putDeployment(deployment: Deployment): void {
     const value = validated(deploymentSchema, deployment, `deployment ${String(deployment.path)}`);
     requireKey('deployment path', value.path);
-    this.#write(() => this.#maps.deployment.set(value.path, value));
+    this.#write(() => this.#maps.deployment.set(value.path, this.#stamped('deployment', value.path, value)));
   }
 
   getDeployment(path: string): Deployment | undefined {
@@ -361,7 +394,8 @@ class LiveGraph implements Graph {
       return value;
     });
     this.#write(() => {
-      for (const value of values) this.#maps.workload.set(value.id, value);
+      for (const value of values)
+        this.#maps.workload.set(value.id, this.#stamped('workload', value.id, value));
     });
   }
 
@@ -418,6 +452,17 @@ class LiveGraph implements Graph {
 
   deleteSecret(scope: string, name: string): void {
     this.#deleteKeys('secret', [secretKey(scope, name)]);
+  }
+
+  listConflicts(filter: { readonly path?: string; readonly since?: string } = {}): DeploymentConflict[] {
+    const since = filter.since === undefined ? undefined : Date.parse(filter.since);
+    return this.#readConflicts()
+      .map(({ conflict }) => conflict)
+      .filter(
+        (conflict) =>
+          (filter.path === undefined || conflict.path === filter.path) &&
+          (since === undefined || conflict.lost.stamp.wallMs >= since),
+      );
   }
 
   getMeta(): GraphMeta {
@@ -607,6 +652,7 @@ class LiveGraph implements Graph {
     this.#ensureWritable();
     this.#applyDecoded(update, origin);
     this.#checkSchemaVersion();
+    this.#resolveRaces();
   }
 
   async close(): Promise<void> {
@@ -697,8 +743,47 @@ class LiveGraph implements Graph {
       }, localOrigin);
     } finally {
       this.#depth--;
-      if (this.#depth === 0) this.#finish({ local: true });
+      if (this.#depth === 0) {
+        this.#writeStamp = undefined;
+        this.#finish({ local: true });
+      }
     }
+  }
+
+  #stamped(kind: StampedKind, key: string, value: object): JsonObject {
+    this.#writeStamp ??= this.#writes.now();
+    return this.#writes.stamped({ kind, key, value, stamp: this.#writeStamp });
+  }
+
+  /**
+   * Puts back the writes that won a race Yjs resolved the other way, and records the deployment writes
+   * that lost (bounded by `conflictLimits`). Every replica that sees a race does the same, so the
+   * highest stamp wins everywhere without a leader.
+   */
+  #resolveRaces(): void {
+    const { reassert, conflicts } = this.#writes.takeResolution();
+    if (reassert.length === 0 && conflicts.length === 0) return;
+    this.#write(() => {
+      for (const { kind, key, record, stamp } of reassert) {
+        const shown = this.#writes.stampOf(kind, key);
+        if (shown === undefined || compareStampsOf(shown, stamp) < 0) this.#maps[kind].set(key, record);
+      }
+      for (const { key, conflict } of conflicts) {
+        if (this.#conflicts.get(key) === undefined) this.#conflicts.set(key, plain(conflict));
+      }
+      for (const key of conflictsToPrune(this.#readConflicts())) this.#conflicts.delete(key);
+    });
+  }
+
+  #readConflicts(): Array<{ key: string; conflict: DeploymentConflict }> {
+    const out: Array<{ key: string; conflict: DeploymentConflict }> = [];
+    for (const [key, raw] of this.#conflicts) {
+      const conflict = parsed(deploymentConflictSchema, raw);
+      if (conflict !== undefined) out.push({ key, conflict: deepFreeze(plain(conflict)) });
+    }
+    return out.sort(
+      (a, b) => compareStampsOf(a.conflict.lost.stamp, b.conflict.lost.stamp) || compareStrings(a.key, b.key),
+    );
   }
 
   #deleteKeys(kind: DesiredKind, keys: readonly string[]): void {
