@@ -20,6 +20,8 @@ export type {
   LogEvent,
   ExecOutputEvent,
   DescribeResult,
+  ConflictEvent,
+  ConflictWrite,
   ClusterInfo,
   PeerEntry,
   JoinTokenResult,
