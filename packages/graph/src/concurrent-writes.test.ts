@@ -45,7 +45,12 @@ async function trio(seed: number) {
 }
 
 /** What `monk update` writes: the deployment and its workload, in one transaction. */
-async function update(graph: Graph, greeting: string, generation: number): Promise<void> {
+async function update(
+  graph: Graph,
+  greeting: string,
+  generation: number,
+  extra: readonly string[] = [],
+): Promise<void> {
   graph.transact(() => {
     graph.putDeployment(makeDeployment({ path: 'ns/hello', variables: { greeting }, generation }));
     graph.putWorkloads([
@@ -62,6 +67,7 @@ async function update(graph: Graph, greeting: string, generation: number): Promi
           labels: {},
         },
       }),
+      ...extra.map((id) => makeWorkload({ id, deployment: 'ns/hello', generation })),
     ]);
   });
   await graph.flush();
@@ -138,6 +144,31 @@ describe('concurrent writes to one deployment', () => {
       });
     }
   });
+
+  it.each([1, 2, 3, 4, 5, 6])(
+    'a workload only the losing write created is removed with it (seed %i)',
+    async (seed) => {
+      await using c = await trio(seed);
+      await update(c.graph('a'), 'first', 1);
+      c.network.run();
+      c.network.partition([['a', 'b'], ['c']]);
+      c.setWall(start + 1_000, 'a');
+      // The majority's template has one more container; the isolated peer's write never saw it.
+      await update(c.graph('a'), 'majority', 2, ['ns/hello#extra']);
+      c.setWall(start + 2_000, 'c');
+      await update(c.graph('c'), 'minority', 2);
+      c.network.run();
+      c.network.heal();
+      c.network.run();
+      for (const graph of c.graphs()) {
+        expect(shown(graph), graph.peerId).toEqual({ deployment: 'minority', workload: 'minority' });
+        expect(
+          graph.listWorkloads({ deployment: 'ns/hello' }).map((w) => w.id),
+          graph.peerId,
+        ).toEqual(['ns/hello#main']);
+      }
+    },
+  );
 
   it('a later write that saw the earlier one wins even against a fast clock, and is no conflict', async () => {
     await using c = await trio(1);

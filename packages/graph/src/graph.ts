@@ -764,12 +764,26 @@ class LiveGraph implements Graph {
     const { reassert, conflicts } = this.#writes.takeResolution();
     if (reassert.length === 0 && conflicts.length === 0) return;
     this.#write(() => {
+      const reasserted = new Set<string>();
       for (const { kind, key, record, stamp } of reassert) {
         const shown = this.#writes.stampOf(kind, key);
-        if (shown === undefined || compareStampsOf(shown, stamp) < 0) this.#maps[kind].set(key, record);
+        if (shown === undefined || compareStampsOf(shown, stamp) < 0) {
+          this.#maps[kind].set(key, record);
+          if (kind === 'workload') reasserted.add(key);
+        }
       }
       for (const { key, conflict } of conflicts) {
         if (this.#conflicts.get(key) === undefined) this.#conflicts.set(key, plain(conflict));
+        // Workloads only the losing write created (the winner never saw them) go with it.
+        for (const workload of this.#cache.workload.values()) {
+          const stamp = this.#writes.stampOf('workload', workload.id);
+          if (
+            workload.deployment === conflict.path &&
+            !reasserted.has(workload.id) &&
+            compareStampsOf(stamp, conflict.lost.stamp) === 0
+          )
+            this.#maps.workload.delete(workload.id);
+        }
       }
       for (const key of conflictsToPrune(this.#readConflicts())) this.#conflicts.delete(key);
     });
