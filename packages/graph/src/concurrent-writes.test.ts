@@ -48,9 +48,9 @@ async function trio(seed: number) {
 async function update(
   graph: Graph,
   greeting: string,
-  generation: number,
-  extra: readonly string[] = [],
+  options: { generation: number; extra?: readonly string[] },
 ): Promise<void> {
+  const { generation, extra = [] } = options;
   graph.transact(() => {
     graph.putDeployment(makeDeployment({ path: 'ns/hello', variables: { greeting }, generation }));
     graph.putWorkloads([
@@ -83,13 +83,13 @@ function shown(graph: Graph): { deployment: string | undefined; workload: string
 /** Runs the partition scenario of issue 7: majority writes first, the isolated peer `laterBy` ms after. */
 async function race(seed: number, laterBy: number) {
   const c = await trio(seed);
-  await update(c.graph('a'), 'first', 1);
+  await update(c.graph('a'), 'first', { generation: 1 });
   c.network.run();
   c.network.partition([['a', 'b'], ['c']]);
   c.setWall(start + 60_000);
-  await update(c.graph('a'), 'majority', 2);
+  await update(c.graph('a'), 'majority', { generation: 2 });
   c.setWall(start + 60_000 + laterBy, 'c');
-  await update(c.graph('c'), 'minority', 2);
+  await update(c.graph('c'), 'minority', { generation: 2 });
   await Promise.all(c.graphs().map((graph) => graph.flush()));
   c.network.run();
   c.network.heal();
@@ -149,14 +149,14 @@ describe('concurrent writes to one deployment', () => {
     'a workload only the losing write created is removed with it (seed %i)',
     async (seed) => {
       await using c = await trio(seed);
-      await update(c.graph('a'), 'first', 1);
+      await update(c.graph('a'), 'first', { generation: 1 });
       c.network.run();
       c.network.partition([['a', 'b'], ['c']]);
       c.setWall(start + 1_000, 'a');
       // The majority's template has one more container; the isolated peer's write never saw it.
-      await update(c.graph('a'), 'majority', 2, ['ns/hello#extra']);
+      await update(c.graph('a'), 'majority', { generation: 2, extra: ['ns/hello#extra'] });
       c.setWall(start + 2_000, 'c');
-      await update(c.graph('c'), 'minority', 2);
+      await update(c.graph('c'), 'minority', { generation: 2 });
       c.network.run();
       c.network.heal();
       c.network.run();
@@ -173,9 +173,9 @@ describe('concurrent writes to one deployment', () => {
   it('a later write that saw the earlier one wins even against a fast clock, and is no conflict', async () => {
     await using c = await trio(1);
     c.setWall(start + 3_600_000, 'a'); // a's clock runs an hour ahead
-    await update(c.graph('a'), 'from-a', 1);
+    await update(c.graph('a'), 'from-a', { generation: 1 });
     c.network.run();
-    await update(c.graph('b'), 'from-b', 2);
+    await update(c.graph('b'), 'from-b', { generation: 2 });
     c.network.run();
     for (const graph of c.graphs()) expect(shown(graph).deployment).toBe('from-b');
     for (const graph of c.graphs()) expect(graph.listConflicts()).toEqual([]);
@@ -183,14 +183,14 @@ describe('concurrent writes to one deployment', () => {
 
   it('a peer catching up on several overwrites at once records no conflict', async () => {
     await using c = await trio(2);
-    await update(c.graph('a'), 'v1', 1);
+    await update(c.graph('a'), 'v1', { generation: 1 });
     c.network.run();
     c.network.partition([['a', 'b'], ['c']]);
     c.setWall(start + 1_000);
-    await update(c.graph('a'), 'v2', 2);
+    await update(c.graph('a'), 'v2', { generation: 2 });
     c.network.run();
     c.setWall(start + 2_000);
-    await update(c.graph('b'), 'v3', 3);
+    await update(c.graph('b'), 'v3', { generation: 3 });
     c.network.run();
     c.network.heal();
     c.network.run();
@@ -206,9 +206,9 @@ describe('concurrent writes to one deployment', () => {
     for (let round = 1; round <= rounds; round++) {
       c.network.partition([['a', 'b'], ['c']]);
       c.setWall(start + round * 10_000, 'a');
-      await update(c.graph('a'), `a${round}`, round);
+      await update(c.graph('a'), `a${round}`, { generation: round });
       c.setWall(start + round * 10_000 + 1, 'c');
-      await update(c.graph('c'), `c${round}`, round);
+      await update(c.graph('c'), `c${round}`, { generation: round });
       c.network.run();
       c.network.heal();
       c.network.run();
@@ -227,9 +227,9 @@ describe('concurrent writes to one deployment', () => {
     const clock = (): Date => new Date(start + 5_000);
     // Client ids chosen so that Yjs, left alone, shows the other peer's (earlier) write.
     const mine = await createGraph({ peerId: 'c', clock, random: () => 0.1 });
-    await update(mine, 'minority', 2);
+    await update(mine, 'minority', { generation: 2 });
     const other = await createGraph({ peerId: 'a', clock: () => new Date(start), random: () => 0.9 });
-    await update(other, 'majority', 2);
+    await update(other, 'majority', { generation: 2 });
     // The store as a crash left it: our write, then the other one merged (whichever Yjs shows), and the
     // resolution never written.
     const store = createMemoryStore();
