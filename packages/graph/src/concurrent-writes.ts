@@ -58,6 +58,11 @@ const stampFieldsSchema = z.object({
 interface Tracked {
   readonly fields: StampFields | undefined;
   readonly value: object;
+  /**
+   * No longer shown, deleted by a remote update: a purge, or an artefact of relaying (an update whose
+   * deletions arrive before the write that caused them, which is still pending). Kept to tell which.
+   */
+  readonly ghost: boolean;
 }
 
 /** A write to put back: Yjs kept a value with a lower stamp over this one. */
@@ -109,19 +114,30 @@ export interface ConcurrentWrites {
   }): void;
   /** The stamp of the record shown now, if it has one. */
   stampOf(kind: StampedKind, key: string): HlcStamp | undefined;
-  /** Takes (and clears) what the replica must write after the last merge. */
-  takeResolution(): Resolution;
+  /**
+   * Takes (and clears) what the replica must write after the last merge. `settled`: the replica holds no
+   * updates waiting for missing history (only then are vanished records judged).
+   */
+  takeResolution(options: { readonly settled: boolean }): Resolution;
 }
 
 export function createConcurrentWrites(options: {
   readonly peer: string;
   readonly wallClock: () => number;
+  /** The stamp of the last value of a record that was deliberately deleted (purged), if any. */
+  readonly purgedStamp: (kind: StampedKind, key: string) => HlcStamp | undefined;
 }): ConcurrentWrites {
   const clock: HybridClock = createHybridClock(options);
   const tracked = new Map<string, Tracked>();
   let reassert = new Map<string, Reassertion>();
   let conflicts = new Map<string, DeploymentConflict>();
+  /** Records deleted by remote updates, to be checked once the replica holds no pending updates. */
+  const ghosts = new Map<string, { kind: StampedKind; key: string }>();
   const id = (kind: StampedKind, key: string): string => `${kind}\u0000${key}`;
+  const shown = (kind: StampedKind, key: string): Tracked | undefined => {
+    const entry = tracked.get(id(kind, key));
+    return entry?.ghost === true ? undefined : entry;
+  };
 
   const write = (fields: StampFields, value: object): ConflictWrite => ({
     stamp: fields.stamp,
@@ -143,7 +159,7 @@ export function createConcurrentWrites(options: {
     now: () => clock.now(),
 
     stamped({ kind, key, value, stamp }) {
-      const replaces = tracked.get(id(kind, key))?.fields?.stamp;
+      const replaces = shown(kind, key)?.fields?.stamp;
       return withStampFields(value, { stamp, ...(replaces === undefined ? {} : { replaces }) });
     },
 
@@ -157,11 +173,24 @@ export function createConcurrentWrites(options: {
           }
         : undefined;
       if (fields !== undefined) clock.receive(fields.stamp);
-      if (value === undefined) tracked.delete(id(kind, key));
-      else tracked.set(id(kind, key), { fields, value });
-      // A deletion is never a race in Yjs: it removes only the value its writer saw.
-      if (!remote || before?.fields === undefined || value === undefined) return;
+      if (value === undefined) {
+        // A deletion is never a race in Yjs (it removes only the value its writer saw), but a remote one
+        // may be transient: keep what was shown until we know.
+        if (remote && before?.fields !== undefined) {
+          tracked.set(id(kind, key), { ...before, ghost: true });
+          ghosts.set(id(kind, key), { kind, key });
+        } else tracked.delete(id(kind, key));
+        return;
+      }
+      tracked.set(id(kind, key), { fields, value, ghost: false });
+      ghosts.delete(id(kind, key));
+      if (!remote || before?.fields === undefined) return;
       const order = compareStamps(fields?.stamp, before.fields.stamp);
+      if (before.ghost) {
+        // A lower value where a higher one vanished: unless that one was purged, its deletion was the
+        // shadow of this very race (another replica let Yjs replace it), so it still wins.
+        if (order >= 0 || compareStamps(options.purgedStamp(kind, key), before.fields.stamp) >= 0) return;
+      }
       if (order < 0) {
         reassert.set(id(kind, key), {
           kind,
@@ -173,6 +202,7 @@ export function createConcurrentWrites(options: {
           recordConflict(key, { fields, value }, { fields: before.fields, value: before.value });
         }
       } else if (
+        !before.ghost &&
         order > 0 &&
         kind === 'deployment' &&
         fields !== undefined &&
@@ -183,10 +213,28 @@ export function createConcurrentWrites(options: {
     },
 
     stampOf(kind, key) {
-      return tracked.get(id(kind, key))?.fields?.stamp;
+      return shown(kind, key)?.fields?.stamp;
     },
 
-    takeResolution() {
+    takeResolution({ settled }) {
+      // A deleted record that nobody purged was deleted by Yjs itself: a concurrent write placed to its
+      // right in the key's history was purged, and Yjs deletes what is left of a deleted value. Only once
+      // nothing is pending do we know that the purge markers that could explain a deletion have arrived.
+      for (const [ghostId, { kind, key }] of settled ? ghosts : []) {
+        ghosts.delete(ghostId);
+        const ghost = tracked.get(ghostId);
+        if (ghost?.ghost !== true || ghost.fields === undefined) continue;
+        if (compareStamps(options.purgedStamp(kind, key), ghost.fields.stamp) >= 0) {
+          tracked.delete(ghostId);
+          continue;
+        }
+        reassert.set(ghostId, {
+          kind,
+          key,
+          record: withStampFields(ghost.value, ghost.fields),
+          stamp: ghost.fields.stamp,
+        });
+      }
       const resolution: Resolution = {
         reassert: [...reassert.values()],
         conflicts: [...conflicts].map(([key, conflict]) => ({ key, conflict })),

@@ -21,7 +21,7 @@ import type { GraphStore } from './graph-store.ts';
 import { createObservedRegisters } from './observed-registers.ts';
 import { conflictsToPrune, createConcurrentWrites, deploymentConflictSchema } from './concurrent-writes.ts';
 import type { ConcurrentWrites, DeploymentConflict, StampedKind } from './concurrent-writes.ts';
-import { compareStamps as compareStampsOf } from './hlc.ts';
+import { compareStamps as compareStampsOf, hlcStampSchema } from './hlc.ts';
 import type { HlcStamp } from './hlc.ts';
 import { secretKey, secretRecordSchema } from './secret-record.ts';
 import type { SecretRecord } from './secret-record.ts';
@@ -242,6 +242,8 @@ class LiveGraph implements Graph {
   readonly #cache: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
   readonly #registers: ObservedRegisters;
   readonly #conflicts: Y.Map<unknown>;
+  /** Per deployment or workload, the stamp of the last value deliberately deleted (see concurrent-writes). */
+  readonly #purges: Y.Map<unknown>;
   readonly #writes: ConcurrentWrites;
   /** One stamp per local transaction, taken at its first stamped write. */
   #writeStamp: HlcStamp | undefined;
@@ -276,9 +278,11 @@ class LiveGraph implements Graph {
       secret: this.#doc.getMap(mapNames.secret),
     };
     this.#conflicts = this.#doc.getMap('conflicts');
+    this.#purges = this.#doc.getMap('purges');
     this.#writes = createConcurrentWrites({
       peer: options.peerId,
       wallClock: () => (options.clock ?? (() => new Date()))().getTime(),
+      purgedStamp: (kind, key) => parsed(hlcStampSchema, this.#purges.get(`${kind}\u0000${key}`)),
     });
     this.#cache = {
       template: new Map(),
@@ -761,7 +765,7 @@ class LiveGraph implements Graph {
    * highest stamp wins everywhere without a leader.
    */
   #resolveRaces(): void {
-    const { reassert, conflicts } = this.#writes.takeResolution();
+    const { reassert, conflicts } = this.#writes.takeResolution({ settled: !this.hasPendingUpdates() });
     if (reassert.length === 0 && conflicts.length === 0) return;
     this.#write(() => {
       const reasserted = new Set<string>();
@@ -782,7 +786,7 @@ class LiveGraph implements Graph {
             !reasserted.has(workload.id) &&
             compareStampsOf(stamp, conflict.lost.stamp) === 0
           )
-            this.#maps.workload.delete(workload.id);
+            this.#delete('workload', workload.id);
         }
       }
       for (const key of conflictsToPrune(this.#readConflicts())) this.#conflicts.delete(key);
@@ -803,8 +807,17 @@ class LiveGraph implements Graph {
   #deleteKeys(kind: DesiredKind, keys: readonly string[]): void {
     const map = this.#maps[kind];
     this.#write(() => {
-      for (const key of keys) if (map.has(key)) map.delete(key);
+      for (const key of keys) if (map.has(key)) this.#delete(kind, key);
     });
+  }
+
+  /** Deletes a record; for stamped ones, records what was deliberately deleted (see concurrent-writes). */
+  #delete(kind: DesiredKind, key: string): void {
+    if (kind === 'deployment' || kind === 'workload') {
+      const stamp = this.#writes.stampOf(kind, key);
+      if (stamp !== undefined) this.#purges.set(`${kind}\u0000${key}`, { ...stamp });
+    }
+    this.#maps[kind].delete(key);
   }
 
   #finish(event: { local: true } | { local: false; origin: string }): void {
