@@ -32,12 +32,12 @@ export const graphSchemaVersion = 1;
 
 /** What kind of record a {@link GraphChange} is about. */
 export type GraphChangeKind =
-  'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta' | 'secret';
+  'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta' | 'secret' | 'conflict';
 
 /**
  * One changed record. `key` is the template or deployment path, the workload id (also for observed
- * records, with `peer` naming the observing peer), the peer id, the meta field name, or `scope#name` of a
- * secret. `origin` says
+ * records, with `peer` naming the observing peer), the peer id, the meta field name, `scope#name` of a
+ * secret, or the deployment path of a recorded or pruned conflict (see {@link Graph.listConflicts}). `origin` says
  * whether this replica wrote it or it arrived from a peer (or from disk while loading).
  */
 export interface GraphChange {
@@ -300,6 +300,13 @@ class LiveGraph implements Graph {
     });
     this.#doc.on('afterTransaction', (transaction: Y.Transaction) => {
       for (const [type, keys] of transaction.changed) {
+        if (this.#isConflicts(type)) {
+          for (const key of keys) {
+            const path = key?.slice(0, key.indexOf('|'));
+            if (path) this.#pendingChanges.push({ kind: 'conflict', key: path, origin: this.#origin });
+          }
+          continue;
+        }
         const kind = this.#kindOf(type);
         if (kind === undefined) continue;
         for (const key of keys) {
@@ -905,6 +912,10 @@ class LiveGraph implements Graph {
         { details: { schemaVersion: version, supported: graphSchemaVersion } },
       );
     }
+  }
+
+  #isConflicts(type: object): boolean {
+    return this.#conflicts === type;
   }
 
   #kindOf(type: object): DesiredKind | undefined {
