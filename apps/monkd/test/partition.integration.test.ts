@@ -142,6 +142,9 @@ describe('a partitioned peer in its own network namespace (needs root, netns, ip
       expect(instance?.peer, peer.name).toBe(isolated.id);
       const describe = await peer.monkd.monk(['describe', 'part/hello']);
       expect(describe.stdout, peer.name).toMatch(/lost: greeting=majority \(running, by major-1\)/);
+      expect(await peer.monkd.log(), peer.name).toContain(
+        '(greeting=majority) lost to a concurrent later write',
+      );
     }
     expect(healMs).toBeLessThanOrEqual(2_000);
   });
