@@ -14,6 +14,7 @@ import { ClusterSwitch } from './commands/cluster-switch.ts';
 import { Describe } from './commands/describe.ts';
 import { Do } from './commands/do.ts';
 import { Dump } from './commands/dump.ts';
+import { Events } from './commands/events.ts';
 import { Exec } from './commands/exec.ts';
 import { Info } from './commands/info.ts';
 import { List } from './commands/list.ts';
@@ -48,6 +49,7 @@ export const commands = {
   describe: Describe,
   do: Do,
   dump: Dump,
+  events: Events,
   exec: Exec,
   info: Info,
   list: List,

@@ -9,7 +9,7 @@ import {
   type PeerState,
   type Workload,
 } from '@monk/model';
-import type { Graph } from '@monk/graph';
+import type { DeploymentConflict, Graph } from '@monk/graph';
 import {
   dumpTemplate,
   parseTemplateRecord,
@@ -21,6 +21,8 @@ import {
 import { diffWorkloads, formatPlan } from '@monk/planner';
 import type { ContainerRuntime } from '@monk/runtime';
 import type {
+  ConflictEvent,
+  ConflictWrite,
   MethodName,
   DeployResult,
   DescribeResult,
@@ -301,6 +303,27 @@ export function createCoreHandlers(
       .map(psRowBuilder());
   }
 
+  function conflictEvent(conflict: DeploymentConflict): ConflictEvent {
+    const side = (write: DeploymentConflict['won']): ConflictWrite => {
+      const name = graph.getPeer(write.peer)?.name;
+      return {
+        peer: write.peer,
+        ...(name === undefined ? {} : { peerName: name }),
+        at: write.at,
+        state: write.deployment.state,
+        generation: write.deployment.generation,
+        variables: write.deployment.variables,
+      };
+    };
+    return {
+      type: 'conflict',
+      path: conflict.path,
+      at: conflict.lost.at,
+      lost: side(conflict.lost),
+      won: side(conflict.won),
+    };
+  }
+
   function findDeploymentPaths(path: string): string[] {
     const normalized = normalize(path);
     const deployments = graph.listDeployments().map((d) => d.path);
@@ -452,9 +475,20 @@ export function createCoreHandlers(
           dependsOn: w.dependsOn,
           specHash: w.specHash,
         })),
+        // A runnable inside a group shows the conflicts of the deployment it belongs to.
+        conflicts: [...new Set([path, ...workloads.map((w) => w.deployment)])]
+          .flatMap((deploymentPath) => graph.listConflicts({ path: deploymentPath }))
+          .map(conflictEvent),
       };
       return result;
     },
+    events: async (params) =>
+      graph
+        .listConflicts({
+          ...(params.path === undefined ? {} : { path: normalize(params.path) }),
+          ...(params.since === undefined ? {} : { since: params.since }),
+        })
+        .map(conflictEvent),
     logs: async (params, channel) => {
       const workloads = pickWorkloads(params.path, params.container);
       const controller = new AbortController();

@@ -23,6 +23,7 @@ import { createSecretStore } from './secrets/secret-store.ts';
 import { createFileKeyProvider } from './secrets/secrets-key.ts';
 import { createSecretsHandlers } from './secrets/secrets-handlers.ts';
 import { withUnsealedSecrets } from './secrets/unsealing-runtime.ts';
+import { logConflicts } from './conflict-log.ts';
 
 export interface DaemonConfig {
   readonly dataDir: string;
@@ -116,6 +117,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const unsubscribe = graph.onChange((changes) => {
     if (changes.some((c) => c.kind === 'workload' || c.kind === 'deployment')) reconciler.kick();
   });
+  const unsubscribeConflicts = logConflicts({ graph, logger: logger.child('graph') });
   const cluster = createCluster(
     {
       dataDir: config.dataDir,
@@ -187,6 +189,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       stopped = true;
       clearInterval(publishProblems);
       unsubscribe();
+      unsubscribeConflicts();
       await api.close();
       await cluster.stop();
       await reconciler.stop();

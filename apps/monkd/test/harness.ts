@@ -30,7 +30,13 @@ export interface MonkdProcess extends AsyncDisposable {
 }
 
 export async function startMonkd(
-  options: { dockerSocket?: string; extraArgs?: readonly string[]; dataDir?: string } = {},
+  options: {
+    dockerSocket?: string;
+    extraArgs?: readonly string[];
+    dataDir?: string;
+    /** Runs monkd through this prefix, e.g. `nsenter --net=…` to start it in a network namespace. */
+    prefix?: readonly string[];
+  } = {},
 ): Promise<MonkdProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'monk-e2e-')));
   const socket = join(dataDir, 'monkd.sock');
@@ -40,9 +46,11 @@ export async function startMonkd(
   const launch = async (): Promise<void> => {
     const { openSync } = await import('node:fs');
     const out = openSync(logFile, 'a');
+    const [command = monkdBin, ...prefixArgs] = [...(options.prefix ?? []), monkdBin];
     child = spawn(
-      monkdBin,
+      command,
       [
+        ...prefixArgs,
         '--data-dir',
         dataDir,
         '--resync-seconds',

@@ -19,6 +19,10 @@ import type { RawBlock } from './graph-update-codec.ts';
 import type { GraphProblem, GraphProblemListener } from './graph-problem.ts';
 import type { GraphStore } from './graph-store.ts';
 import { createObservedRegisters } from './observed-registers.ts';
+import { conflictsToPrune, createConcurrentWrites, deploymentConflictSchema } from './concurrent-writes.ts';
+import type { ConcurrentWrites, DeploymentConflict, StampedKind } from './concurrent-writes.ts';
+import { compareStamps as compareStampsOf, hlcStampSchema } from './hlc.ts';
+import type { HlcStamp } from './hlc.ts';
 import { secretKey, secretRecordSchema } from './secret-record.ts';
 import type { SecretRecord } from './secret-record.ts';
 import type { ObservedBlock, ObservedEntry, ObservedRegisters } from './observed-registers.ts';
@@ -28,12 +32,12 @@ export const graphSchemaVersion = 1;
 
 /** What kind of record a {@link GraphChange} is about. */
 export type GraphChangeKind =
-  'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta' | 'secret';
+  'template' | 'deployment' | 'workload' | 'observed' | 'peer' | 'meta' | 'secret' | 'conflict';
 
 /**
  * One changed record. `key` is the template or deployment path, the workload id (also for observed
- * records, with `peer` naming the observing peer), the peer id, the meta field name, or `scope#name` of a
- * secret. `origin` says
+ * records, with `peer` naming the observing peer), the peer id, the meta field name, `scope#name` of a
+ * secret, or the deployment path of a recorded or pruned conflict (see {@link Graph.listConflicts}). `origin` says
  * whether this replica wrote it or it arrived from a peer (or from disk while loading).
  */
 export interface GraphChange {
@@ -118,6 +122,12 @@ export interface Graph {
   /** Forgets a secret (no-op if there is none). */
   deleteSecret(scope: string, name: string): void;
 
+  /**
+   * Recorded races between writes to the same deployment (see {@link DeploymentConflict}), oldest losing
+   * write first, optionally of one path and/or with a losing write at or after `since` (ISO 8601).
+   */
+  listConflicts(filter?: { readonly path?: string; readonly since?: string }): DeploymentConflict[];
+
   getMeta(): GraphMeta;
   setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void;
 
@@ -178,7 +188,10 @@ export interface GraphOptions {
   readonly peerId: string;
   /** Where updates persist; without one the graph lives in memory only. */
   readonly store?: GraphStore;
-  /** Orders this peer's observed writes across restarts (default: the system clock). */
+  /**
+   * Orders this peer's observed writes across restarts, and stamps its deployment and workload writes
+   * (hybrid logical clock: the later write wins a race, ties broken by peer id). Default: the system clock.
+   */
   readonly clock?: () => Date;
   /** Source of randomness in [0, 1) for the Yjs client id (default: crypto). Inject for reproducible tests. */
   readonly random?: () => number;
@@ -235,6 +248,12 @@ class LiveGraph implements Graph {
   #maps!: { readonly [K in DesiredKind]: Y.Map<unknown> };
   #cache!: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
   #registers!: ObservedRegisters;
+  #conflicts!: Y.Map<unknown>;
+  /** Per deployment or workload, the stamp of the last value deliberately deleted (see concurrent-writes). */
+  #purges!: Y.Map<unknown>;
+  #writes!: ConcurrentWrites;
+  /** One stamp per local transaction, taken at its first stamped write. */
+  #writeStamp: HlcStamp | undefined;
   readonly #changeListeners = new Set<(changes: readonly GraphChange[]) => void>();
   readonly #updateListeners = new Set<(event: GraphUpdateEvent) => void>();
   #depth = 0;
@@ -276,6 +295,13 @@ class LiveGraph implements Graph {
       meta: this.#doc.getMap(mapNames.meta),
       secret: this.#doc.getMap(mapNames.secret),
     };
+    this.#conflicts = this.#doc.getMap('conflicts');
+    this.#purges = this.#doc.getMap('purges');
+    this.#writes = createConcurrentWrites({
+      peer: options.peerId,
+      wallClock: () => (options.clock ?? (() => new Date()))().getTime(),
+      purgedStamp: (kind, key) => parsed(hlcStampSchema, this.#purges.get(`${kind}\u0000${key}`)),
+    });
     this.#cache = {
       template: new Map(),
       deployment: new Map(),
@@ -292,11 +318,27 @@ class LiveGraph implements Graph {
     });
     this.#doc.on('afterTransaction', (transaction: Y.Transaction) => {
       for (const [type, keys] of transaction.changed) {
+        if (this.#isConflicts(type)) {
+          for (const key of keys) {
+            const path = key?.slice(0, key.indexOf('|'));
+            if (path) this.#pendingChanges.push({ kind: 'conflict', key: path, origin: this.#origin });
+          }
+          continue;
+        }
         const kind = this.#kindOf(type);
         if (kind === undefined) continue;
         for (const key of keys) {
           if (key === null) continue;
           this.#refresh(kind, key);
+          if (kind === 'deployment' || kind === 'workload') {
+            this.#writes.observe({
+              kind,
+              key,
+              raw: this.#maps[kind].get(key),
+              value: this.#cache[kind].get(key),
+              remote: transaction.origin !== localOrigin,
+            });
+          }
           this.#pendingChanges.push({ kind, key, origin: this.#origin });
         }
       }
@@ -324,6 +366,8 @@ class LiveGraph implements Graph {
     this.#lastSeq = this.#registers.latest(this.peerId);
     this.#sinceCompaction = updates.length;
     this.#checkSchemaVersion();
+    // A race merged before a crash may not have been resolved yet.
+    this.#resolveRaces();
   }
 
   // ---- desired state
@@ -357,7 +401,7 @@ class LiveGraph implements Graph {
   putDeployment(deployment: Deployment): void {
     const value = validated(deploymentSchema, deployment, `deployment ${String(deployment.path)}`);
     requireKey('deployment path', value.path);
-    this.#write(() => this.#maps.deployment.set(value.path, value));
+    this.#write(() => this.#maps.deployment.set(value.path, this.#stamped('deployment', value.path, value)));
   }
 
   getDeployment(path: string): Deployment | undefined {
@@ -379,7 +423,8 @@ class LiveGraph implements Graph {
       return value;
     });
     this.#write(() => {
-      for (const value of values) this.#maps.workload.set(value.id, value);
+      for (const value of values)
+        this.#maps.workload.set(value.id, this.#stamped('workload', value.id, value));
     });
   }
 
@@ -436,6 +481,17 @@ class LiveGraph implements Graph {
 
   deleteSecret(scope: string, name: string): void {
     this.#deleteKeys('secret', [secretKey(scope, name)]);
+  }
+
+  listConflicts(filter: { readonly path?: string; readonly since?: string } = {}): DeploymentConflict[] {
+    const since = filter.since === undefined ? undefined : Date.parse(filter.since);
+    return this.#readConflicts()
+      .map(({ conflict }) => conflict)
+      .filter(
+        (conflict) =>
+          (filter.path === undefined || conflict.path === filter.path) &&
+          (since === undefined || conflict.lost.stamp.wallMs >= since),
+      );
   }
 
   getMeta(): GraphMeta {
@@ -634,6 +690,7 @@ class LiveGraph implements Graph {
     this.#ensureWritable();
     this.#applyDecoded(update, origin);
     this.#checkSchemaVersion();
+    this.#resolveRaces();
   }
 
   async close(): Promise<void> {
@@ -725,15 +782,77 @@ class LiveGraph implements Graph {
       }, localOrigin);
     } finally {
       this.#depth--;
-      if (this.#depth === 0) this.#finish({ local: true });
+      if (this.#depth === 0) {
+        this.#writeStamp = undefined;
+        this.#finish({ local: true });
+      }
     }
+  }
+
+  #stamped(kind: StampedKind, key: string, value: object): JsonObject {
+    this.#writeStamp ??= this.#writes.now();
+    return this.#writes.stamped({ kind, key, value, stamp: this.#writeStamp });
+  }
+
+  /**
+   * Puts back the writes that won a race Yjs resolved the other way, and records the deployment writes
+   * that lost (bounded by `conflictLimits`). Every replica that sees a race does the same, so the
+   * highest stamp wins everywhere without a leader.
+   */
+  #resolveRaces(): void {
+    const { reassert, conflicts } = this.#writes.takeResolution({ settled: !this.hasPendingUpdates() });
+    if (reassert.length === 0 && conflicts.length === 0) return;
+    this.#write(() => {
+      const reasserted = new Set<string>();
+      for (const { kind, key, record, stamp } of reassert) {
+        const shown = this.#writes.stampOf(kind, key);
+        if (shown === undefined || compareStampsOf(shown, stamp) < 0) {
+          this.#maps[kind].set(key, record);
+          if (kind === 'workload') reasserted.add(key);
+        }
+      }
+      for (const { key, conflict } of conflicts) {
+        if (this.#conflicts.get(key) === undefined) this.#conflicts.set(key, plain(conflict));
+        // Workloads only the losing write created (the winner never saw them) go with it.
+        for (const workload of this.#cache.workload.values()) {
+          const stamp = this.#writes.stampOf('workload', workload.id);
+          if (
+            workload.deployment === conflict.path &&
+            !reasserted.has(workload.id) &&
+            compareStampsOf(stamp, conflict.lost.stamp) === 0
+          )
+            this.#delete('workload', workload.id);
+        }
+      }
+      for (const key of conflictsToPrune(this.#readConflicts())) this.#conflicts.delete(key);
+    });
+  }
+
+  #readConflicts(): Array<{ key: string; conflict: DeploymentConflict }> {
+    const out: Array<{ key: string; conflict: DeploymentConflict }> = [];
+    for (const [key, raw] of this.#conflicts) {
+      const conflict = parsed(deploymentConflictSchema, raw);
+      if (conflict !== undefined) out.push({ key, conflict: deepFreeze(plain(conflict)) });
+    }
+    return out.sort(
+      (a, b) => compareStampsOf(a.conflict.lost.stamp, b.conflict.lost.stamp) || compareStrings(a.key, b.key),
+    );
   }
 
   #deleteKeys(kind: DesiredKind, keys: readonly string[]): void {
     const map = this.#maps[kind];
     this.#write(() => {
-      for (const key of keys) if (map.has(key)) map.delete(key);
+      for (const key of keys) if (map.has(key)) this.#delete(kind, key);
     });
+  }
+
+  /** Deletes a record; for stamped ones, records what was deliberately deleted (see concurrent-writes). */
+  #delete(kind: DesiredKind, key: string): void {
+    if (kind === 'deployment' || kind === 'workload') {
+      const stamp = this.#writes.stampOf(kind, key);
+      if (stamp !== undefined) this.#purges.set(`${kind}\u0000${key}`, { ...stamp });
+    }
+    this.#maps[kind].delete(key);
   }
 
   #finish(event: { local: true } | { local: false; origin: string }): void {
@@ -895,6 +1014,10 @@ class LiveGraph implements Graph {
         { details: { schemaVersion: version, supported: graphSchemaVersion } },
       );
     }
+  }
+
+  #isConflicts(type: object): boolean {
+    return this.#conflicts === type;
   }
 
   #kindOf(type: object): DesiredKind | undefined {

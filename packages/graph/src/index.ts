@@ -18,3 +18,7 @@ export type { MemoryStoreOptions } from './memory-store.ts';
 export { createGraphSync } from './graph-sync.ts';
 export type { GraphSync, GraphSyncOptions, GraphSyncStats, SyncTransport } from './graph-sync.ts';
 export { syncProtocolVersion } from './sync-message.ts';
+export { conflictLimits } from './concurrent-writes.ts';
+export type { ConflictWrite, DeploymentConflict } from './concurrent-writes.ts';
+export { compareStamps, createHybridClock } from './hlc.ts';
+export type { HlcStamp, HybridClock } from './hlc.ts';

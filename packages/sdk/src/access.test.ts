@@ -31,6 +31,7 @@ describe('authorizeCall', () => {
     ['info', ['ok', 'ok', 'ok']],
     ['ps', ['ok', 'ok', 'ok']],
     ['describe', ['ok', 'ok', 'ok']],
+    ['events', ['ok', 'ok', 'ok']],
     ['logs', ['ok', 'ok', 'ok']],
     ['plan', ['ok', 'ok', 'ok']],
     ['templates.list', ['ok', 'ok', 'ok']],

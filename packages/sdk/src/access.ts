@@ -34,6 +34,7 @@ export const methodAccess = {
   purge: 'deploy',
   ps: 'view',
   describe: 'view',
+  events: 'view',
   logs: 'view',
   // exec runs anything inside a container and shows what the container sees, its secrets included.
   exec: 'deploy',

@@ -3,6 +3,7 @@ import {
   protocolVersion,
   type DeployResult,
   type DescribeResult,
+  type ConflictEvent,
   type ExecOutputEvent,
   type InfoResult,
   type LogEvent,
@@ -49,6 +50,8 @@ export interface MonkClient {
   purge(params: MethodParams<'purge'>): Promise<{ removed: string[]; excised: string[] }>;
   ps(params: MethodParams<'ps'>): Promise<PsEntry[]>;
   describe(params: MethodParams<'describe'>): Promise<DescribeResult>;
+  /** Recorded events, oldest first: conflicts between concurrent writes to a deployment. */
+  events(params: MethodParams<'events'>): Promise<ConflictEvent[]>;
   logs(
     params: MethodParams<'logs'>,
     options: { onLog: (event: LogEvent) => void; signal?: AbortSignal },
@@ -117,6 +120,7 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
     purge: (params) => call('purge', params) as Promise<{ removed: string[]; excised: string[] }>,
     ps: (params) => call('ps', params) as Promise<PsEntry[]>,
     describe: (params) => call('describe', params) as Promise<DescribeResult>,
+    events: (params) => call('events', params) as Promise<ConflictEvent[]>,
     logs: async (params, logOptions) => {
       await call('logs', params, {
         onEvent: (event) => {

@@ -23,6 +23,8 @@ export type {
   LogEvent,
   ExecOutputEvent,
   DescribeResult,
+  ConflictEvent,
+  ConflictWrite,
   ClusterInfo,
   PeerEntry,
   JoinTokenResult,

@@ -41,6 +41,8 @@ export const methodParams = {
   purge: z.object({ path, excise: z.boolean().default(false) }),
   ps: z.object({ all: z.boolean().default(false) }),
   describe: z.object({ path }),
+  /** Recorded events (today: conflicts between concurrent writes), optionally since an ISO 8601 time. */
+  events: z.object({ since: z.iso.datetime({ offset: true }).optional(), path: path.optional() }),
   logs: z.object({
     path,
     container: z.string().optional(),
@@ -219,6 +221,34 @@ export interface DescribeResult {
       readonly specHash: string;
     }
   >;
+  /** Writes to this deployment that lost a race to a concurrent one, oldest first (bounded). */
+  readonly conflicts: readonly ConflictEvent[];
+}
+
+/** One of two concurrent writes to a deployment. */
+export interface ConflictWrite {
+  /** Peer id of the writer, and its name when the graph knows it. */
+  readonly peer: string;
+  readonly peerName?: string;
+  /** When it was written (the wall-clock part of its hybrid logical clock stamp). */
+  readonly at: string;
+  readonly state: string;
+  readonly generation: number;
+  readonly variables: Record<string, string>;
+}
+
+/**
+ * Two writes to one deployment that did not see each other (made on both sides of a partition, or at the
+ * same moment on two peers). The later one (by hybrid logical clock; ties go to the higher peer id) is
+ * what every peer keeps; `lost` was acknowledged to whoever made it and then replaced.
+ */
+export interface ConflictEvent {
+  readonly type: 'conflict';
+  readonly path: string;
+  /** When the losing write was made. */
+  readonly at: string;
+  readonly lost: ConflictWrite;
+  readonly won: ConflictWrite;
 }
 
 /** `monk cluster info`. The network key is never part of it. */

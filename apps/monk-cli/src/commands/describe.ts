@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import type { DescribeResult } from '@monk/sdk';
 import { MonkCommand } from '../base-command.ts';
 import { statusOf } from '../render.ts';
+import { describeConflict } from '../render-events.ts';
 
 export class Describe extends MonkCommand {
   static override description =
@@ -34,6 +35,11 @@ export class Describe extends MonkCommand {
         if (w.dependsOn.length > 0) lines.push(`    depends on: ${w.dependsOn.join(', ')}`);
         lines.push(`    status:     ${statusOf(w)}`);
         if (w.errorCode !== undefined) lines.push(`    error:      ${w.errorCode}`);
+      }
+      if (result.conflicts.length > 0) {
+        lines.push('', '  conflicts (writes that lost to a concurrent write; the later write wins):');
+        for (const conflict of result.conflicts)
+          lines.push(...describeConflict(conflict).map((l) => `    ${l}`));
       }
       this.log(lines.join('\n'));
     }

@@ -230,8 +230,14 @@ export function createCluster(
       if (member.id === self) return;
       const addresses = (member.meta['addresses'] ?? '').split(',').filter((a) => a !== '');
       if (addresses.length > 0) active.addPeerAddresses(member.id, addresses).catch(() => undefined);
-      if (previous !== member.state)
-        logger.info(`peer ${member.meta['name'] ?? member.id} is ${member.state}`, { peer: member.id });
+      if (previous === member.state) return;
+      logger.info(`peer ${member.meta['name'] ?? member.id} is ${member.state}`, { peer: member.id });
+      // A connection to a peer behind a partition stalls rather than closes, and TCP retries it ever more
+      // slowly: drop it, so membership's retries dial afresh and the first one after the heal gets through.
+      if (member.state === 'dead') active.hangUp(member.id).catch(() => undefined);
+      // Back from a partition (or a restart): exchange state vectors at once, whatever the connection did.
+      if (member.state === 'alive' && (previous === 'dead' || previous === 'suspect'))
+        sync?.resync(member.id);
     });
     membership.start();
     // Connections opened before replication started (the join itself) get their state vectors now.

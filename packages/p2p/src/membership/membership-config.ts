@@ -30,7 +30,16 @@ export interface MembershipConfig {
   readonly maxPiggybackUpdates: number;
   /** Full-state push-pull with one random live member this often (anti-entropy). */
   readonly pushPullIntervalMs: number;
-  /** Push-pull with one random dead member this often, so healed partitions and restarted peers merge. */
+  /**
+   * A member declared dead is retried with a push-pull (which dials it afresh) after `reconnectInitialMs`,
+   * the wait doubling per failure up to `reconnectMaxMs` (each ± 20 % jitter), so a healed partition or a
+   * restarted peer merges within about `reconnectMaxMs` of being reachable again.
+   */
+  readonly reconnectInitialMs: number;
+  readonly reconnectMaxMs: number;
+  /** A member dead longer than this (probably gone for good) is retried only every `reconnectIntervalMs`. */
+  readonly reconnectFastForMs: number;
+  /** Retry interval of members dead longer than `reconnectFastForMs`. */
   readonly reconnectIntervalMs: number;
   /** Timeout of a push-pull (join, anti-entropy, reconnect) and of a leave announcement. */
   readonly requestTimeoutMs: number;
@@ -66,6 +75,9 @@ export const defaultMembershipConfig: MembershipConfig = {
   gossipToTheDeadMs: 10_000,
   maxPiggybackUpdates: 16,
   pushPullIntervalMs: 15_000,
+  reconnectInitialMs: 250,
+  reconnectMaxMs: 1_000,
+  reconnectFastForMs: 10 * 60_000,
   reconnectIntervalMs: 10_000,
   requestTimeoutMs: 2_000,
   awarenessMaxMultiplier: 4,
@@ -91,6 +103,12 @@ export function resolveMembershipConfig(overrides: Partial<MembershipConfig> = {
       {
         details: { probeTimeoutMs: config.probeTimeoutMs, probeIntervalMs: config.probeIntervalMs },
       },
+    );
+  }
+  if (config.reconnectInitialMs <= 0 || config.reconnectMaxMs < config.reconnectInitialMs) {
+    throw new MonkError(
+      'INVALID_REQUEST',
+      'membership config reconnectInitialMs must be > 0 and ≤ reconnectMaxMs',
     );
   }
   if (config.suspicionMaxTimeoutMult < 1 || config.awarenessMaxMultiplier < 1) {

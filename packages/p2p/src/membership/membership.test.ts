@@ -159,6 +159,24 @@ describe('membership (simulated network, virtual time)', () => {
     }
   });
 
+  it('sees an isolated member alive again within 2 s of a 30 s partition healing', async () => {
+    for (const seed of [61, 62, 63, 64, 65]) {
+      const created = await converged({ seed, size: 3 });
+      const { net, ids } = created;
+      const isolated = ids.slice(2);
+      const majority = ids.slice(0, 2);
+      net.partition(majority, isolated);
+      await net.clock.advance(30_000);
+      expect(created.stateOf(majority[0]!, isolated[0]!), `seed ${seed}`).toBe('dead');
+      net.heal();
+      const healed = await net.clock.advanceUntil(() => created.allSee(everyone(ids, 'alive')), {
+        maxMs: 2_000,
+      });
+      expect(healed, `seed ${seed}: not every member alive everywhere 2 s after the heal`).toBe(true);
+      await created.stopAll();
+    }
+  });
+
   it('brings a restarted member back as alive with a new incarnation', async () => {
     const seed = 51;
     const created = await converged({ seed, size: 8 });

@@ -9,6 +9,7 @@ import {
 } from './membership-codec.ts';
 import { resolveMembershipConfig, type MembershipConfig } from './membership-config.ts';
 import type { MembershipTransport } from './membership-transport.ts';
+import { reconnectDelay } from './reconnect-backoff.ts';
 import { createSuspicion, type Suspicion } from './suspicion.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
@@ -136,6 +137,8 @@ export function createMembership(options: MembershipOptions): Membership {
     limit: () => Math.ceil(config.retransmitMult * Math.log2(liveCount() + 1)),
   });
   const loops = new Set<() => void>();
+  /** Retry state of each dead member (see `reconnect`). */
+  const reconnects = new Map<string, { attempt: number; dueAt: number; inFlight: boolean }>();
   const inflight = new Set<Promise<unknown>>();
   let phase: Phase = 'idle';
   let handlerRegistered = false;
@@ -617,12 +620,12 @@ export function createMembership(options: MembershipOptions): Membership {
     }
   }
 
-  async function pushPull(peerId: string, join: boolean): Promise<boolean> {
-    const response = await send(
-      peerId,
-      { v: 1, type: 'push-pull', join, members: localState() },
-      config.requestTimeoutMs,
-    );
+  async function pushPull(
+    peerId: string,
+    join: boolean,
+    timeoutMs = config.requestTimeoutMs,
+  ): Promise<boolean> {
+    const response = await send(peerId, { v: 1, type: 'push-pull', join, members: localState() }, timeoutMs);
     return response?.type === 'push-pull';
   }
 
@@ -634,12 +637,44 @@ export function createMembership(options: MembershipOptions): Membership {
     if (peer !== undefined) await pushPull(peer.id, false);
   }
 
-  async function reconnect(): Promise<void> {
-    const [peer] = pickRandom(
-      [...entries.values()].filter((entry) => entry.state === 'dead'),
-      1,
+  /** Retries dead members on their backoff (see `reconnectDelay`); one push-pull in flight per member. */
+  function reconnect(): void {
+    const now = timers.now();
+    for (const id of reconnects.keys()) if (entries.get(id)?.state !== 'dead') reconnects.delete(id);
+    for (const entry of entries.values()) {
+      if (entry.state !== 'dead') continue;
+      let retry = reconnects.get(entry.id);
+      if (retry === undefined) {
+        retry = { attempt: 0, dueAt: now + nextReconnectDelay(0, entry), inFlight: false };
+        reconnects.set(entry.id, retry);
+      }
+      if (retry.inFlight || retry.dueAt > now) continue;
+      // The next retry is due from this one's start, and this one gives up by then: a retry that went
+      // out just before the network returned never holds up the next.
+      const current = retry;
+      current.attempt += 1;
+      current.dueAt = now + nextReconnectDelay(current.attempt, entry);
+      current.inFlight = true;
+      void track(pushPull(entry.id, false, Math.min(config.requestTimeoutMs, current.dueAt - now)))
+        .catch(() => false)
+        .finally(() => {
+          current.inFlight = false;
+        });
+    }
+  }
+
+  function nextReconnectDelay(attempt: number, entry: MemberEntry): number {
+    return reconnectDelay(
+      { attempt, deadForMs: timers.now() - entry.stateSince },
+      {
+        initialMs: config.reconnectInitialMs,
+        maxMs: config.reconnectMaxMs,
+        jitter: 0.2,
+        fastForMs: config.reconnectFastForMs,
+        slowIntervalMs: config.reconnectIntervalMs,
+      },
+      random,
     );
-    if (peer !== undefined) await pushPull(peer.id, false);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------------
@@ -662,7 +697,8 @@ export function createMembership(options: MembershipOptions): Membership {
     every(() => config.probeIntervalMs * scale(), probe);
     every(() => config.gossipIntervalMs, gossip);
     every(() => config.pushPullIntervalMs, antiEntropy);
-    every(() => config.reconnectIntervalMs, reconnect);
+    // Ticks at half the first retry delay, so retries start within 1.5× of it.
+    every(() => config.reconnectInitialMs / 2, reconnect);
   }
 
   async function stop(): Promise<void> {
