@@ -1,0 +1,492 @@
+import { join } from 'node:path';
+import { MonkError, toMonkError } from '@monk/model';
+import type { CloudProvider, HostRecord, HostStatus, LocalHostFacts } from './cloud-provider.ts';
+import type { HostSystem } from './host-system.ts';
+import {
+  allocateAddresses,
+  bridgeAddress,
+  chooseHostNames,
+  defaultBridge,
+  defaultSubnet,
+  forwardRule,
+  hostPaths,
+  localHostFacts,
+  markerFile,
+  namespacePrefix,
+  parseSubnet,
+  planBridge,
+  planCreateHost,
+  planRemoveBridge,
+  planRemoveHost,
+  type BridgeFacts,
+  type HostAction,
+  type HostMarker,
+  type HostStep,
+  type LocalLayout,
+} from './local-plan.ts';
+
+/** Where local hosts go and what they run. */
+export interface LocalProviderOptions {
+  /** Directory for the hosts' data (engine data root, monkd data dir, logs): `<data dir>/local-hosts`. */
+  readonly hostsDir: string;
+  /** How to start monkd, e.g. `[process.execPath, '/…/apps/monkd/dist/main.js']`. */
+  readonly monkdCommand: readonly string[];
+  /** The pid and data dir of the monkd that grows the hosts (the sweeper removes hosts whose owner died). */
+  readonly ownerPid: number;
+  readonly ownerDataDir: string;
+  /** Underlay subnet (default 10.213.0.0/24); the bridge takes its first address. */
+  readonly subnet?: string | undefined;
+  /** Bridge name in the root namespace (default `monk-local`). */
+  readonly bridge?: string | undefined;
+  /** Runtime directory root for sockets and pid files (default `/run/monk-h`). */
+  readonly runRoot?: string | undefined;
+  /** Cluster port of each host's monkd (default 44001). */
+  readonly p2pPort?: number | undefined;
+}
+
+/** The local provider, plus what only it can do. */
+export interface LocalProvider extends CloudProvider {
+  /** The bridge's address: where the growing monkd's own listener must be reachable by the hosts. */
+  readonly gateway: string;
+  /** Records that this monkd (pid `ownerPid`) now owns these hosts, after a restart. */
+  adoptHosts(hosts: readonly HostRecord[]): Promise<void>;
+}
+
+/** The default root of hosts' run directories. */
+export const defaultRunRoot = '/run/monk-h';
+
+/**
+ * A {@link CloudProvider} whose hosts are network namespaces of this machine, each with its own Docker
+ * engine and monkd, on a bridge in the root namespace. Needs root. Every change to the machine goes through
+ * `system`, as the steps of `local-plan.ts`.
+ *
+ * @example
+ * const provider = createLocalProvider(
+ *   { hostsDir: join(dataDir, 'local-hosts'), monkdCommand: [process.execPath, mainJs], ownerPid: process.pid, ownerDataDir: dataDir },
+ *   { system: createHostSystem() },
+ * );
+ * const hosts = await provider.createHosts({ count: 3, tags: [] });
+ */
+export function createLocalProvider(
+  options: LocalProviderOptions,
+  components: { system: HostSystem; onProblem?: (message: string) => void },
+): LocalProvider {
+  const { system } = components;
+  const layout: LocalLayout = {
+    bridge: options.bridge ?? defaultBridge,
+    subnet: options.subnet ?? defaultSubnet,
+    hostsDir: options.hostsDir,
+    runRoot: options.runRoot ?? defaultRunRoot,
+    monkdCommand: options.monkdCommand,
+    p2pPort: options.p2pPort ?? 44001,
+    ownerPid: options.ownerPid,
+    ownerDataDir: options.ownerDataDir,
+  };
+  parseSubnet(layout.subnet);
+
+  async function observeBridge(): Promise<BridgeFacts> {
+    let addresses: string[];
+    try {
+      const parsed = JSON.parse(
+        await system.run(['ip', '-j', 'addr', 'show', 'dev', layout.bridge]),
+      ) as Array<{
+        addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
+      }>;
+      addresses = parsed
+        .flatMap((link) => link.addr_info ?? [])
+        .filter((a) => a.family === 'inet')
+        .map((a) => `${a.local ?? ''}/${String(a.prefixlen ?? '')}`);
+    } catch {
+      return { exists: false, addresses: [], forwardRule: await hasForwardRule() };
+    }
+    return { exists: true, addresses, forwardRule: await hasForwardRule() };
+  }
+
+  async function hasForwardRule(): Promise<boolean> {
+    return system.run(['iptables', '-C', ...forwardRule(layout.bridge)]).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async function preflight(): Promise<void> {
+    if (!system.isPrivileged()) {
+      throw new MonkError(
+        'PERMISSION_DENIED',
+        'local hosts need root: monkd creates network namespaces, a bridge, veth pairs, iptables rules and Docker engines for them. Run monkd as root (for example sudo monkd), then grow again',
+      );
+    }
+    const tools: Array<{ argv: string[]; from: string }> = [
+      { argv: ['ip', '-V'], from: 'iproute2' },
+      { argv: ['nsenter', '--version'], from: 'util-linux' },
+      { argv: ['iptables', '--version'], from: 'iptables' },
+      { argv: ['dockerd', '--version'], from: 'docker.io' },
+    ];
+    for (const tool of tools) {
+      await system.run(tool.argv).catch((error: unknown) => {
+        throw new MonkError(
+          'PROVIDER_ERROR',
+          `local hosts need ${tool.argv[0] ?? ''} (apt-get install -y ${tool.from}): ${toMonkError(error).message}`,
+          { cause: error },
+        );
+      });
+    }
+  }
+
+  async function readMarkers(): Promise<HostMarker[]> {
+    return readHostMarkers({ runRoot: layout.runRoot }, { system });
+  }
+
+  async function apply(steps: readonly HostStep[], onStep?: (step: HostStep) => void): Promise<void> {
+    for (const step of steps) {
+      onStep?.(step);
+      try {
+        await execute(step.action, system);
+      } catch (error) {
+        if (step.tolerant === true) {
+          components.onProblem?.(`${step.title}: ${toMonkError(error).message}`);
+          continue;
+        }
+        throw new StepFailure(step, error);
+      }
+    }
+  }
+
+  async function removeFacts(facts: LocalHostFacts): Promise<void> {
+    await apply(planRemoveHost(facts));
+    await removeBridgeWhenUnused(facts.bridge);
+  }
+
+  async function removeBridgeWhenUnused(bridge: string): Promise<void> {
+    let members: string[] = [];
+    let exists = true;
+    try {
+      const parsed = JSON.parse(await system.run(['ip', '-j', 'link', 'show', 'master', bridge])) as Array<{
+        ifname?: string;
+      }>;
+      members = parsed.map((link) => link.ifname ?? '');
+    } catch {
+      exists = false;
+    }
+    await apply(planRemoveBridge({ bridge, exists, members }));
+  }
+
+  function recordOf(marker: HostMarker, tags: readonly string[], createdAt: string): HostRecord {
+    const paths = hostPaths(marker);
+    const { name, address, ownerPid: _pid, ownerDataDir: _dir, ...facts } = marker;
+    return {
+      name,
+      provider: 'local',
+      address,
+      p2pPort: layout.p2pPort,
+      apiSocket: paths.apiSocket,
+      dockerSocket: paths.dockerSocket,
+      tags,
+      createdAt,
+      local: facts,
+    };
+  }
+
+  return {
+    name: 'local',
+    gateway: bridgeAddress(layout.subnet),
+    async createHosts(request) {
+      if (!Number.isInteger(request.count) || request.count < 1) {
+        throw new MonkError('INVALID_REQUEST', 'grow at least one host');
+      }
+      await preflight();
+      const markers = await readMarkers();
+      const namespaces = (await system.run(['ip', 'netns', 'list']))
+        .split('\n')
+        .map((line) => line.split(' ')[0] ?? '')
+        .filter((ns) => ns.startsWith(namespacePrefix))
+        .map((ns) => ns.slice(namespacePrefix.length));
+      const names = chooseHostNames({
+        count: request.count,
+        name: request.name,
+        taken: new Set([...markers.map((m) => m.name), ...namespaces]),
+      });
+      const addresses = allocateAddresses({
+        subnet: layout.subnet,
+        taken: markers.map((m) => m.address),
+        count: names.length,
+      });
+      const tags = [...new Set([...request.tags, 'provider=local'])].sort();
+      const created: LocalHostFacts[] = [];
+      let current = 'the bridge';
+      try {
+        await apply(planBridge({ facts: await observeBridge(), layout }), (step) =>
+          request.onProgress?.({ host: layout.bridge, step: step.title }),
+        );
+        const records: HostRecord[] = [];
+        for (const [index, name] of names.entries()) {
+          current = name;
+          const address = addresses[index] ?? '';
+          const facts = localHostFacts({ name, layout });
+          created.push(facts);
+          await apply(planCreateHost({ name, address, facts, layout }), (step) =>
+            request.onProgress?.({ host: name, step: step.title }),
+          );
+          const marker: HostMarker = {
+            ...facts,
+            name,
+            address,
+            ownerPid: layout.ownerPid,
+            ownerDataDir: layout.ownerDataDir,
+          };
+          records.push(recordOf(marker, tags, new Date().toISOString()));
+        }
+        return records;
+      } catch (error) {
+        for (const facts of created.reverse()) await removeFacts(facts);
+        if (created.length === 0) await removeBridgeWhenUnused(layout.bridge);
+        const failure = error instanceof StepFailure ? error : undefined;
+        const cause = toMonkError(failure?.cause ?? error);
+        const where = failure === undefined ? '' : ` at step "${failure.step.title}"`;
+        throw new MonkError(
+          cause.code === 'PERMISSION_DENIED' ? cause.code : 'PROVIDER_ERROR',
+          `creating local host ${current} failed${where}: ${cause.message}; removed the ${String(created.length)} host(s) this grow had made`,
+          {
+            cause,
+            details: { host: current, ...(failure === undefined ? {} : { step: failure.step.title }) },
+          },
+        );
+      }
+    },
+    async removeHost(host) {
+      const facts = host.local;
+      if (facts === undefined) {
+        throw new MonkError(
+          'INVALID_REQUEST',
+          `${host.name} is not a local host (provider ${host.provider})`,
+        );
+      }
+      await removeFacts(facts);
+    },
+    async listHosts(hosts) {
+      const statuses: HostStatus[] = [];
+      for (const host of hosts) {
+        const facts = host.local;
+        const engine = await system.waitForSocket(host.dockerSocket, 200).then(
+          () => true,
+          () => false,
+        );
+        const pid = Number(
+          (await system.readText(hostPaths({ runDir: facts?.runDir ?? '' }).monkdPidFile)) ?? '',
+        );
+        const monkd =
+          facts !== undefined &&
+          Number.isInteger(pid) &&
+          pid > 0 &&
+          ((await system.commandLine(pid)) ?? '').includes(facts.runDir);
+        statuses.push({ host, engine, monkd });
+      }
+      return statuses;
+    },
+    async adoptHosts(hosts) {
+      for (const host of hosts) {
+        const facts = host.local;
+        if (facts === undefined) continue;
+        const path = join(facts.runDir, markerFile);
+        const marker: HostMarker = {
+          ...facts,
+          name: host.name,
+          address: host.address,
+          ownerPid: layout.ownerPid,
+          ownerDataDir: layout.ownerDataDir,
+        };
+        await system.writeText(path, `${JSON.stringify(marker)}\n`).catch((error: unknown) => {
+          components.onProblem?.(`could not record the owner of ${host.name}: ${toMonkError(error).message}`);
+        });
+      }
+    },
+  };
+}
+
+/** A step that failed, and why. */
+class StepFailure extends Error {
+  readonly step: HostStep;
+  constructor(step: HostStep, cause: unknown) {
+    super(`${step.title}: ${toMonkError(cause).message}`, { cause });
+    this.step = step;
+  }
+}
+
+/** The hosts recorded on this machine (their run dirs' markers), whoever grew them. */
+export async function readHostMarkers(
+  options: { readonly runRoot?: string | undefined },
+  components: { system: HostSystem },
+): Promise<HostMarker[]> {
+  const { system } = components;
+  const runRoot = options.runRoot ?? defaultRunRoot;
+  const markers: HostMarker[] = [];
+  for (const entry of await system.listDir(runRoot)) {
+    const text = await system.readText(join(runRoot, entry, markerFile));
+    if (text === undefined) continue;
+    try {
+      const parsed = JSON.parse(text) as Partial<HostMarker>;
+      if (typeof parsed.name === 'string' && typeof parsed.namespace === 'string') {
+        markers.push(parsed as HostMarker);
+      }
+    } catch {
+      // A marker cut short by a crash mid-write: its host is found by name and swept like any other.
+      markers.push(markerFromName(runRoot, entry));
+    }
+  }
+  return markers;
+}
+
+function markerFromName(runRoot: string, name: string): HostMarker {
+  return {
+    name,
+    namespace: `${namespacePrefix}${name}`,
+    bridge: defaultBridge,
+    veth: '',
+    subnet: defaultSubnet,
+    dir: '',
+    runDir: join(runRoot, name),
+    address: '',
+    ownerPid: 0,
+    ownerDataDir: '',
+  };
+}
+
+/**
+ * Removes the local hosts left behind by a monkd that is gone (killed, or a test run that was killed): every
+ * host whose marker names an owner pid that no longer runs, or that `isStale` calls stale. Resolves with
+ * the names of the hosts removed.
+ */
+export async function sweepLocalHosts(
+  options: {
+    readonly runRoot?: string | undefined;
+    readonly isStale?: (marker: HostMarker) => Promise<boolean>;
+  },
+  components: { system: HostSystem; onProblem?: (message: string) => void },
+): Promise<string[]> {
+  const { system } = components;
+  const removed: string[] = [];
+  for (const marker of await readHostMarkers(options, components)) {
+    const ownerAlive = marker.ownerPid > 0 && (await system.commandLine(marker.ownerPid)) !== undefined;
+    const stale = !ownerAlive || (options.isStale !== undefined && (await options.isStale(marker)));
+    if (!stale) continue;
+    const provider = createLocalProvider(
+      {
+        hostsDir: marker.dir === '' ? '/nonexistent' : join(marker.dir, '..'),
+        monkdCommand: [],
+        ownerPid: 0,
+        ownerDataDir: marker.ownerDataDir,
+        runRoot: options.runRoot,
+        bridge: marker.bridge,
+        subnet: marker.subnet,
+      },
+      components,
+    );
+    const { name, address, ownerPid: _pid, ownerDataDir: _dir, ...facts } = marker;
+    await provider.removeHost({
+      name,
+      provider: 'local',
+      address,
+      p2pPort: 0,
+      apiSocket: '',
+      dockerSocket: '',
+      tags: [],
+      createdAt: '',
+      local: facts,
+    });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Runs one action on the machine. */
+async function execute(action: HostAction, system: HostSystem): Promise<void> {
+  switch (action.kind) {
+    case 'run':
+      await system.run(action.argv);
+      return;
+    case 'start': {
+      const pid = await system.start(action.argv, { logFile: action.logFile });
+      await system.writeText(action.pidFile, `${String(pid)}\n`);
+      return;
+    }
+    case 'wait-socket':
+      await system.waitForSocket(action.path, action.timeoutMs);
+      return;
+    case 'make-dir':
+      await system.makeDir(action.path);
+      return;
+    case 'write-file':
+      await system.writeText(action.path, action.text);
+      return;
+    case 'remove-dir':
+      if (action.path !== '') await system.removeDir(action.path);
+      return;
+    case 'stop-pid-file': {
+      const pid = Number((await system.readText(action.pidFile))?.trim() ?? '');
+      if (!Number.isInteger(pid) || pid <= 1) return;
+      const matches = async (): Promise<boolean> =>
+        ((await system.commandLine(pid)) ?? '').includes(action.match);
+      if (!(await matches())) return;
+      system.signal(pid, 'SIGTERM');
+      if (await waitUntil(async () => !(await matches()), { system, timeoutMs: action.graceMs })) return;
+      system.signal(pid, 'SIGKILL');
+      await waitUntil(async () => !(await matches()), { system, timeoutMs: 5_000 });
+      return;
+    }
+    case 'stop-namespace': {
+      const inside = (await system.run(['ip', 'netns', 'pids', action.namespace]).catch(() => ''))
+        .split('\n')
+        .map(Number)
+        .filter((pid) => Number.isInteger(pid) && pid > 1);
+      if (inside.length === 0) return;
+      // Containers live in namespaces of their own: find them as descendants of what runs in the host's.
+      const table = await system.processes();
+      const doomed = new Set(inside);
+      let grew = true;
+      while (grew) {
+        grew = false;
+        for (const { pid, ppid } of table) {
+          if (doomed.has(ppid) && !doomed.has(pid)) {
+            doomed.add(pid);
+            grew = true;
+          }
+        }
+      }
+      for (const pid of doomed) system.signal(pid, 'SIGKILL');
+      await waitUntil(
+        async () => {
+          for (const pid of doomed) if ((await system.commandLine(pid)) !== undefined) return false;
+          return true;
+        },
+        { system, timeoutMs: 5_000 },
+      );
+      return;
+    }
+    case 'unmount-under': {
+      const roots = action.paths.filter((p) => p !== '');
+      const points = (await system.mountPoints())
+        .filter((point) => roots.some((root) => point === root || point.startsWith(`${root}/`)))
+        .sort((a, b) => b.length - a.length);
+      for (const point of [...new Set(points)]) {
+        await system.run(['umount', point]).catch(() => system.run(['umount', '-l', point]));
+      }
+      return;
+    }
+    default: {
+      const unknown: never = action;
+      throw new MonkError('INTERNAL', `unknown host action ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+async function waitUntil(
+  condition: () => Promise<boolean>,
+  options: { system: HostSystem; timeoutMs: number },
+): Promise<boolean> {
+  // Counted in polls, not by the clock: the system's sleep is the only time that passes.
+  for (let waited = 0; waited < options.timeoutMs; waited += 100) {
+    if (await condition()) return true;
+    await options.system.sleep(100);
+  }
+  return condition();
+}
