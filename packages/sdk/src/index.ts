@@ -26,6 +26,8 @@ export type {
   ClusterInfo,
   PeerEntry,
   JoinTokenResult,
+  GrownHost,
+  GrowProgressEvent,
   SecretEntry,
 } from './protocol.ts';
 export {
