@@ -79,6 +79,8 @@ export function createLocalHosts(options: LocalHostsOptions, components: LocalHo
   let unsubscribe: (() => void) | undefined;
   // Record writes are serialised: a teardown finishing during a grow must not lose the grow's hosts.
   let saving = Promise.resolve();
+  // Grows are serialised too: two at once would pick the same free names and addresses.
+  let growing: Promise<unknown> = Promise.resolve();
 
   function save(): Promise<void> {
     const snapshot = JSON.stringify({ v: 1, hosts: owned }, null, 2);
@@ -233,7 +235,11 @@ export function createLocalHosts(options: LocalHostsOptions, components: LocalHo
     hosts: () => owned,
     handlers() {
       return {
-        'cluster.grow': (params, channel) => grow(params, channel),
+        'cluster.grow': (params, channel) => {
+          const next = growing.then(() => grow(params, channel));
+          growing = next.catch(() => undefined);
+          return next;
+        },
         'cluster.peerRemove': async (params) => {
           await cluster.remove(params.id);
           await reapDeparted();
