@@ -47,6 +47,11 @@ export interface LocalHostsFixture extends AsyncDisposable {
 export async function startLocalHosts(options: {
   readonly count: number;
   readonly loadImage?: boolean;
+  /**
+   * Underlay subnet (default 10.231.0.0/24): not the product's default, so that tests neither meet a
+   * developer's own local hosts nor a Docker network that took 10.213.0.0/24 on a shared machine.
+   */
+  readonly subnet?: string;
 }): Promise<LocalHostsFixture> {
   await sweepLeftovers();
   // Inherited by the root monkd: a later run finds and sweeps it if this test process is killed.
@@ -62,7 +67,19 @@ export async function startLocalHosts(options: {
     if (created.code !== 0) throw new Error(`cluster new failed: ${created.stderr}`);
     const prefix = `t${randomBytes(2).toString('hex')}`;
     const grown = await root.monk(
-      ['cluster', 'grow', '-p', 'local', '-m', String(options.count), '--name', prefix, '--json'],
+      [
+        'cluster',
+        'grow',
+        '-p',
+        'local',
+        '-m',
+        String(options.count),
+        '--name',
+        prefix,
+        '--subnet',
+        options.subnet ?? '10.231.0.0/24',
+        '--json',
+      ],
       { timeoutMs: 180_000 },
     );
     if (grown.code !== 0) throw new Error(`cluster grow failed: ${grown.stderr}${grown.stdout}`);

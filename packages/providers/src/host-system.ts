@@ -39,6 +39,9 @@ export interface HostSystem {
   mountPoints(): Promise<string[]>;
   readText(path: string): Promise<string | undefined>;
   writeText(path: string, text: string): Promise<void>;
+  /** Creates a file only when it does not exist yet; resolves false when it does (atomic across processes). */
+  createExclusive(path: string, text: string): Promise<boolean>;
+  removeFile(path: string): Promise<void>;
   makeDir(path: string): Promise<void>;
   removeDir(path: string): Promise<void>;
   listDir(path: string): Promise<string[]>;
@@ -146,6 +149,16 @@ export function createHostSystem(): HostSystem {
     },
     readText: (path) => readFile(path, 'utf8').catch(() => undefined),
     writeText: (path, text) => writeFile(path, text, { mode: 0o600 }),
+    async createExclusive(path, text) {
+      try {
+        await writeFile(path, text, { mode: 0o600, flag: 'wx' });
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw error;
+      }
+    },
+    removeFile: (path) => rm(path, { force: true }),
     makeDir: async (path) => {
       await mkdir(path, { recursive: true, mode: 0o700 });
     },

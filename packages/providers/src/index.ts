@@ -12,6 +12,7 @@ export {
   allocateAddresses,
   bridgeAddress,
   chooseHostNames,
+  conflictingRoutes,
   defaultBridge,
   defaultSubnet,
   describeStep,
@@ -24,6 +25,6 @@ export {
   planRemoveBridge,
   planRemoveHost,
 } from './local-plan.ts';
-export type { BridgeFacts, HostAction, HostMarker, HostStep, LocalLayout } from './local-plan.ts';
+export type { BridgeFacts, HostAction, HostMarker, HostStep, LocalLayout, RouteFact } from './local-plan.ts';
 export { createLocalProvider, defaultRunRoot, readHostMarkers, sweepLocalHosts } from './local-provider.ts';
 export type { LocalProvider, LocalProviderOptions } from './local-provider.ts';

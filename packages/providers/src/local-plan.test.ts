@@ -3,6 +3,7 @@ import {
   allocateAddresses,
   bridgeAddress,
   chooseHostNames,
+  conflictingRoutes,
   describeStep,
   localHostFacts,
   planBridge,
@@ -58,6 +59,28 @@ describe('addresses', () => {
 
   it('gives the bridge the first address', () => {
     expect(bridgeAddress('10.213.0.0/24')).toBe('10.213.0.1');
+  });
+});
+
+describe('subnet conflicts', () => {
+  it.each([
+    { routes: [{ dst: 'default', dev: 'eth0' }], expected: [] },
+    { routes: [{ dst: '10.213.0.0/24', dev: 'monk-local' }], expected: [] },
+    { routes: [{ dst: '10.213.0.0/24', dev: 'br-f3f7' }], expected: ['10.213.0.0/24'] },
+    { routes: [{ dst: '10.213.0.0/16', dev: 'wg0' }], expected: ['10.213.0.0/16'] },
+    { routes: [{ dst: '10.213.0.128/25', dev: 'br-1' }], expected: ['10.213.0.128/25'] },
+    { routes: [{ dst: '10.213.0.7', dev: 'tun0' }], expected: ['10.213.0.7'] },
+    {
+      routes: [
+        { dst: '10.213.1.0/24', dev: 'br-2' },
+        { dst: '172.17.0.0/16', dev: 'docker0' },
+      ],
+      expected: [],
+    },
+  ])('10.213.0.0/24 next to $routes', ({ routes, expected }) => {
+    expect(
+      conflictingRoutes({ subnet: '10.213.0.0/24', bridge: 'monk-local', routes }).map((r) => r.dst),
+    ).toEqual(expected);
   });
 });
 

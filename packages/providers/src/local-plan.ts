@@ -199,6 +199,41 @@ export function localHostFacts(options: {
   };
 }
 
+/** A route of the root namespace: its destination (`a.b.c.d/n`, `a.b.c.d` or `default`) and device. */
+export interface RouteFact {
+  readonly dst: string;
+  readonly dev: string;
+}
+
+function parseDestination(dst: string): { network: number; prefix: number } | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(dst);
+  if (match === null) return undefined;
+  const [a = 0, b = 0, c = 0, d = 0] = match.slice(1, 5).map(Number);
+  const prefix = match[5] === undefined ? 32 : Number(match[5]);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { network: ((((a << 24) | (b << 16) | (c << 8) | d) >>> 0) & mask) >>> 0, prefix };
+}
+
+/**
+ * The routes of other devices that overlap the hosts' subnet: packets for the hosts would go there (another
+ * Docker network, a VPN). The default route does not count. Pure.
+ */
+export function conflictingRoutes(options: {
+  readonly subnet: string;
+  readonly bridge: string;
+  readonly routes: readonly RouteFact[];
+}): RouteFact[] {
+  const subnet = parseSubnet(options.subnet);
+  return options.routes.filter((route) => {
+    if (route.dev === options.bridge) return false;
+    const dst = parseDestination(route.dst);
+    if (dst === undefined) return false;
+    const prefix = Math.min(dst.prefix, subnet.prefix);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    return prefix > 0 && (dst.network & mask) >>> 0 === (subnet.network & mask) >>> 0;
+  });
+}
+
 /** What the machine's bridge looks like now. */
 export interface BridgeFacts {
   readonly exists: boolean;

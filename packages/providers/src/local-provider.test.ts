@@ -8,7 +8,12 @@ import { createLocalProvider, sweepLocalHosts } from './local-provider.ts';
  * (or fail where `fail` says), files live in a map, and no process ever runs.
  */
 function fakeSystem(
-  options: { privileged?: boolean; fail?: (argv: readonly string[]) => boolean; alive?: number[] } = {},
+  options: {
+    privileged?: boolean;
+    fail?: (argv: readonly string[]) => boolean;
+    alive?: number[];
+    routes?: Array<{ dst: string; dev: string }>;
+  } = {},
 ) {
   const log: string[] = [];
   const files = new Map<string, string>();
@@ -18,6 +23,7 @@ function fakeSystem(
       log.push(argv.join(' '));
       if (options.fail?.(argv) === true) throw new MonkError('PROVIDER_ERROR', `${argv.join(' ')}: refused`);
       if (argv.join(' ') === 'ip netns list') return '';
+      if (argv.join(' ') === 'ip -j -4 route show') return JSON.stringify(options.routes ?? []);
       if (argv[0] === 'ip' && argv[1] === '-j')
         throw new MonkError('PROVIDER_ERROR', 'Device does not exist');
       if (argv[0] === 'iptables' && argv[1] === '-C') throw new MonkError('PROVIDER_ERROR', 'no such rule');
@@ -37,6 +43,12 @@ function fakeSystem(
     mountPoints: async () => [],
     readText: async (path) => files.get(path),
     writeText: async (path, text) => void files.set(path, text),
+    createExclusive: async (path, text) => {
+      if (files.has(path)) return false;
+      files.set(path, text);
+      return true;
+    },
+    removeFile: async (path) => void files.delete(path),
     makeDir: async (path) => void log.push(`mkdir ${path}`),
     removeDir: async (path) => {
       log.push(`rm ${path}`);
@@ -76,6 +88,19 @@ describe('the local provider', () => {
     const provider = createLocalProvider(options, { system });
     await expect(provider.createHosts({ count: 1, tags: [] })).rejects.toThrow(
       /local hosts need dockerd \(apt-get install -y docker.io\)/,
+    );
+  });
+
+  it('refuses a subnet that another device routes, before making anything', async () => {
+    const { system, log } = fakeSystem({
+      routes: [{ dst: '10.213.0.0/24', dev: 'br-f3f7f340f348' }],
+    });
+    const failure = createLocalProvider(options, { system }).createHosts({ count: 1, tags: [] });
+    await expect(failure).rejects.toThrow(
+      "the local hosts' subnet 10.213.0.0/24 overlaps 10.213.0.0/24 on br-f3f7f340f348: packets for the hosts would go there. Choose another subnet with --subnet",
+    );
+    expect(log.filter((line) => line.startsWith('ip netns add') || line.startsWith('ip link add'))).toEqual(
+      [],
     );
   });
 
@@ -139,6 +164,16 @@ describe('the local provider', () => {
     await provider.removeHost(host!);
     expect(log).toContain('ip netns del monk-h-local-1');
     expect(log).toContain(`ip link del ${host!.local!.veth}`);
+  });
+
+  it('holds a machine-wide lock while it grows, and takes over one whose holder is gone', async () => {
+    const { system, files } = fakeSystem({ alive: [99] });
+    files.set('/run/monk-h/grow.lock', '12345\n');
+    await createLocalProvider(options, { system }).createHosts({ count: 1, tags: [] });
+    expect(files.has('/run/monk-h/grow.lock')).toBe(false);
+    files.set('/run/monk-h/grow.lock', '99\n');
+    const waiting = createLocalProvider(options, { system }).createHosts({ count: 1, tags: [] });
+    await expect(waiting).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
   it('sweeps the hosts whose owning monkd is gone and keeps those of a live one', async () => {

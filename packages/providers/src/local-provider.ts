@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { MonkError, toMonkError } from '@monk/model';
-import type { CloudProvider, HostRecord, HostStatus, LocalHostFacts } from './cloud-provider.ts';
+import type { CloudProvider, HostRecord, HostRequest, HostStatus, LocalHostFacts } from './cloud-provider.ts';
 import type { HostSystem } from './host-system.ts';
 import {
   allocateAddresses,
   bridgeAddress,
   chooseHostNames,
+  conflictingRoutes,
   defaultBridge,
   defaultSubnet,
   forwardRule,
@@ -171,6 +172,104 @@ export function createLocalProvider(
     await apply(planRemoveBridge({ bridge, exists, members }));
   }
 
+  /**
+   * Holds the machine-wide grow lock (`<run root>/grow.lock`, naming its holder's pid): monkds growing at
+   * once would pick the same free names and addresses. A lock whose holder is gone is taken over.
+   */
+  async function lockMachine(): Promise<() => Promise<void>> {
+    const path = join(layout.runRoot, 'grow.lock');
+    for (let attempt = 0; attempt < 1200; attempt++) {
+      if (await system.createExclusive(path, `${String(layout.ownerPid)}\n`)) {
+        return () => system.removeFile(path);
+      }
+      const holder = Number((await system.readText(path))?.trim() ?? '');
+      if (!Number.isInteger(holder) || holder <= 0 || (await system.commandLine(holder)) === undefined) {
+        await system.removeFile(path);
+        continue;
+      }
+      await system.sleep(100);
+    }
+    throw new MonkError('TIMEOUT', `another grow has held ${path} for two minutes`);
+  }
+
+  async function createLocked(request: HostRequest): Promise<HostRecord[]> {
+    const markers = await readMarkers();
+    const namespaces = (await system.run(['ip', 'netns', 'list']))
+      .split('\n')
+      .map((line) => line.split(' ')[0] ?? '')
+      .filter((ns) => ns.startsWith(namespacePrefix))
+      .map((ns) => ns.slice(namespacePrefix.length));
+    const names = chooseHostNames({
+      count: request.count,
+      name: request.name,
+      taken: new Set([...markers.map((m) => m.name), ...namespaces]),
+    });
+    const addresses = allocateAddresses({
+      subnet: layout.subnet,
+      taken: markers.map((m) => m.address),
+      count: names.length,
+    });
+    const routes = JSON.parse(
+      await system.run(['ip', '-j', '-4', 'route', 'show']).catch(() => '[]'),
+    ) as Array<{
+      dst?: string;
+      dev?: string;
+    }>;
+    const conflicts = conflictingRoutes({
+      subnet: layout.subnet,
+      bridge: layout.bridge,
+      routes: routes.map((r) => ({ dst: r.dst ?? '', dev: r.dev ?? '' })),
+    });
+    if (conflicts.length > 0) {
+      throw new MonkError(
+        'PROVIDER_ERROR',
+        `the local hosts' subnet ${layout.subnet} overlaps ${conflicts.map((r) => `${r.dst} on ${r.dev}`).join(', ')}: packets for the hosts would go there. Choose another subnet with --subnet`,
+        { details: { subnet: layout.subnet, conflicts: conflicts.map((r) => `${r.dst} dev ${r.dev}`) } },
+      );
+    }
+    const tags = [...new Set([...request.tags, 'provider=local'])].sort();
+    const created: LocalHostFacts[] = [];
+    let current = 'the bridge';
+    try {
+      await apply(planBridge({ facts: await observeBridge(), layout }), (step) =>
+        request.onProgress?.({ host: layout.bridge, step: step.title }),
+      );
+      const records: HostRecord[] = [];
+      for (const [index, name] of names.entries()) {
+        current = name;
+        const address = addresses[index] ?? '';
+        const facts = localHostFacts({ name, layout });
+        created.push(facts);
+        await apply(planCreateHost({ name, address, facts, layout }), (step) =>
+          request.onProgress?.({ host: name, step: step.title }),
+        );
+        const marker: HostMarker = {
+          ...facts,
+          name,
+          address,
+          ownerPid: layout.ownerPid,
+          ownerDataDir: layout.ownerDataDir,
+        };
+        records.push(recordOf(marker, tags, new Date().toISOString()));
+      }
+      return records;
+    } catch (error) {
+      for (const facts of created.reverse()) await removeFacts(facts);
+      if (created.length === 0) await removeBridgeWhenUnused(layout.bridge);
+      const failure = error instanceof StepFailure ? error : undefined;
+      const cause = toMonkError(failure?.cause ?? error);
+      const where = failure === undefined ? '' : ` at step "${failure.step.title}"`;
+      throw new MonkError(
+        cause.code === 'PERMISSION_DENIED' ? cause.code : 'PROVIDER_ERROR',
+        `creating local host ${current} failed${where}: ${cause.message}; removed the ${String(created.length)} host(s) this grow had made`,
+        {
+          cause,
+          details: { host: current, ...(failure === undefined ? {} : { step: failure.step.title }) },
+        },
+      );
+    }
+  }
+
   function recordOf(marker: HostMarker, tags: readonly string[], createdAt: string): HostRecord {
     const paths = hostPaths(marker);
     const { name, address, ownerPid: _pid, ownerDataDir: _dir, ...facts } = marker;
@@ -195,62 +294,12 @@ export function createLocalProvider(
         throw new MonkError('INVALID_REQUEST', 'grow at least one host');
       }
       await preflight();
-      const markers = await readMarkers();
-      const namespaces = (await system.run(['ip', 'netns', 'list']))
-        .split('\n')
-        .map((line) => line.split(' ')[0] ?? '')
-        .filter((ns) => ns.startsWith(namespacePrefix))
-        .map((ns) => ns.slice(namespacePrefix.length));
-      const names = chooseHostNames({
-        count: request.count,
-        name: request.name,
-        taken: new Set([...markers.map((m) => m.name), ...namespaces]),
-      });
-      const addresses = allocateAddresses({
-        subnet: layout.subnet,
-        taken: markers.map((m) => m.address),
-        count: names.length,
-      });
-      const tags = [...new Set([...request.tags, 'provider=local'])].sort();
-      const created: LocalHostFacts[] = [];
-      let current = 'the bridge';
+      await system.makeDir(layout.runRoot);
+      const release = await lockMachine();
       try {
-        await apply(planBridge({ facts: await observeBridge(), layout }), (step) =>
-          request.onProgress?.({ host: layout.bridge, step: step.title }),
-        );
-        const records: HostRecord[] = [];
-        for (const [index, name] of names.entries()) {
-          current = name;
-          const address = addresses[index] ?? '';
-          const facts = localHostFacts({ name, layout });
-          created.push(facts);
-          await apply(planCreateHost({ name, address, facts, layout }), (step) =>
-            request.onProgress?.({ host: name, step: step.title }),
-          );
-          const marker: HostMarker = {
-            ...facts,
-            name,
-            address,
-            ownerPid: layout.ownerPid,
-            ownerDataDir: layout.ownerDataDir,
-          };
-          records.push(recordOf(marker, tags, new Date().toISOString()));
-        }
-        return records;
-      } catch (error) {
-        for (const facts of created.reverse()) await removeFacts(facts);
-        if (created.length === 0) await removeBridgeWhenUnused(layout.bridge);
-        const failure = error instanceof StepFailure ? error : undefined;
-        const cause = toMonkError(failure?.cause ?? error);
-        const where = failure === undefined ? '' : ` at step "${failure.step.title}"`;
-        throw new MonkError(
-          cause.code === 'PERMISSION_DENIED' ? cause.code : 'PROVIDER_ERROR',
-          `creating local host ${current} failed${where}: ${cause.message}; removed the ${String(created.length)} host(s) this grow had made`,
-          {
-            cause,
-            details: { host: current, ...(failure === undefined ? {} : { step: failure.step.title }) },
-          },
-        );
+        return await createLocked(request);
+      } finally {
+        await release();
       }
     },
     async removeHost(host) {
