@@ -31,7 +31,17 @@ export type HostAction =
       /** Where to write the started process's pid. */
       readonly pidFile: string;
     }
-  | { readonly kind: 'wait-socket'; readonly path: string; readonly timeoutMs: number }
+  /**
+   * Wait until the unix socket accepts connections; fail at once, with the end of `logFile`, when the
+   * process in `pidFile` that should open it has died.
+   */
+  | {
+      readonly kind: 'wait-socket';
+      readonly path: string;
+      readonly timeoutMs: number;
+      readonly pidFile: string;
+      readonly logFile: string;
+    }
   | { readonly kind: 'make-dir'; readonly path: string }
   | { readonly kind: 'write-file'; readonly path: string; readonly text: string }
   /**
@@ -351,7 +361,13 @@ export function planCreateHost(options: {
     },
     {
       title: 'wait for the Docker engine',
-      action: { kind: 'wait-socket', path: paths.dockerSocket, timeoutMs: 60_000 },
+      action: {
+        kind: 'wait-socket',
+        path: paths.dockerSocket,
+        timeoutMs: 60_000,
+        pidFile: paths.enginePidFile,
+        logFile: join(dir, 'dockerd.log'),
+      },
     },
     {
       title: 'start monkd',
@@ -378,7 +394,16 @@ export function planCreateHost(options: {
         pidFile: paths.monkdPidFile,
       },
     },
-    { title: 'wait for monkd', action: { kind: 'wait-socket', path: paths.apiSocket, timeoutMs: 60_000 } },
+    {
+      title: 'wait for monkd',
+      action: {
+        kind: 'wait-socket',
+        path: paths.apiSocket,
+        timeoutMs: 60_000,
+        pidFile: paths.monkdPidFile,
+        logFile: join(dir, 'monkd.log'),
+      },
+    },
   ];
 }
 

@@ -152,6 +152,18 @@ describe('the local provider', () => {
     );
   });
 
+  it('fails at once, with the end of its log, when the engine dies before opening its socket', async () => {
+    const { system, files } = fakeSystem();
+    system.waitForSocket = async (path) => {
+      throw new MonkError('TIMEOUT', `${path} is not there`);
+    };
+    files.set('/data/local-hosts/local-1/dockerd.log', 'starting\nfailed to start daemon: pid file found\n');
+    const failure = createLocalProvider(options, { system }).createHosts({ count: 1, tags: [] });
+    await expect(failure).rejects.toThrow(
+      'creating local host local-1 failed at step "wait for the Docker engine": it exited before opening /run/monk-h/local-1/docker.sock; the end of /data/local-hosts/local-1/dockerd.log:\nstarting\nfailed to start daemon: pid file found',
+    );
+  });
+
   it("stops a host's monkd and engine by their pid files when removing it", async () => {
     const { system, log, files } = fakeSystem();
     const provider = createLocalProvider(options, { system });

@@ -458,9 +458,29 @@ async function execute(action: HostAction, system: HostSystem): Promise<void> {
       await system.writeText(action.pidFile, `${String(pid)}\n`);
       return;
     }
-    case 'wait-socket':
-      await system.waitForSocket(action.path, action.timeoutMs);
-      return;
+    case 'wait-socket': {
+      const pid = Number((await system.readText(action.pidFile))?.trim() ?? '');
+      for (let waited = 0; waited < action.timeoutMs; waited += 250) {
+        try {
+          await system.waitForSocket(action.path, 250);
+          return;
+        } catch {
+          // Not yet: still starting, or dead (then there is nothing to wait for).
+        }
+        if (Number.isInteger(pid) && pid > 0 && (await system.commandLine(pid)) === undefined) {
+          const log = (await system.readText(action.logFile)) ?? '';
+          const tail = log.trim().split('\n').slice(-5).join('\n');
+          throw new MonkError(
+            'PROVIDER_ERROR',
+            `it exited before opening ${action.path}; the end of ${action.logFile}:\n${tail}`,
+          );
+        }
+      }
+      throw new MonkError(
+        'TIMEOUT',
+        `${action.path} did not accept connections within ${String(action.timeoutMs)} ms`,
+      );
+    }
     case 'make-dir':
       await system.makeDir(action.path);
       return;
