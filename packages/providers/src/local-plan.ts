@@ -288,13 +288,19 @@ export function planBridge(options: {
   return steps;
 }
 
-/** Steps that create one host and start its engine and monkd; the last waits for monkd's socket. */
+/**
+ * Steps that create one host and start its engine and monkd; the last waits for monkd's socket. `parts`
+ * (default: all) brings back only what is missing of a recorded host: its network (namespace, veth, address,
+ * route, after a reboot), its engine, its monkd. The directories and the marker are always (re)made.
+ */
 export function planCreateHost(options: {
   readonly name: string;
   readonly address: string;
   readonly facts: LocalHostFacts;
   readonly layout: LocalLayout;
+  readonly parts?: { readonly network: boolean; readonly engine: boolean; readonly monkd: boolean };
 }): HostStep[] {
+  const parts = options.parts ?? { network: true, engine: true, monkd: true };
   const { name, address, facts, layout } = options;
   const { namespace, veth, dir, runDir, bridge } = facts;
   const inner = `mp${veth.slice(2)}`;
@@ -308,13 +314,15 @@ export function planCreateHost(options: {
     ownerPid: layout.ownerPid,
     ownerDataDir: layout.ownerDataDir,
   };
-  return [
+  const files: HostStep[] = [
     { title: `create ${dir}`, action: { kind: 'make-dir', path: dir } },
     { title: `create ${runDir}`, action: { kind: 'make-dir', path: runDir } },
     {
       title: `record the host in ${paths.marker}`,
       action: { kind: 'write-file', path: paths.marker, text: `${JSON.stringify(marker)}\n` },
     },
+  ];
+  const network: HostStep[] = [
     { title: `create network namespace ${namespace}`, action: run('ip', 'netns', 'add', namespace) },
     {
       title: `create veth pair ${veth}`,
@@ -338,6 +346,8 @@ export function planCreateHost(options: {
       title: `route through ${bridgeAddress(facts.subnet)}`,
       action: run('ip', '-n', namespace, 'route', 'add', 'default', 'via', bridgeAddress(facts.subnet)),
     },
+  ];
+  const engine: HostStep[] = [
     {
       title: 'start the Docker engine',
       action: {
@@ -369,6 +379,8 @@ export function planCreateHost(options: {
         logFile: join(dir, 'dockerd.log'),
       },
     },
+  ];
+  const monkd: HostStep[] = [
     {
       title: 'start monkd',
       action: {
@@ -404,6 +416,12 @@ export function planCreateHost(options: {
         logFile: join(dir, 'monkd.log'),
       },
     },
+  ];
+  return [
+    ...files,
+    ...(parts.network ? network : []),
+    ...(parts.engine ? engine : []),
+    ...(parts.monkd ? monkd : []),
   ];
 }
 

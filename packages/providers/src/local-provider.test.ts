@@ -188,6 +188,25 @@ describe('the local provider', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
+  it('brings back a recorded host whose namespace a reboot took, with its data, and leaves a running one be', async () => {
+    const { system, log, files } = fakeSystem();
+    const [host] = await createLocalProvider(options, { system }).createHosts({ count: 1, tags: [] });
+    const restarted = createLocalProvider({ ...options, ownerPid: 5 }, { system });
+    log.length = 0;
+    expect(await restarted.reviveHost(host!)).toBe('revived');
+    expect(log).toContain('ip netns add monk-h-local-1');
+    expect(log).toContain('start nsenter --net=/var/run/netns/monk-h-local-1 dockerd');
+    expect(log).not.toContain('rm /data/local-hosts/local-1');
+
+    const monkdPid = Number(files.get('/run/monk-h/local-1/monkd.pid'));
+    const { system: up } = fakeSystem({ alive: [monkdPid] });
+    up.run = async (argv) => (argv.join(' ') === 'ip netns list' ? 'monk-h-local-1 (id: 3)\n' : '');
+    up.readText = system.readText;
+    up.commandLine = async (pid) =>
+      pid === monkdPid ? 'nsenter … /run/monk-h/local-1/monkd.sock' : undefined;
+    expect(await createLocalProvider(options, { system: up }).reviveHost(host!)).toBe('running');
+  });
+
   it('sweeps the hosts whose owning monkd is gone and keeps those of a live one', async () => {
     const { system, log } = fakeSystem({ alive: [7] });
     await createLocalProvider(options, { system }).createHosts({ count: 1, tags: [] });

@@ -51,6 +51,12 @@ export interface LocalProvider extends CloudProvider {
   readonly gateway: string;
   /** Records that this monkd (pid `ownerPid`) now owns these hosts, after a restart. */
   adoptHosts(hosts: readonly HostRecord[]): Promise<void>;
+  /**
+   * Brings back what is missing of a recorded host: its network after a reboot, its engine, its monkd (with
+   * the data they had). Resolves `running` when nothing was missing, `revived` otherwise; throws
+   * `PROVIDER_ERROR` naming the step that failed (and removes nothing: the host's data stays).
+   */
+  reviveHost(host: HostRecord): Promise<'running' | 'revived'>;
 }
 
 /** The default root of hosts' run directories. */
@@ -286,7 +292,7 @@ export function createLocalProvider(
     };
   }
 
-  return {
+  const provider: LocalProvider = {
     name: 'local',
     gateway: bridgeAddress(layout.subnet),
     async createHosts(request) {
@@ -332,6 +338,56 @@ export function createLocalProvider(
       }
       return statuses;
     },
+    async reviveHost(host) {
+      const facts = host.local;
+      if (facts === undefined) {
+        throw new MonkError(
+          'INVALID_REQUEST',
+          `${host.name} is not a local host (provider ${host.provider})`,
+        );
+      }
+      const namespaces = (await system.run(['ip', 'netns', 'list'])).split('\n').map((l) => l.split(' ')[0]);
+      const network = !namespaces.includes(facts.namespace);
+      const [status] = await provider.listHosts([host]);
+      const engine = network || status?.engine !== true;
+      const monkd = network || status?.monkd !== true;
+      if (!engine && !monkd) return 'running';
+      // Daemons left in a namespace whose mount is gone would hold the old engine's files: stop them first.
+      const stale = network
+        ? planRemoveHost(facts).filter((step) => step.action.kind === 'stop-pid-file')
+        : [];
+      const steps = [
+        ...stale,
+        ...(network
+          ? planBridge({
+              facts: await observeBridge(),
+              layout: { ...layout, bridge: facts.bridge, subnet: facts.subnet },
+            })
+          : []),
+        ...planCreateHost({
+          name: host.name,
+          address: host.address,
+          facts,
+          layout,
+          parts: { network, engine, monkd },
+        }),
+      ];
+      try {
+        await apply(steps);
+      } catch (error) {
+        const failure = error instanceof StepFailure ? error : undefined;
+        const cause = toMonkError(failure?.cause ?? error);
+        throw new MonkError(
+          'PROVIDER_ERROR',
+          `bringing back local host ${host.name} failed${failure === undefined ? '' : ` at step "${failure.step.title}"`}: ${cause.message}`,
+          {
+            cause,
+            details: { host: host.name, ...(failure === undefined ? {} : { step: failure.step.title }) },
+          },
+        );
+      }
+      return 'revived';
+    },
     async adoptHosts(hosts) {
       for (const host of hosts) {
         const facts = host.local;
@@ -350,6 +406,7 @@ export function createLocalProvider(
       }
     },
   };
+  return provider;
 }
 
 /** A step that failed, and why. */

@@ -48,6 +48,7 @@ function world(options: { failJoinOf?: string } = {}) {
     removeHost: async (host) => void removedHosts.push(host.name),
     listHosts: async (hosts) => hosts.map((host) => ({ host, engine: true, monkd: true })),
     adoptHosts: async () => undefined,
+    reviveHost: async () => 'running',
   };
   const components: LocalHostsComponents = {
     cluster: {

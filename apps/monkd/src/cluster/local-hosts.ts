@@ -209,12 +209,14 @@ export function createLocalHosts(options: LocalHostsOptions, components: LocalHo
         if (host.local === undefined) continue;
         const provider = components.provider(host.local.subnet);
         await provider.adoptHosts([host]);
-        const [status] = await provider.listHosts([host]);
-        if (status !== undefined && (!status.engine || !status.monkd)) {
+        // A host whose engine or monkd died (or whose namespace a reboot took) comes back with its data.
+        const outcome = await provider.reviveHost(host).catch((error: unknown) => {
           logger.warn(
-            `local host ${host.name} is not running (engine ${status.engine ? 'up' : 'down'}, monkd ${status.monkd ? 'up' : 'down'}); remove it with monk cluster peer-remove ${host.name}`,
+            `local host ${host.name} is down and could not be brought back: ${toMonkError(error).message}; remove it with monk cluster peer-remove ${host.name}`,
           );
-        }
+          return 'failed';
+        });
+        if (outcome === 'revived') logger.info(`brought local host ${host.name} back`);
       }
       if (owned.length > 0)
         logger.info(`adopted ${String(owned.length)} local host(s)`, { hosts: owned.map((h) => h.name) });
