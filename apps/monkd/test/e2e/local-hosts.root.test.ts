@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerEntry, PsEntry } from '@monk/sdk';
@@ -67,12 +68,17 @@ describe.runIf(isRoot)(
       expect(refused.stderr).toContain(`${second.name} (${second.peerId})`);
     });
 
-    it('keeps the hosts when the root monkd restarts', async () => {
+    it('keeps the hosts when the root monkd restarts, and brings back a host monkd that died', async () => {
+      const dead = Number(await readFile(join(first.runDir, 'monkd.pid'), 'utf8'));
+      process.kill(dead, 'SIGKILL');
       await fixture.root.restart();
       expect((await recordedHosts(fixture.root.dataDir)).map((h) => h.name).sort()).toEqual(
         [first.name, second.name].sort(),
       );
-      await eventually(() => alivePeers(fixture.root.monk), { what: 'three peers alive after the restart' });
+      expect(Number(await readFile(join(first.runDir, 'monkd.pid'), 'utf8'))).not.toBe(dead);
+      for (const monk of [fixture.root.monk, first.monk]) {
+        await eventually(() => alivePeers(monk), { what: 'three peers alive after the restart' });
+      }
       expect(await second.docker(['ps', '--format', '{{.Names}}'])).toContain('examples-web-web');
     });
 
