@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localHostFacts } from '@monk/providers';
 import type { PeerEntry, PsEntry } from '@monk/sdk';
 import { eventually, repoRoot } from '../harness.ts';
 import {
@@ -12,6 +15,7 @@ import {
 } from '../local-hosts.ts';
 
 const isRoot = process.getuid?.() === 0;
+const run = promisify(execFile);
 
 describe.runIf(isRoot)(
   'local hosts: monk cluster grow -p local (needs root, Docker, iproute2, iptables)',
@@ -66,6 +70,44 @@ describe.runIf(isRoot)(
       expect(refused.code).toBe(4);
       expect(refused.stderr).toContain('Error [PEER_NOT_FOUND]: no peer is named no-such-host');
       expect(refused.stderr).toContain(`${second.name} (${second.peerId})`);
+    });
+
+    it('a grow that fails half-way removes what it made and names the step', async () => {
+      // A link already named like the new host's veth makes the grow fail after the namespace exists.
+      const name = `${first.name}-x`;
+      const facts = localHostFacts({
+        name,
+        layout: {
+          bridge: 'monk-local',
+          subnet: '10.231.0.0/24',
+          hostsDir: join(fixture.root.dataDir, 'local-hosts'),
+          runRoot: '/run/monk-h',
+          monkdCommand: [],
+          p2pPort: 44001,
+          ownerPid: 0,
+          ownerDataDir: fixture.root.dataDir,
+        },
+      });
+      await run('ip', ['link', 'add', facts.veth, 'type', 'bridge']);
+      const failed = await fixture.root.monk([
+        'cluster',
+        'grow',
+        '-p',
+        'local',
+        '--name',
+        name,
+        '--subnet',
+        '10.231.0.0/24',
+      ]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(
+        `Error [PROVIDER_ERROR]: creating local host ${name} failed at step "create veth pair ${facts.veth}"`,
+      );
+      expect(failed.stderr).toContain('removed the 1 host(s) this grow had made');
+      expect(await tracesOf(facts)).toEqual([]);
+      expect((await recordedHosts(fixture.root.dataDir)).map((h) => h.name).sort()).toEqual(
+        [first.name, second.name].sort(),
+      );
     });
 
     it('keeps the hosts when the root monkd restarts, and brings back a host monkd that died', async () => {
