@@ -123,7 +123,9 @@ export function createLocalHosts(options: LocalHostsOptions, components: LocalHo
   /** Tears down every recorded host whose peer the graph no longer has; resolves when they are gone. */
   async function reapDeparted(): Promise<void> {
     const departed = owned.filter((h) => h.peerId !== undefined && graph.getPeer(h.peerId) === undefined);
-    await Promise.all(departed.map((host) => teardown(host)));
+    for (const host of departed) void teardown(host).catch(() => undefined);
+    // Also those the graph watcher started, which may already be off the record but not yet gone.
+    await Promise.all([...teardowns.values()]);
   }
 
   async function grow(
