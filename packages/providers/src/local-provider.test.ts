@@ -216,4 +216,15 @@ describe('the local provider', () => {
     expect(log).toContain('ip netns del monk-h-local-1');
     expect(log).not.toContain('ip netns del monk-h-local-2');
   });
+
+  it('sweeps a namespace with monk prefix that has no marker, and leaves other namespaces be', async () => {
+    const { system, log } = fakeSystem();
+    const run = system.run;
+    system.run = async (argv) =>
+      argv.join(' ') === 'ip netns list' ? 'monk-h-lost (id: 4)\nsomeone-else (id: 5)\n' : run(argv);
+    expect(await sweepLocalHosts({}, { system })).toEqual(['lost']);
+    expect(log).toContain('ip netns del monk-h-lost');
+    expect(log.some((line) => line.includes('someone-else'))).toBe(false);
+    expect(log.filter((line) => line.startsWith('rm '))).toEqual(['rm /run/monk-h/lost']);
+  });
 });

@@ -442,19 +442,22 @@ export async function readHostMarkers(
   return markers;
 }
 
+/** What can be known of a host from its name alone (no marker): not its data dir. */
 function markerFromName(runRoot: string, name: string): HostMarker {
-  return {
+  const facts = localHostFacts({
     name,
-    namespace: `${namespacePrefix}${name}`,
-    bridge: defaultBridge,
-    veth: '',
-    subnet: defaultSubnet,
-    dir: '',
-    runDir: join(runRoot, name),
-    address: '',
-    ownerPid: 0,
-    ownerDataDir: '',
-  };
+    layout: {
+      bridge: defaultBridge,
+      subnet: defaultSubnet,
+      hostsDir: '/nonexistent',
+      runRoot,
+      monkdCommand: [],
+      p2pPort: 0,
+      ownerPid: 0,
+      ownerDataDir: '',
+    },
+  });
+  return { ...facts, dir: '', name, address: '', ownerPid: 0, ownerDataDir: '' };
 }
 
 /**
@@ -471,7 +474,15 @@ export async function sweepLocalHosts(
 ): Promise<string[]> {
   const { system } = components;
   const removed: string[] = [];
-  for (const marker of await readHostMarkers(options, components)) {
+  const markers = await readHostMarkers(options, components);
+  // A namespace with monk's prefix and no marker lost its run dir (markers are written before, and removed
+  // after, the namespace): nobody owns it.
+  const orphans = (await system.run(['ip', 'netns', 'list']).catch(() => ''))
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((ns) => ns.startsWith(namespacePrefix) && !markers.some((m) => m.namespace === ns))
+    .map((ns) => markerFromName(options.runRoot ?? defaultRunRoot, ns.slice(namespacePrefix.length)));
+  for (const marker of [...markers, ...orphans]) {
     const ownerAlive = marker.ownerPid > 0 && (await system.commandLine(marker.ownerPid)) !== undefined;
     const stale = !ownerAlive || (options.isStale !== undefined && (await options.isStale(marker)));
     if (!stale) continue;
