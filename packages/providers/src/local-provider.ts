@@ -65,7 +65,7 @@ export const defaultRunRoot = '/run/monk-h';
 /**
  * A {@link CloudProvider} whose hosts are network namespaces of this machine, each with its own Docker
  * engine and monkd, on a bridge in the root namespace. Needs root. Every change to the machine goes through
- * `system`, as the steps of `local-plan.ts`.
+ * `system`, as the steps of `local-plan.ts`. Throws `INVALID_REQUEST` for a subnet that is not IPv4 /16–/29.
  *
  * @example
  * const provider = createLocalProvider(
@@ -89,6 +89,7 @@ export function createLocalProvider(
     ownerPid: options.ownerPid,
     ownerDataDir: options.ownerDataDir,
   };
+  // A bad --subnet is refused here, as INVALID_REQUEST, before any grow starts.
   parseSubnet(layout.subnet);
 
   async function observeBridge(): Promise<BridgeFacts> {
