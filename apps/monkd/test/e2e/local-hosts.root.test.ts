@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHostFacts } from '@monk/providers';
-import type { PeerEntry, PsEntry } from '@monk/sdk';
+import type { GrownHost, PeerEntry, PsEntry } from '@monk/sdk';
 import { eventually, repoRoot } from '../harness.ts';
 import {
   recordedHosts,
@@ -130,6 +130,34 @@ describe.runIf(isRoot)(
       expect(removed.code).toBe(0);
       expect(await tracesOf(first)).toEqual([]);
       expect((await recordedHosts(fixture.root.dataDir)).map((h) => h.name)).toEqual([second.name]);
+    });
+
+    it('shrink removes a local host whose monkd died, and everything of it', async () => {
+      const grown = await fixture.root.monkJson<{ hosts: GrownHost[] }>([
+        'cluster',
+        'grow',
+        '-p',
+        'local',
+        '--name',
+        `${first.name}-s`,
+        '--subnet',
+        '10.231.0.0/24',
+      ]);
+      const [record] = (await recordedHosts(fixture.root.dataDir)).filter(
+        (h) => h.name === grown.hosts[0]?.name,
+      );
+      if (record?.local === undefined) throw new Error('the grown host is not recorded');
+      process.kill(Number(await readFile(join(record.local.runDir, 'monkd.pid'), 'utf8')), 'SIGKILL');
+      await eventually(
+        async () => {
+          const peers = await fixture.root.monkJson<PeerEntry[]>(['cluster', 'peers']);
+          return peers.find((p) => p.name === record.name)?.state === 'dead' ? true : undefined;
+        },
+        { what: `${record.name} dead`, timeoutMs: 30_000 },
+      );
+      const shrunk = await fixture.root.monkJson<{ removed: string[] }>(['cluster', 'shrink']);
+      expect(shrunk.removed).toEqual([grown.hosts[0]?.peerId]);
+      expect(await tracesOf(record.local)).toEqual([]);
     });
 
     it('destroy removes the rest, its running container included', async () => {
