@@ -1,6 +1,7 @@
 import { ClusterContexts } from './commands/cluster-contexts.ts';
 import { ClusterDestroy } from './commands/cluster-destroy.ts';
 import { ClusterExit } from './commands/cluster-exit.ts';
+import { ClusterGrow } from './commands/cluster-grow.ts';
 import { ClusterInfo } from './commands/cluster-info.ts';
 import { ClusterJoin } from './commands/cluster-join.ts';
 import { ClusterJoinToken } from './commands/cluster-join-token.ts';
@@ -36,6 +37,7 @@ export const commands = {
   'cluster:contexts': ClusterContexts,
   'cluster:destroy': ClusterDestroy,
   'cluster:exit': ClusterExit,
+  'cluster:grow': ClusterGrow,
   'cluster:info': ClusterInfo,
   'cluster:join': ClusterJoin,
   'cluster:join-token': ClusterJoinToken,

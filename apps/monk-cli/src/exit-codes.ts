@@ -53,6 +53,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'CANCELLED':
     case 'NOT_A_MEMBER':
     case 'ACCESS_DENIED':
+    case 'PERMISSION_DENIED':
     case 'CLUSTER_EXISTS':
     case 'PROTOCOL_ERROR':
     case 'MESSAGE_TOO_LARGE':

@@ -36,6 +36,7 @@ import type {
 import type { CallChannel, HandlerGroup } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import type { Reconciler } from './reconciler.ts';
+import { resolvePinnedPeer } from './pin-peer.ts';
 import { createResolveHosts, type ResolveHosts } from './resolve-host.ts';
 import { buildWorkloads, selectWorkloads } from './workloads.ts';
 
@@ -94,6 +95,7 @@ export function createCoreHandlers(
     variables: Record<string, string>;
     generation: number;
     strict: boolean;
+    owner?: string;
   }) {
     const { path, variables, generation, strict } = request;
     const resolved = await resolveDeployment({
@@ -107,7 +109,7 @@ export function createCoreHandlers(
     const workloads = buildWorkloads({
       deployment: normalize(path),
       runnables: resolved.runnables,
-      owner: options.peerId,
+      owner: request.owner ?? options.peerId,
       generation,
     });
     return { workloads, warnings: resolved.warnings };
@@ -125,11 +127,13 @@ export function createCoreHandlers(
     }
     const variables = params.variables ?? previous?.variables ?? {};
     const generation = (previous?.generation ?? 0) + 1;
+    const pinned = 'peer' in params && params.peer !== undefined ? pinnedPeer(params.peer) : undefined;
     const { workloads, warnings } = await resolveWorkloads({
       path,
       variables,
       generation,
       strict: params.strict,
+      ...(pinned === undefined ? {} : { owner: pinned }),
     });
     if (workloads.length === 0) {
       throw new MonkError('TEMPLATE_INVALID', `${path} defines no containers to run`);
@@ -149,7 +153,9 @@ export function createCoreHandlers(
     const byId = new Map(current.map((w) => [w.id, w]));
     const next = workloads.map((w) => {
       const old = byId.get(w.id);
-      return old !== undefined && old.specHash === w.specHash && old.state === 'running' ? old : w;
+      const kept = old !== undefined && old.specHash === w.specHash && old.state === 'running';
+      // A pin moves an instance that runs elsewhere; without one, instances stay where they run.
+      return kept && (pinned === undefined || old.owner === pinned) ? old : w;
     });
     const deployment: Deployment = {
       path,
@@ -172,6 +178,13 @@ export function createCoreHandlers(
     }
     const ready = await waitFor(ids, { timeoutSeconds: params.timeoutSeconds, channel, until: 'ready' });
     return { path, generation, changes, workloads: psEntries(ids), ready, warnings };
+  }
+
+  /** The peer id `--peer` names, among the cluster's peers (this one alone when in no cluster). */
+  function pinnedPeer(text: string): string {
+    const recorded = graph.listPeers().filter((p) => p.role === 'peer');
+    const candidates = recorded.length > 0 ? recorded : [{ id: options.peerId, name: options.peerName }];
+    return resolvePinnedPeer(candidates, text);
   }
 
   /**

@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
+import { createHostSystem, createLocalProvider } from '@monk/providers';
 import { createDockerRuntime } from '@monk/runtime';
+import { createMonkClient, createUnixSocketTransport } from '@monk/sdk';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
 import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
 import { createClusterHandlers } from './cluster/cluster-handlers.ts';
+import { createLocalHosts } from './cluster/local-hosts.ts';
 import { createCoreHandlers } from './control-service.ts';
 import { createDispatcher } from './handlers.ts';
 import type { Logger } from './logger.ts';
@@ -37,6 +40,8 @@ export interface DaemonConfig {
   readonly version: string;
   /** Start from the intact part of a damaged graph store (`monkd --recover-graph`). */
   readonly recoverGraph?: boolean;
+  /** How to start another monkd, for the hosts of `monk cluster grow -p local` (default: this one's way). */
+  readonly monkdCommand?: readonly string[];
 }
 
 export interface Daemon {
@@ -150,9 +155,34 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       forward: (peer, request, channel) => cluster.forward(peer, request, channel),
     },
   );
+  const system = createHostSystem();
+  const localHosts = createLocalHosts(
+    { dataDir: config.dataDir, listenHost: config.p2pListen.host },
+    {
+      cluster,
+      graph,
+      logger: logger.child('local-hosts'),
+      provider: (subnet) =>
+        createLocalProvider(
+          {
+            hostsDir: join(config.dataDir, 'local-hosts'),
+            monkdCommand: config.monkdCommand ?? [process.execPath, ...process.argv.slice(1, 2)],
+            ownerPid: process.pid,
+            ownerDataDir: config.dataDir,
+            subnet,
+          },
+          { system, onProblem: (message) => logger.child('local-hosts').debug(message) },
+        ),
+      callHost: (socket, method, params) =>
+        createMonkClient({ transport: createUnixSocketTransport({ path: socket }) }).call(method, params),
+    },
+  );
+  await localHosts.start();
   const service = createDispatcher([
     core,
     createClusterHandlers(cluster),
+    // After the cluster handlers: its peer-remove, shrink and destroy also remove the local hosts they drop.
+    localHosts.handlers(),
     createSecretsHandlers({ secrets, logger: logger.child('secrets') }),
     createActionsHandlers({ actions, logger: logger.child('actions') }),
   ]);
@@ -190,6 +220,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       clearInterval(publishProblems);
       unsubscribe();
       unsubscribeConflicts();
+      localHosts.stop();
       await api.close();
       await cluster.stop();
       await reconciler.stop();

@@ -53,6 +53,7 @@ describe('authorizeCall', () => {
     ['cluster.peerRemove', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ok']],
     ['cluster.shrink', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ok']],
     ['cluster.destroy', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ok']],
+    ['cluster.grow', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ok']],
     ['cluster.new', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ACCESS_DENIED']],
     ['cluster.join', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ACCESS_DENIED']],
     ['cluster.exit', ['ACCESS_DENIED', 'ACCESS_DENIED', 'ACCESS_DENIED']],

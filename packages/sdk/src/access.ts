@@ -49,6 +49,8 @@ export const methodAccess = {
   'cluster.exit': 'host',
   'cluster.shrink': 'admin',
   'cluster.destroy': 'admin',
+  // Grows the cluster with hosts the answering peer's machine (or cloud account) pays for.
+  'cluster.grow': 'admin',
   // Secrets are write-only through the API: adding one reveals nothing.
   'secrets.add': 'deploy',
   'secrets.list': 'view',

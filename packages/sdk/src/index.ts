@@ -28,6 +28,8 @@ export type {
   ClusterInfo,
   PeerEntry,
   JoinTokenResult,
+  GrownHost,
+  GrowProgressEvent,
   SecretEntry,
 } from './protocol.ts';
 export {

@@ -29,6 +29,8 @@ export const methodParams = {
     strict,
     wait: z.boolean().default(true),
     timeoutSeconds: z.number().positive().default(300),
+    /** Pin the new instances to this peer: a name, an id or a unique prefix of one (`monk run --peer`). */
+    peer: z.string().min(1).optional(),
   }),
   update: z.object({
     path,
@@ -76,6 +78,15 @@ export const methodParams = {
   'cluster.exit': z.object({}),
   'cluster.shrink': z.object({}),
   'cluster.destroy': z.object({}),
+  /** Creates hosts with a provider and joins them to this peer's cluster (`monk cluster grow`). */
+  'cluster.grow': z.object({
+    provider: z.enum(['local']),
+    count: z.number().int().min(1).max(32).default(1),
+    name: z.string().min(1).max(32).optional(),
+    tags: z.array(z.string().min(1)).default([]),
+    /** Underlay subnet of local hosts (default 10.213.0.0/24). */
+    subnet: z.string().min(1).optional(),
+  }),
   // secrets and actions (issue: MonkScript in full)
   'secrets.add': z.object({ name: z.string().min(1), value: z.string(), runnable: z.string().optional() }),
   'secrets.list': z.object({ runnable: z.string().optional() }),
@@ -277,6 +288,22 @@ export interface PeerEntry {
   readonly access?: OperatorAccess;
   /** What is wrong with this peer, as it last told the others (absent when nothing is). */
   readonly problems?: readonly PeerProblem[];
+}
+
+/** One host made by `monk cluster grow`, as it answers. */
+export interface GrownHost {
+  readonly name: string;
+  readonly peerId: string;
+  readonly provider: string;
+  readonly address: string;
+  readonly tags: readonly string[];
+}
+
+/** A step of `monk cluster grow`, streamed as it happens. */
+export interface GrowProgressEvent {
+  readonly type: 'grow';
+  readonly host: string;
+  readonly step: string;
 }
 
 export interface JoinTokenResult {

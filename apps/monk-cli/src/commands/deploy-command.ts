@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { MonkError } from '@monk/model';
 import type { DeployResult, ProgressEvent } from '@monk/sdk';
 import { MonkCommand, parseSetFlags } from '../base-command.ts';
 import { renderPs } from '../render.ts';
@@ -20,6 +21,14 @@ export const deployFlags = {
     description: 'refuse a --set of a variable the template does not declare (default: warn)',
   }),
 };
+/** `run` also pins new instances to a peer. */
+export const runFlags = {
+  ...deployFlags,
+  peer: Flags.string({
+    char: 'p',
+    description: 'run the new instances on this peer (name, id or unique prefix of an id)',
+  }),
+};
 
 /** What `run` and `update` share: variables, waiting, live progress per container. oclif reads each
  * command's own static args and flags, so subclasses declare `deployArgs`/`deployFlags` themselves. */
@@ -27,7 +36,7 @@ export abstract class DeployCommand extends MonkCommand {
   protected async deploy(method: 'run' | 'update'): Promise<DeployResult> {
     const { args, flags } = await this.parse({
       args: deployArgs,
-      flags: deployFlags,
+      flags: runFlags,
       baseFlags: MonkCommand.baseFlags,
       enableJsonFlag: true,
     });
@@ -52,10 +61,14 @@ export abstract class DeployCommand extends MonkCommand {
       strict: flags.strict,
       ...(method === 'run' || hasVariables ? { variables } : {}),
     };
+    if (method === 'update' && flags.peer !== undefined) {
+      throw new MonkError('INVALID_REQUEST', '--peer pins new instances: use it with monk run');
+    }
+    const runParams = { ...params, ...(flags.peer === undefined ? {} : { peer: flags.peer }) };
     if (!quiet) process.stderr.write(`${method === 'run' ? 'Starting' : 'Updating'} ${args.path}\n`);
     const result =
       method === 'run'
-        ? await client.run(params, { onProgress })
+        ? await client.run(runParams, { onProgress })
         : await client.update(params, { onProgress });
     if (!quiet) {
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);

@@ -1,14 +1,15 @@
 import type { DeployResult } from '@monk/sdk';
-import { DeployCommand, deployArgs, deployFlags } from './deploy-command.ts';
+import { DeployCommand, deployArgs, runFlags } from './deploy-command.ts';
 
 export class Run extends DeployCommand {
   static override description =
     'Run a runnable or group: resolve its template, place its containers, and follow them until every instance is ready or one fails.';
   static override args = deployArgs;
-  static override flags = deployFlags;
+  static override flags = runFlags;
   static override examples = [
     '<%= config.bin %> run examples/app',
     '<%= config.bin %> run wordpress-mysql/stack --set wordpress-mysql/db/database_name=blog',
+    '<%= config.bin %> run examples/web --peer local-2',
   ];
 
   async run(): Promise<DeployResult> {
