@@ -85,15 +85,15 @@ export function createDockerImageStore(options: DockerImageStoreOptions = {}): I
       // docker-modem pipes the body into the request: a source that fails must also end the request.
       const controller = new AbortController();
       const body = Readable.from(archive, { objectMode: false });
-      let sourceError: unknown;
+      const source: { error?: Error } = {};
       body.on('error', (error) => {
-        sourceError = error;
+        source.error = error;
         controller.abort();
       });
       try {
         const output = (await docker.loadImage(body, { abortSignal: controller.signal })) as Readable;
         const messages = await readJsonLines(output);
-        if (sourceError !== undefined) throw sourceError;
+        if (source.error !== undefined) throw source.error;
         const failure = messages.find((m) => m.error !== undefined);
         if (failure !== undefined) {
           throw new MonkError('RUNTIME_ERROR', `cannot ${what}: ${failure.error ?? ''}`);
@@ -105,11 +105,12 @@ export function createDockerImageStore(options: DockerImageStoreOptions = {}): I
         }
         return { loaded };
       } catch (error) {
-        if (sourceError !== undefined) {
-          throw sourceError instanceof MonkError
-            ? sourceError
-            : new MonkError('RUNTIME_ERROR', `cannot ${what}: its source failed (${String(sourceError)})`, {
-                cause: sourceError,
+        const failed = source.error;
+        if (failed !== undefined) {
+          throw failed instanceof MonkError
+            ? failed
+            : new MonkError('RUNTIME_ERROR', `cannot ${what}: its source failed (${failed.message})`, {
+                cause: failed,
               });
         }
         throw translateError(error, { what, where });
@@ -201,13 +202,13 @@ function translatePullError(
 }
 
 function messageOf(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return String(error);
+  if (typeof error !== 'object' || error === null) return typeof error === 'string' ? error : 'unknown error';
   const json = (error as { json?: unknown }).json;
   if (typeof json === 'object' && json !== null && 'message' in json) {
     const message = (json as { message?: unknown }).message;
     if (typeof message === 'string') return message;
   }
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : 'unknown error';
 }
 
 /** The engine's progress output: one JSON object a line, `error` set on failure. */

@@ -89,9 +89,9 @@ export function createMemoryImageStore(options: MemoryImageStoreOptions = {}): M
       ensureAvailable();
       const chunks: Uint8Array[] = [];
       for await (const chunk of archive) chunks.push(chunk);
-      let parsed: ImageInfo;
+      let parsed: Partial<ImageInfo>;
       try {
-        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ImageInfo;
+        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<ImageInfo>;
       } catch (error) {
         throw new MonkError('RUNTIME_ERROR', 'cannot load an image archive: not an archive', {
           cause: error,
@@ -100,8 +100,10 @@ export function createMemoryImageStore(options: MemoryImageStoreOptions = {}): M
       if (typeof parsed.id !== 'string' || !Array.isArray(parsed.repoTags)) {
         throw new MonkError('RUNTIME_ERROR', 'cannot load an image archive: not an archive');
       }
-      for (const tag of parsed.repoTags) add({ ref: tag, id: parsed.id, sizeBytes: parsed.sizeBytes });
-      return { loaded: parsed.repoTags.length > 0 ? [...parsed.repoTags] : [parsed.id] };
+      const { id, repoTags } = parsed;
+      const sizeBytes = parsed.sizeBytes ?? 0;
+      for (const tag of repoTags as readonly string[]) add({ ref: tag, id, sizeBytes });
+      return { loaded: repoTags.length > 0 ? [...(repoTags as readonly string[])] : [id] };
     },
     async removeImage(ref) {
       ensureAvailable();

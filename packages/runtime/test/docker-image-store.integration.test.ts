@@ -14,7 +14,10 @@ async function seed(ref: string): Promise<Awaited<ReturnType<typeof store.inspec
     mtime: new Date(),
   });
   await new Promise<void>((resolve, reject) => {
-    const child = execFile('docker', ['import', '-', ref], (error) => (error ? reject(error) : resolve()));
+    const child = execFile('docker', ['import', '-', ref], (error) => {
+      if (error === null) resolve();
+      else reject(new MonkError('INTERNAL', `docker import failed: ${error.message}`));
+    });
     child.stdin?.end(tar);
   });
   const info = await store.inspectImage(ref);
