@@ -23,6 +23,7 @@ import { Plan } from './commands/plan.ts';
 import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
 import { Run } from './commands/run.ts';
+import { Images } from './commands/images.ts';
 import { SecretsAdd } from './commands/secrets-add.ts';
 import { SecretsList } from './commands/secrets-list.ts';
 import { SecretsRemove } from './commands/secrets-remove.ts';
@@ -49,6 +50,7 @@ export const commands = {
   do: Do,
   dump: Dump,
   exec: Exec,
+  images: Images,
   info: Info,
   list: List,
   load: Load,

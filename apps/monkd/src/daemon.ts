@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
-import { createDockerRuntime } from '@monk/runtime';
+import { createDockerImageStore, createDockerRuntime } from '@monk/runtime';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
@@ -18,6 +18,7 @@ import { createReconciler } from './reconciler.ts';
 import { createActionRunner } from './actions/action-runner.ts';
 import { createActionsHandlers } from './actions/actions-handlers.ts';
 import { createHookRunner } from './actions/hook-runner.ts';
+import { createImageServices } from './images/image-services.ts';
 import { createResolveHosts } from './resolve-host.ts';
 import { createSecretStore } from './secrets/secret-store.ts';
 import { createFileKeyProvider } from './secrets/secrets-key.ts';
@@ -36,6 +37,8 @@ export interface DaemonConfig {
   readonly version: string;
   /** Start from the intact part of a damaged graph store (`monkd --recover-graph`). */
   readonly recoverGraph?: boolean;
+  /** Try an image's registry before the cluster's peers, for at most this long; `false` never pulls. */
+  readonly registryPull?: false | { readonly timeoutMs: number };
 }
 
 export interface Daemon {
@@ -98,6 +101,16 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     probe: createProbe({ runtime }),
     logger: logger.child('readiness'),
   });
+  const imageServices = createImageServices(
+    { peerName: config.peerName, registryPull: config.registryPull ?? { timeoutMs: 10_000 } },
+    {
+      images: createDockerImageStore({ socketPath: config.dockerSocket }),
+      cluster: () => cluster,
+      logger: logger.child('images'),
+      now,
+      onChange: () => reconciler.kick(),
+    },
+  );
   const reconciler = createReconciler(
     {
       peerId,
@@ -111,6 +124,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       logger: logger.child('reconciler'),
       now,
       onContainerStarted: (workload, containerId) => hooks.onContainerStarted(workload, containerId),
+      images: imageServices.exchange,
     },
   );
   const unsubscribe = graph.onChange((changes) => {
@@ -124,7 +138,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
     },
-    { graph, logger: logger.child('cluster'), secretsKey: keys },
+    {
+      graph,
+      logger: logger.child('cluster'),
+      secretsKey: keys,
+      peerStreams: [imageServices.peerStream],
+    },
   );
   const core = createCoreHandlers(
     {
@@ -153,6 +172,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     createClusterHandlers(cluster),
     createSecretsHandlers({ secrets, logger: logger.child('secrets') }),
     createActionsHandlers({ actions, logger: logger.child('actions') }),
+    imageServices.handlers,
   ]);
   const api = await startApiServer(
     { socketPath: config.apiSocket },

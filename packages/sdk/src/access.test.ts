@@ -38,6 +38,7 @@ describe('authorizeCall', () => {
     ['secrets.list', ['ok', 'ok', 'ok']],
     ['cluster.info', ['ok', 'ok', 'ok']],
     ['cluster.peers', ['ok', 'ok', 'ok']],
+    ['images.list', ['ok', 'ok', 'ok']],
     ['templates.put', ['ACCESS_DENIED', 'ok', 'ok']],
     ['run', ['ACCESS_DENIED', 'ok', 'ok']],
     ['update', ['ACCESS_DENIED', 'ok', 'ok']],

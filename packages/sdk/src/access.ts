@@ -53,6 +53,7 @@ export const methodAccess = {
   'secrets.list': 'view',
   'secrets.remove': 'deploy',
   do: 'deploy',
+  'images.list': 'view',
 } as const satisfies { readonly [M in MethodName]: MethodAccess };
 
 /** The access an operator needs to see a value derived from a secret (an action's result). */

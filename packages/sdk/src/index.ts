@@ -27,6 +27,8 @@ export type {
   PeerEntry,
   JoinTokenResult,
   SecretEntry,
+  ImageEntry,
+  ImagesResult,
 } from './protocol.ts';
 export {
   controlProtocol,
