@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createMonkClient, createUnixSocketTransport, type MonkClient } from '../packages/sdk/src/index.ts';
+import { createDockerImageStore } from '../packages/runtime/src/index.ts';
+import { createP2PNode, generateIdentity, generateNetworkKey } from '../packages/p2p/src/index.ts';
 import { startDockerEngine } from '../apps/monkd/test/docker-engine.ts';
 
 const run = promisify(execFile);
@@ -71,19 +73,57 @@ async function stop(peer: Peer | undefined): Promise<void> {
   });
 }
 
+/** The ceiling: 100 MB over one libp2p stream between two nodes of this process (noise + yamux), no Docker. */
+async function libp2pAlone(bytes: number): Promise<number> {
+  const networkKey = generateNetworkKey();
+  const identities = [await generateIdentity(), await generateIdentity()] as const;
+  const allowList = identities.map((identity) => identity.peerId);
+  const [sender, receiver] = await Promise.all(
+    identities.map((identity) =>
+      createP2PNode({ identity, listen: { host: '127.0.0.1', port: 0 }, networkKey, allowList }),
+    ),
+  );
+  if (sender === undefined || receiver === undefined) throw new Error('no nodes');
+  await sender.start();
+  await receiver.start();
+  try {
+    const piece = new Uint8Array(256 * 1024);
+    sender.handleStream(
+      '/bench/bytes/1.0.0',
+      async (stream) => {
+        for (let sent = 0; sent < bytes; sent += piece.byteLength) await stream.send(piece);
+      },
+      { maxMessageBytes: 1024 * 1024 },
+    );
+    await receiver.addPeerAddresses(sender.peerId, sender.addresses());
+    const started = performance.now();
+    const stream = await receiver.openStream(sender.peerId, '/bench/bytes/1.0.0', {
+      maxMessageBytes: 1024 * 1024,
+    });
+    for await (const message of stream) void message;
+    return performance.now() - started;
+  } finally {
+    await sender.stop();
+    await receiver.stop();
+  }
+}
+
 const median = (values: number[]): number =>
   [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? NaN;
 
 // A busybox layer plus a 100 MB layer of random bytes (incompressible, as real layers mostly are).
 await sh(
-  `docker rm -f monk-bench-exchange-build >/dev/null 2>&1; docker run --name monk-bench-exchange-build monk-local/busybox:latest sh -c 'head -c 100000000 /dev/urandom > /blob' && docker commit --change 'CMD ["sleep","3600"]' monk-bench-exchange-build ${image} >/dev/null && docker rm monk-bench-exchange-build >/dev/null`,
+  `docker rm -f monk-bench-exchange-build >/dev/null 2>&1; docker run --network none --name monk-bench-exchange-build monk-local/busybox:latest sh -c 'head -c 100000000 /dev/urandom > /blob' && docker commit --change 'CMD ["sleep","3600"]' monk-bench-exchange-build ${image} >/dev/null && docker rm monk-bench-exchange-build >/dev/null`,
 );
 const size = Number((await sh(`docker image inspect --format '{{.Size}}' ${image}`)).trim());
 const engine = await startDockerEngine({ addressPool: '10.214.0.0/16' });
 const other = `docker -H unix://${engine.socket}`;
+const receiving = createDockerImageStore({ socketPath: engine.socket });
 let p1: Peer | undefined;
 let p2: Peer | undefined;
 try {
+  const alone: number[] = [];
+  for (let round = 0; round < rounds; round++) alone.push(await libp2pAlone(size));
   const oneEngine: number[] = [];
   const twoEngines: number[] = [];
   const exchange: number[] = [];
@@ -124,8 +164,9 @@ try {
     const started = performance.now();
     // Accepted at once; the clock stops when the image is on p2's engine (not when the container runs).
     await second.client.run({ path: 'bench/big', wait: false });
+    // Polled through the engine's API: spawning the docker CLI every few ms would slow what is measured.
     await until(
-      async () => ((await sh(`${other} images -q ${image}`)).trim() === '' ? undefined : true),
+      async () => ((await receiving.inspectImage(image)) === undefined ? undefined : true),
       'the image on the second engine',
     );
     exchange.push(performance.now() - started);
@@ -140,6 +181,10 @@ try {
   console.log(`image of ${mb} MB (busybox + 100 MB of random bytes); median of ${rounds} rounds`);
   console.log(`docker save | docker load, one engine:              ${median(oneEngine).toFixed(0)} ms`);
   console.log(`docker save | docker load, to a second engine:      ${median(twoEngines).toFixed(0)} ms`);
+  console.log(
+    `one libp2p stream alone (noise + yamux, no Docker): ${median(alone).toFixed(0)} ms ` +
+      `(${((size / 1_000_000 / median(alone)) * 1000).toFixed(0)} MB/s)`,
+  );
   console.log(
     `cluster exchange to another peer (save, libp2p, load, ID check): ${median(exchange).toFixed(0)} ms ` +
       `(${(median(exchange) / median(twoEngines)).toFixed(2)}× save|load between the engines, ` +
