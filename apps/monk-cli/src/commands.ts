@@ -24,6 +24,9 @@ import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
 import { Run } from './commands/run.ts';
 import { Images } from './commands/images.ts';
+import { RegistryList } from './commands/registry-list.ts';
+import { RegistryLogin } from './commands/registry-login.ts';
+import { RegistryLogout } from './commands/registry-logout.ts';
 import { SecretsAdd } from './commands/secrets-add.ts';
 import { SecretsList } from './commands/secrets-list.ts';
 import { SecretsRemove } from './commands/secrets-remove.ts';
@@ -58,6 +61,9 @@ export const commands = {
   plan: Plan,
   ps: Ps,
   purge: Purge,
+  'registry:list': RegistryList,
+  'registry:login': RegistryLogin,
+  'registry:logout': RegistryLogout,
   run: Run,
   'secrets:add': SecretsAdd,
   'secrets:list': SecretsList,

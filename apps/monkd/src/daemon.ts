@@ -19,6 +19,7 @@ import { createActionRunner } from './actions/action-runner.ts';
 import { createActionsHandlers } from './actions/actions-handlers.ts';
 import { createHookRunner } from './actions/hook-runner.ts';
 import { createImageServices } from './images/image-services.ts';
+import { createRegistryCredentials } from './images/registry-credentials.ts';
 import { createResolveHosts } from './resolve-host.ts';
 import { createSecretStore } from './secrets/secret-store.ts';
 import { createFileKeyProvider } from './secrets/secrets-key.ts';
@@ -105,6 +106,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     { peerName: config.peerName, registryPull: config.registryPull ?? { timeoutMs: 10_000 } },
     {
       images: createDockerImageStore({ socketPath: config.dockerSocket }),
+      credentials: createRegistryCredentials({ secrets }),
       cluster: () => cluster,
       logger: logger.child('images'),
       now,

@@ -54,6 +54,10 @@ export const methodAccess = {
   'secrets.remove': 'deploy',
   do: 'deploy',
   'images.list': 'view',
+  // Registry credentials are secrets: stored like them, never shown.
+  'registry.login': 'deploy',
+  'registry.list': 'view',
+  'registry.logout': 'deploy',
 } as const satisfies { readonly [M in MethodName]: MethodAccess };
 
 /** The access an operator needs to see a value derived from a secret (an action's result). */

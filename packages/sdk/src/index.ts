@@ -29,6 +29,7 @@ export type {
   SecretEntry,
   ImageEntry,
   ImagesResult,
+  RegistryEntry,
 } from './protocol.ts';
 export {
   controlProtocol,

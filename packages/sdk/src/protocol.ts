@@ -81,6 +81,13 @@ export const methodParams = {
   do: z.object({ path, action: z.string().min(1), args: z.record(z.string(), z.string()).default({}) }),
   // images shared between peers (issue: real hosts)
   'images.list': z.object({}),
+  'registry.login': z.object({
+    server: z.string().min(1).max(255),
+    username: z.string().min(1),
+    password: z.string().min(1),
+  }),
+  'registry.list': z.object({}),
+  'registry.logout': z.object({ server: z.string().min(1).max(255) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -153,6 +160,13 @@ export interface ImageEntry {
 export interface ImagesResult {
   readonly images: readonly ImageEntry[];
   readonly unreachable: readonly { readonly peer: string; readonly message: string }[];
+}
+
+/** A registry monk has credentials for (`monk registry`); never the password. */
+export interface RegistryEntry {
+  readonly server: string;
+  readonly username: string;
+  readonly updatedAt: string;
 }
 
 /** A progress event of `run`/`update`: one workload changed phase. */

@@ -222,7 +222,7 @@ describe('image exchange', () => {
       {
         local,
         registryPull: { timeoutMs: 1_000 },
-        registryAuth: () => ({ username: 'ci', password: 'hunter2' }),
+        registryAuth: async () => ({ username: 'ci', password: 'hunter2' }),
       },
     );
     await exchange.ensure(ref);

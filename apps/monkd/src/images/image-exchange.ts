@@ -32,8 +32,8 @@ export interface ImagePeerTransport {
 export interface ImageExchangeOptions {
   /** Try the image's registry first. Off where none answers (tests, offline clusters). */
   readonly registryPull: false | { readonly timeoutMs: number };
-  /** Credentials for a registry, by the reference being pulled. */
-  readonly registryAuth?: (ref: string) => RegistryAuth | undefined;
+  /** Credentials for the registry of the reference being pulled (`monk registry login`), if any. */
+  readonly registryAuth?: (ref: string) => Promise<RegistryAuth | undefined>;
   /** Least time between two progress reports of one fetch (the first and the last always go out). */
   readonly progressIntervalMs?: number;
 }
@@ -98,7 +98,7 @@ export function createImageExchange(
 
   async function fromRegistry(ref: string): Promise<ImageInfo | string> {
     if (options.registryPull === false) return 'registry pull disabled';
-    const auth = options.registryAuth?.(ref);
+    const auth = await options.registryAuth?.(ref);
     try {
       const pulled = await images.pullImage(ref, {
         timeoutMs: options.registryPull.timeoutMs,

@@ -1,10 +1,11 @@
 import { toMonkError } from '@monk/model';
-import type { ImageStore, RegistryAuth } from '@monk/runtime';
+import type { ImageStore } from '@monk/runtime';
 import type { ImageEntry, ImagesResult, PeerEntry } from '@monk/sdk';
 import type { Cluster, PeerStreamProtocol } from '../cluster/cluster.ts';
 import type { HandlerGroup } from '../handlers.ts';
 import type { Logger } from '../logger.ts';
 import { createImageExchange, type ImageExchange, type ImagePeer } from './image-exchange.ts';
+import type { RegistryCredentials } from './registry-credentials.ts';
 import {
   createPeerImageClient,
   imageProtocol,
@@ -20,7 +21,7 @@ export interface ImageServices {
   readonly peerStream: PeerStreamProtocol;
   /** Given to the reconciler: gets missing images before containers are created. */
   readonly exchange: ImageExchange;
-  /** `images.list` of the control API. */
+  /** `images.list` and `registry.*` of the control API. */
   readonly handlers: HandlerGroup;
 }
 
@@ -32,10 +33,10 @@ export function createImageServices(
   options: {
     readonly peerName: string;
     readonly registryPull: false | { readonly timeoutMs: number };
-    readonly registryAuth?: (ref: string) => RegistryAuth | undefined;
   },
   components: {
     images: ImageStore;
+    credentials: RegistryCredentials;
     cluster: () => ImageCluster;
     logger: Logger;
     now: () => number;
@@ -57,7 +58,7 @@ export function createImageServices(
   const exchange = createImageExchange(
     {
       registryPull: options.registryPull,
-      ...(options.registryAuth === undefined ? {} : { registryAuth: options.registryAuth }),
+      registryAuth: (ref) => components.credentials.authFor(ref),
     },
     { images, peers: client, logger, now: components.now, onChange: components.onChange },
   );
@@ -114,6 +115,17 @@ export function createImageServices(
     exchange,
     handlers: {
       'images.list': async () => listImages(),
+      'registry.login': async (params) => {
+        const entry = await components.credentials.login(params);
+        logger.info(`stored credentials for registry ${entry.server}`, { username: entry.username });
+        return entry;
+      },
+      'registry.list': async () => components.credentials.list(),
+      'registry.logout': async (params) => {
+        const entry = await components.credentials.logout(params.server);
+        logger.info(`forgot the credentials for registry ${entry.server}`);
+        return entry;
+      },
     },
   };
 }

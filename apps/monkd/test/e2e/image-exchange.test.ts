@@ -159,4 +159,23 @@ describe('images travel between peers: two monkd on two Docker engines (needs Do
     expect(ghost).toMatchObject({ phase: 'failed', errorCode: 'IMAGE_NOT_FOUND' });
     expect(ghost?.message).toMatch(/asked p1 \(does not have it\); cannot pull image .*:/);
   });
+
+  it('keeps registry credentials given on one peer for every peer, never showing the password', async () => {
+    const [p1, p2] = peers();
+    const login = await p1.monkd.monk(
+      ['registry', 'login', 'registry.example.com:5000', '-u', 'ci', '--password-stdin'],
+      { input: 'hunter2\n' },
+    );
+    expect(login.code, login.stderr).toBe(0);
+    const listed = await eventually(
+      async () => {
+        const entries = await p2.monkd.monkJson<{ server: string; username: string }[]>(['registry', 'list']);
+        return entries.length > 0 ? entries : undefined;
+      },
+      { what: 'p2 to see the registry credentials' },
+    );
+    expect(listed).toMatchObject([{ server: 'registry.example.com:5000', username: 'ci' }]);
+    expect(JSON.stringify(listed)).not.toContain('hunter2');
+    expect((await p2.monkd.monk(['registry', 'logout', 'registry.example.com:5000'])).code).toBe(0);
+  });
 });
