@@ -134,13 +134,22 @@ describe('image exchange', () => {
     expect((await local.inspectImage(ref))?.id).toBe(appId);
   });
 
-  it('asks alive peers first', async () => {
-    const { exchange, fetched } = setup({
+  it('asks alive peers first, and the others only when no alive peer has the image', async () => {
+    const { exchange, fetched, asked } = setup({
       b: { name: 'bravo', alive: false, store: holding() },
       c: { name: 'charlie', alive: true, store: holding() },
     });
     await exchange.ensure(ref);
     expect(fetched).toEqual(['c']);
+    expect(asked).toEqual(['c']);
+
+    const doubtful = setup({
+      b: { name: 'bravo', alive: false, store: holding() },
+      c: { name: 'charlie', alive: true, store: createMemoryImageStore() },
+    });
+    await doubtful.exchange.ensure(ref);
+    expect(doubtful.asked).toEqual(['c', 'b']);
+    expect(doubtful.fetched).toEqual(['b']);
   });
 
   it('fails with IMAGE_NOT_FOUND naming every peer asked, once, then starts over', async () => {

@@ -163,37 +163,40 @@ export function createImageExchange(
     ref: string,
     context: { registry: string; report: (message: string) => void },
   ): Promise<ImageInfo> {
-    // Alive peers first; a peer membership doubts may still answer.
+    // Alive peers first, all at once; the others (membership doubts them, so their answers may take the
+    // whole timeout) only when no alive peer has the image.
     const candidates = [...peers.listPeers()].sort((a, b) => Number(b.alive) - Number(a.alive));
     context.report(`looking for image ${ref} on ${String(candidates.length)} peer(s)`);
-    const answers = await Promise.all(
-      candidates.map(async (peer) => {
-        try {
-          return { peer, advertised: await peers.hasImage(peer.id, ref) };
-        } catch (error) {
-          return { peer, error: toMonkError(error) };
-        }
-      }),
-    );
     const outcomes: string[] = [];
-    for (const answer of answers) {
-      if (answer.error !== undefined) {
-        outcomes.push(`${answer.peer.name} (${answer.error.code}: ${answer.error.message})`);
-        continue;
-      }
-      if (answer.advertised === undefined) {
-        outcomes.push(`${answer.peer.name} (does not have it)`);
-        continue;
-      }
-      try {
-        return await fetchFrom(answer.peer, { ref, advertised: answer.advertised, report: context.report });
-      } catch (error) {
-        const monkError = toMonkError(error);
-        if (monkError.code === 'RUNTIME_UNAVAILABLE') throw monkError;
-        logger.warn(`fetching image ${ref} from peer ${answer.peer.name} failed`, {
-          error: monkError.toJSON(),
-        });
-        outcomes.push(`${answer.peer.name} (fetch failed: ${monkError.code}: ${monkError.message})`);
+    for (const round of [candidates.filter((p) => p.alive), candidates.filter((p) => !p.alive)]) {
+      const answers = await Promise.all(
+        round.map(async (peer) => {
+          try {
+            return { peer, advertised: await peers.hasImage(peer.id, ref) };
+          } catch (error) {
+            return { peer, error: toMonkError(error) };
+          }
+        }),
+      );
+      for (const answer of answers) {
+        if (answer.error !== undefined) {
+          outcomes.push(`${answer.peer.name} (${answer.error.code}: ${answer.error.message})`);
+          continue;
+        }
+        if (answer.advertised === undefined) {
+          outcomes.push(`${answer.peer.name} (does not have it)`);
+          continue;
+        }
+        try {
+          return await fetchFrom(answer.peer, { ref, advertised: answer.advertised, report: context.report });
+        } catch (error) {
+          const monkError = toMonkError(error);
+          if (monkError.code === 'RUNTIME_UNAVAILABLE') throw monkError;
+          logger.warn(`fetching image ${ref} from peer ${answer.peer.name} failed`, {
+            error: monkError.toJSON(),
+          });
+          outcomes.push(`${answer.peer.name} (fetch failed: ${monkError.code}: ${monkError.message})`);
+        }
       }
     }
     const asked = candidates.map((peer) => peer.name);
