@@ -90,6 +90,18 @@ describe('images travel between peers: two monkd on two Docker engines (needs Do
         `      image: monk-e2e/exchange-${run}`,
         '      image-tag: "1"',
         '      bash: exec sleep 3600',
+        'twin:',
+        '  defines: runnable',
+        '  containers:',
+        '    twin:',
+        `      image: monk-e2e/exchange-${run}`,
+        '      image-tag: "1"',
+        '      bash: exec sleep 3600',
+        'pair:',
+        '  defines: process-group',
+        '  runnable-list:',
+        '    - exch/app',
+        '    - exch/twin',
         'ghost:',
         '  defines: runnable',
         '  containers:',
@@ -110,25 +122,34 @@ describe('images travel between peers: two monkd on two Docker engines (needs Do
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('runs on p2 an image only p1 has: fetched once over libp2p, with the same image ID', async () => {
+  it('runs on p2 two instances of an image only p1 has: fetched once over libp2p, with the same image ID', async () => {
     const [p1, p2, engine2] = peers();
     expect(await engine2.docker(['images', '-q'])).toBe('');
     expect((await p2.monkd.monk(['load', join(scratch, 'exchange.yaml')])).code).toBe(0);
 
-    const result = await p2.monkd.monk(['run', 'exch/app', '--timeout', '120']);
+    const result = await p2.monkd.monk(['run', 'exch/pair', '--timeout', '120']);
     expect(result.code, result.stderr).toBe(0);
     // `monk run` shows the wait for the image while it lasts.
     expect(result.stderr).toMatch(new RegExp(`exch/app#app +pending: (looking for|fetching) image ${image}`));
 
-    const row = await eventually(
-      async () => (await p2.client.ps({})).find((r: PsEntry) => r.workloadId === 'exch/app#app' && r.ready),
-      { what: 'exch/app ready on p2' },
+    const rows = await eventually(
+      async () => {
+        const ready = (await p2.client.ps({})).filter(
+          (r: PsEntry) => r.deployment === 'exch/pair' && r.ready,
+        );
+        return ready.length === 2 ? ready : undefined;
+      },
+      { what: 'both instances ready on p2' },
     );
-    expect(row.peer).toBe(await p2.monkd.peerId());
+    const p2Id = await p2.monkd.peerId();
+    expect(rows.map((r) => r.peer)).toEqual([p2Id, p2Id]);
     const onHost = (await docker(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
     const onSecond = (await engine2.docker(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
     expect(onSecond).toBe(onHost);
-    expect((await engine2.docker(['ps', '--format', '{{.Image}}'])).trim()).toBe(image);
+    expect((await engine2.docker(['ps', '--format', '{{.Image}}'])).trim().split('\n')).toEqual([
+      image,
+      image,
+    ]);
 
     const log = await p2.monkd.log();
     expect(log).toContain(`fetching image ${image} from peer p1 (2 MB)`);
