@@ -67,7 +67,8 @@ export function createDockerImageStore(options: DockerImageStoreOptions = {}): I
       };
       exportOptions.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        stream = await docker.getImage(ref).get();
+        // `docker save app` would save every tag of the repository `app`: `name` means `name:latest`.
+        stream = await docker.getImage(withTag(ref)).get();
         for await (const chunk of stream as Readable) yield chunk as Buffer;
       } catch (error) {
         if (exportOptions.signal?.aborted === true) {
@@ -158,6 +159,11 @@ export function createDockerImageStore(options: DockerImageStoreOptions = {}): I
       return pulled;
     },
   };
+}
+
+function withTag(ref: string): string {
+  if (ref.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) return ref;
+  return ref.lastIndexOf(':') > ref.lastIndexOf('/') ? ref : `${ref}:latest`;
 }
 
 function tagsOf(tags: readonly string[] | undefined): string[] {

@@ -79,7 +79,9 @@ export function createMemoryImageStore(options: MemoryImageStoreOptions = {}): M
       if (image === undefined) throw new MonkError('IMAGE_NOT_FOUND', `No such image: ${ref}`);
       if (exportOptions.signal?.aborted === true)
         throw new MonkError('CANCELLED', `save of ${ref} was cancelled`);
-      const bytes = new TextEncoder().encode(JSON.stringify(toInfo(image)));
+      // Like `docker save`: the tag asked for travels, an image saved by ID travels untagged.
+      const repoTags = ref === image.id ? [] : [normalizeImage(ref)];
+      const bytes = new TextEncoder().encode(JSON.stringify({ ...toInfo(image), repoTags }));
       // Two chunks, so that readers see a stream rather than one message.
       const half = Math.floor(bytes.length / 2);
       yield bytes.subarray(0, half);
@@ -103,6 +105,7 @@ export function createMemoryImageStore(options: MemoryImageStoreOptions = {}): M
       const { id, repoTags } = parsed;
       const sizeBytes = parsed.sizeBytes ?? 0;
       for (const tag of repoTags as readonly string[]) add({ ref: tag, id, sizeBytes });
+      if (repoTags.length === 0 && !byId.has(id)) byId.set(id, { id, sizeBytes, tags: new Set() });
       return { loaded: repoTags.length > 0 ? [...(repoTags as readonly string[])] : [id] };
     },
     async removeImage(ref) {

@@ -72,6 +72,23 @@ export function describeImageStoreCompliance(name: string, options: ImageStoreCo
       expect(await store.inspectImage(ref)).toMatchObject({ id: seeded.id, repoTags: [ref] });
     });
 
+    it(`saves only the named tag: a name without one means name:latest${needs}`, async () => {
+      const ref = uniqueRef();
+      const name = ref.slice(0, ref.lastIndexOf(':'));
+      const latest = `${name}:latest`;
+      created.push(latest);
+      const seeded = await options.seed(ref);
+      const other = await options.seed(latest);
+      const archive = await collect(store.exportImage(name));
+      await store.removeImage(ref);
+      await store.removeImage(latest);
+      const { loaded } = await store.importImage(replay(archive));
+      expect(loaded).toEqual([latest]);
+      expect(await store.inspectImage(ref)).toBeUndefined();
+      expect((await store.inspectImage(latest))?.id).toBe(other.id);
+      expect(other.id).not.toBe(seeded.id);
+    });
+
     it(`fails with IMAGE_NOT_FOUND to save or remove a missing image${needs}`, async () => {
       const ref = uniqueRef();
       await expect(collect(store.exportImage(ref))).rejects.toSatisfy(code('IMAGE_NOT_FOUND'));
