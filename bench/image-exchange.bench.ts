@@ -14,7 +14,6 @@ import { startDockerEngine } from '../apps/monkd/test/docker-engine.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
-const scratch = mkdtempSync(join(tmpdir(), 'monk-bench-exchange-'));
 const image = 'monk-bench/exchange-100mb:1';
 const rounds = 3;
 
@@ -115,6 +114,7 @@ const median = (values: number[]): number =>
 await sh(
   `docker rm -f monk-bench-exchange-build >/dev/null 2>&1; docker run --network none --name monk-bench-exchange-build monk-local/busybox:latest sh -c 'head -c 100000000 /dev/urandom > /blob' && docker commit --change 'CMD ["sleep","3600"]' monk-bench-exchange-build ${image} >/dev/null && docker rm monk-bench-exchange-build >/dev/null`,
 );
+const scratch = mkdtempSync(join(tmpdir(), 'monk-bench-exchange-'));
 const size = Number((await sh(`docker image inspect --format '{{.Size}}' ${image}`)).trim());
 const engine = await startDockerEngine({ addressPool: '10.214.0.0/16' });
 const other = `docker -H unix://${engine.socket}`;
