@@ -25,6 +25,10 @@ import { Plan } from './commands/plan.ts';
 import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
 import { Run } from './commands/run.ts';
+import { Images } from './commands/images.ts';
+import { RegistryList } from './commands/registry-list.ts';
+import { RegistryLogin } from './commands/registry-login.ts';
+import { RegistryLogout } from './commands/registry-logout.ts';
 import { SecretsAdd } from './commands/secrets-add.ts';
 import { SecretsList } from './commands/secrets-list.ts';
 import { SecretsRemove } from './commands/secrets-remove.ts';
@@ -53,6 +57,7 @@ export const commands = {
   dump: Dump,
   events: Events,
   exec: Exec,
+  images: Images,
   info: Info,
   list: List,
   load: Load,
@@ -60,6 +65,9 @@ export const commands = {
   plan: Plan,
   ps: Ps,
   purge: Purge,
+  'registry:list': RegistryList,
+  'registry:login': RegistryLogin,
+  'registry:logout': RegistryLogout,
   run: Run,
   'secrets:add': SecretsAdd,
   'secrets:list': SecretsList,

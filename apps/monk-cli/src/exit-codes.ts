@@ -28,6 +28,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DAEMON_UNAVAILABLE':
     case 'PEER_UNREACHABLE':
     case 'RUNTIME_UNAVAILABLE':
+    case 'REGISTRY_UNAVAILABLE':
       return 3;
     case 'TEMPLATE_NOT_FOUND':
     case 'RUNNABLE_NOT_FOUND':

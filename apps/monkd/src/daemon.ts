@@ -4,7 +4,7 @@ import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
 import { createHostSystem, createLocalProvider } from '@monk/providers';
-import { createDockerRuntime } from '@monk/runtime';
+import { createDockerImageStore, createDockerRuntime } from '@monk/runtime';
 import { createMonkClient, createUnixSocketTransport } from '@monk/sdk';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
@@ -21,6 +21,8 @@ import { createReconciler } from './reconciler.ts';
 import { createActionRunner } from './actions/action-runner.ts';
 import { createActionsHandlers } from './actions/actions-handlers.ts';
 import { createHookRunner } from './actions/hook-runner.ts';
+import { createImageServices } from './images/image-services.ts';
+import { createRegistryCredentials } from './images/registry-credentials.ts';
 import { createResolveHosts } from './resolve-host.ts';
 import { createSecretStore } from './secrets/secret-store.ts';
 import { createFileKeyProvider } from './secrets/secrets-key.ts';
@@ -42,6 +44,8 @@ export interface DaemonConfig {
   readonly recoverGraph?: boolean;
   /** How to start another monkd, for the hosts of `monk cluster grow -p local` (default: this one's way). */
   readonly monkdCommand?: readonly string[];
+  /** Try an image's registry before the cluster's peers, for at most this long; `false` never pulls. */
+  readonly registryPull?: false | { readonly timeoutMs: number };
 }
 
 export interface Daemon {
@@ -104,6 +108,17 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     probe: createProbe({ runtime }),
     logger: logger.child('readiness'),
   });
+  const imageServices = createImageServices(
+    { peerName: config.peerName, registryPull: config.registryPull ?? { timeoutMs: 10_000 } },
+    {
+      images: createDockerImageStore({ socketPath: config.dockerSocket }),
+      credentials: createRegistryCredentials({ secrets }),
+      cluster: () => cluster,
+      logger: logger.child('images'),
+      now,
+      onChange: () => reconciler.kick(),
+    },
+  );
   const reconciler = createReconciler(
     {
       peerId,
@@ -117,6 +132,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       logger: logger.child('reconciler'),
       now,
       onContainerStarted: (workload, containerId) => hooks.onContainerStarted(workload, containerId),
+      images: imageServices.exchange,
     },
   );
   const unsubscribe = graph.onChange((changes) => {
@@ -131,7 +147,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
     },
-    { graph, logger: logger.child('cluster'), secretsKey: keys },
+    {
+      graph,
+      logger: logger.child('cluster'),
+      secretsKey: keys,
+      peerStreams: [imageServices.peerStream],
+    },
   );
   const core = createCoreHandlers(
     {
@@ -185,6 +206,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     localHosts.handlers(),
     createSecretsHandlers({ secrets, logger: logger.child('secrets') }),
     createActionsHandlers({ actions, logger: logger.child('actions') }),
+    imageServices.handlers,
   ]);
   const api = await startApiServer(
     { socketPath: config.apiSocket },

@@ -18,6 +18,9 @@ const usage = `monkd: the monk daemon of this host
   --p2p-port PORT       cluster listener port, once in a cluster (default: 44001; 0 picks one)
   --resync-seconds N    full reconcile pass at least this often (default: 10)
   --log-level LEVEL     debug | info | warn | error (default: info)
+  --registry-pull-timeout SECONDS
+                        try an image's registry this long before asking cluster peers for it
+                        (default: 10; 0 never pulls: images then come only from peers)
   --recover-graph       start from the intact records of a damaged graph log, keeping a copy of it;
                         containers the recovered graph does not know are left running`;
 
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     'resync-seconds': { type: 'string' },
     'log-level': { type: 'string' },
     'recover-graph': { type: 'boolean' },
+    'registry-pull-timeout': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -45,6 +49,15 @@ const logLevel = (values['log-level'] ?? 'info') as LogLevel;
 const logger = createLogger({
   level: ['debug', 'info', 'warn', 'error'].includes(logLevel) ? logLevel : 'info',
 });
+
+function registryPull(seconds: string | undefined): false | { timeoutMs: number } {
+  const value = Number(seconds ?? 10);
+  if (!Number.isFinite(value) || value < 0) {
+    logger.error(`--registry-pull-timeout takes seconds, not ${seconds ?? ''}`);
+    process.exit(2);
+  }
+  return value === 0 ? false : { timeoutMs: value * 1000 };
+}
 
 try {
   await securePrivateDir(dataDir, logger);
@@ -60,6 +73,7 @@ try {
       resyncIntervalMs: Number(values['resync-seconds'] ?? 10) * 1000,
       version: '0.1.0',
       recoverGraph: values['recover-graph'] === true,
+      registryPull: registryPull(values['registry-pull-timeout']),
     },
     logger,
   );

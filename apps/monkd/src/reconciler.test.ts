@@ -1,9 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGraph, createMemoryStore, type Graph } from '@monk/graph';
-import { defaultRecoveryPolicy, monkLabels, type ContainerSpec, type ResolvedRunnable } from '@monk/model';
+import {
+  defaultRecoveryPolicy,
+  MonkError,
+  monkLabels,
+  type ContainerSpec,
+  type ResolvedRunnable,
+} from '@monk/model';
 import { createMemoryRuntime, type MemoryRuntime } from '@monk/runtime';
 import { createLogger } from './logger.ts';
 import { createReadinessProber } from './readiness.ts';
+import type { ImageExchange, ImagePreparation } from './images/image-exchange.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { buildWorkloads } from './workloads.ts';
 
@@ -43,13 +50,22 @@ describe('reconciler (memory runtime)', () => {
     for (const stop of stops.splice(0)) await stop();
   });
 
-  async function setup(options: { runtime?: MemoryRuntime; graph?: Graph } = {}) {
+  async function setup(
+    options: { runtime?: MemoryRuntime; graph?: Graph; images?: Pick<ImageExchange, 'prepare'> } = {},
+  ) {
     const runtime = options.runtime ?? createMemoryRuntime({ images: ['busybox:latest'] });
     const graph = options.graph ?? (await createGraph({ peerId, store: createMemoryStore() }));
     const prober = createReadinessProber({ probe: async () => ({ ready: true, message: 'ok' }), logger });
     const reconciler: Reconciler = createReconciler(
       { peerId, resyncIntervalMs: 100 },
-      { graph, runtime, prober, logger, now: () => Date.now() },
+      {
+        graph,
+        runtime,
+        prober,
+        logger,
+        now: () => Date.now(),
+        ...(options.images === undefined ? {} : { images: options.images }),
+      },
     );
     graph.onChange(() => reconciler.kick());
     reconciler.start();
@@ -164,5 +180,56 @@ describe('reconciler (memory runtime)', () => {
     const ids = (await runtime.listContainers({ all: true })).map((c) => c.id);
     expect(ids).toContain(foreign.id);
     expect(ids).toContain(other.id);
+  });
+
+  it('waits for an image on its way, showing the fetch, then creates the container once it is here', async () => {
+    const runtime = createMemoryRuntime({ images: [] });
+    let arrived = false;
+    const asked: string[] = [];
+    const images = {
+      prepare: async (ref: string): Promise<ImagePreparation> => {
+        asked.push(ref);
+        return arrived
+          ? { ready: true }
+          : { ready: false, message: `fetching image ${ref} from peer bravo (5 MB)` };
+      },
+    };
+    const { graph, reconciler } = await setup({ runtime, images });
+    deploy(graph, [runnable('ns/web', 'monk-local/app:1')]);
+    const pending = await until(
+      () =>
+        graph.getObserved('ns/web#web')?.phase === 'pending' ? graph.getObserved('ns/web#web') : undefined,
+      'pending',
+    );
+    expect(pending).toMatchObject({
+      ready: false,
+      message: 'fetching image monk-local/app:1 from peer bravo (5 MB)',
+    });
+    expect(await runtime.listContainers({ all: true })).toEqual([]);
+    runtime.addImage('monk-local/app:1');
+    arrived = true;
+    reconciler.kick();
+    await until(() => (graph.getObserved('ns/web#web')?.ready === true ? true : undefined), 'ready');
+    expect(asked.every((ref) => ref === 'monk-local/app:1')).toBe(true);
+  });
+
+  it('fails an instance with IMAGE_NOT_FOUND when no peer has its image', async () => {
+    const runtime = createMemoryRuntime({ images: [] });
+    const images = {
+      prepare: async (ref: string): Promise<ImagePreparation> => {
+        throw new MonkError('IMAGE_NOT_FOUND', `image ${ref} is on no peer: asked bravo (does not have it)`);
+      },
+    };
+    const { graph } = await setup({ runtime, images });
+    deploy(graph, [runnable('ns/web', 'monk-local/app:1')]);
+    const failed = await until(
+      () =>
+        graph.getObserved('ns/web#web')?.phase === 'failed' ? graph.getObserved('ns/web#web') : undefined,
+      'failure',
+    );
+    expect(failed).toMatchObject({
+      errorCode: 'IMAGE_NOT_FOUND',
+      message: 'image monk-local/app:1 is on no peer: asked bravo (does not have it)',
+    });
   });
 });

@@ -15,6 +15,7 @@ import {
   type PlanStep,
 } from '@monk/planner';
 import type { ContainerInfo, ContainerRuntime } from '@monk/runtime';
+import type { ImageExchange } from './images/image-exchange.ts';
 import type { Logger } from './logger.ts';
 import type { ReadinessProber } from './readiness.ts';
 
@@ -70,11 +71,18 @@ export function createReconciler(
     now: () => number;
     /** Told after this loop started a container (container `hooks`); must return at once, never throw. */
     onContainerStarted?: (workload: Workload, containerId: string) => void;
+    /**
+     * Gets images the engine lacks before a container is created (the cluster exchange). Without it, a
+     * missing image fails the create with the engine's `IMAGE_NOT_FOUND`.
+     */
+    images?: Pick<ImageExchange, 'prepare'>;
   },
 ): Reconciler {
   const { graph, runtime, prober, logger, now } = components;
   const failures = new Map<string, FailureRecord>();
   const restarts = new Map<string, RestartState>();
+  /** Workloads whose image is on its way, with what the exchange says about it. */
+  const imageWaits = new Map<string, string>();
   let status: RuntimeStatus = { available: false, message: 'not checked yet' };
   let networkReady = false;
   let events: AbortController | undefined;
@@ -257,11 +265,14 @@ export function createReconciler(
       switch (step.kind) {
         case 'create': {
           const workload = byId.get(step.workloadId);
+          if (workload !== undefined && !(await imageReady(workload))) return;
           if (workload !== undefined) await createAndStart(workload);
           break;
         }
         case 'replace': {
           const workload = byId.get(step.workloadId);
+          // The old container keeps running until the new one's image is here.
+          if (workload !== undefined && !(await imageReady(workload))) return;
           await runtime.stopContainer(step.containerId, { timeoutSeconds: 10 });
           await runtime.removeContainer(step.containerId, { force: true });
           if (workload !== undefined) await createAndStart(workload);
@@ -296,6 +307,7 @@ export function createReconciler(
     } catch (error) {
       const monkError = toMonkError(error, 'RUNTIME_ERROR');
       if (monkError.code === 'RUNTIME_UNAVAILABLE') throw monkError;
+      if (step.workloadId !== undefined) imageWaits.delete(step.workloadId);
       logger.warn(`failed: ${describeStep(step)}`, { error: monkError.toJSON() });
       if (step.workloadId !== undefined && (step.kind === 'create' || step.kind === 'replace')) {
         const previous = failures.get(step.workloadId);
@@ -310,6 +322,19 @@ export function createReconciler(
         });
       }
     }
+  }
+
+  /** Whether the workload's image is on this engine; if not, the exchange is getting it. */
+  async function imageReady(workload: Workload): Promise<boolean> {
+    if (components.images === undefined) return true;
+    const preparation = await components.images.prepare(workload.spec.image);
+    if (preparation.ready) {
+      imageWaits.delete(workload.id);
+      return true;
+    }
+    if (imageWaits.get(workload.id) !== preparation.message) logger.info(preparation.message);
+    imageWaits.set(workload.id, preparation.message);
+    return false;
   }
 
   async function createAndStart(workload: Workload): Promise<void> {
@@ -426,6 +451,8 @@ export function createReconciler(
       if (failure !== undefined) {
         return { ...base, phase: 'failed', ready: false, message: failure.message, errorCode: failure.code };
       }
+      const imageWait = imageWaits.get(workload.id);
+      if (imageWait !== undefined) return { ...base, phase: 'pending', ready: false, message: imageWait };
       if (waiting !== undefined) return { ...base, phase: 'pending', ready: false, message: waiting.reason };
       return { ...base, phase: 'creating', ready: false };
     }

@@ -559,7 +559,7 @@ async function ignoreNotModified(operation: Promise<unknown>): Promise<void> {
   }
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const status = (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' ? status : undefined;
@@ -578,8 +578,8 @@ function engineMessage(error: unknown): string {
 
 const unavailableCodes = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE']);
 
-/** The one place Docker's errors become monk's. */
-function translateError(
+/** The one place Docker's errors become monk's (containers here, images in docker-image-store.ts). */
+export function translateError(
   error: unknown,
   context: { what: string; where: string; unavailable?: boolean },
 ): MonkError {

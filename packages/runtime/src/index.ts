@@ -30,3 +30,14 @@ export type {
 } from './memory-runtime.ts';
 export { probeReadiness } from './probe-readiness.ts';
 export type { ProbeReadinessOptions, ProbeResult } from './probe-readiness.ts';
+export type {
+  ImageInfo,
+  ImageStore,
+  RegistryAuth,
+  PullImageOptions,
+  ExportImageOptions,
+} from './image-store.ts';
+export { createDockerImageStore } from './docker-image-store.ts';
+export type { DockerImageStoreOptions } from './docker-image-store.ts';
+export { createMemoryImageStore } from './memory-image-store.ts';
+export type { MemoryImageStore, MemoryImageStoreOptions } from './memory-image-store.ts';

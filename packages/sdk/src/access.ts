@@ -56,6 +56,11 @@ export const methodAccess = {
   'secrets.list': 'view',
   'secrets.remove': 'deploy',
   do: 'deploy',
+  'images.list': 'view',
+  // Registry credentials are secrets: stored like them, never shown.
+  'registry.login': 'deploy',
+  'registry.list': 'view',
+  'registry.logout': 'deploy',
 } as const satisfies { readonly [M in MethodName]: MethodAccess };
 
 /** The access an operator needs to see a value derived from a secret (an action's result). */

@@ -12,6 +12,7 @@ import {
   type PlanResult,
   type ProgressEvent,
   type PsEntry,
+  type ImagesResult,
   type TemplateSummary,
 } from './protocol.ts';
 import type { ControlTransport, FrameChannel } from './transport.ts';
@@ -49,6 +50,8 @@ export interface MonkClient {
   stop(params: MethodParams<'stop'>): Promise<{ stopped: string[] }>;
   purge(params: MethodParams<'purge'>): Promise<{ removed: string[]; excised: string[] }>;
   ps(params: MethodParams<'ps'>): Promise<PsEntry[]>;
+  /** Every image of every peer, and which peers hold it (`monk images`). */
+  listImages(): Promise<ImagesResult>;
   describe(params: MethodParams<'describe'>): Promise<DescribeResult>;
   /** Recorded events, oldest first: conflicts between concurrent writes to a deployment. */
   events(params: MethodParams<'events'>): Promise<ConflictEvent[]>;
@@ -119,6 +122,7 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
     stop: (params) => call('stop', params) as Promise<{ stopped: string[] }>,
     purge: (params) => call('purge', params) as Promise<{ removed: string[]; excised: string[] }>,
     ps: (params) => call('ps', params) as Promise<PsEntry[]>,
+    listImages: () => call('images.list', {}) as Promise<ImagesResult>,
     describe: (params) => call('describe', params) as Promise<DescribeResult>,
     events: (params) => call('events', params) as Promise<ConflictEvent[]>,
     logs: async (params, logOptions) => {

@@ -31,6 +31,9 @@ export type {
   GrownHost,
   GrowProgressEvent,
   SecretEntry,
+  ImageEntry,
+  ImagesResult,
+  RegistryEntry,
 } from './protocol.ts';
 export {
   controlProtocol,

@@ -92,6 +92,15 @@ export const methodParams = {
   'secrets.list': z.object({ runnable: z.string().optional() }),
   'secrets.remove': z.object({ name: z.string().min(1), runnable: z.string().optional() }),
   do: z.object({ path, action: z.string().min(1), args: z.record(z.string(), z.string()).default({}) }),
+  // images shared between peers (issue: real hosts)
+  'images.list': z.object({}),
+  'registry.login': z.object({
+    server: z.string().min(1).max(255),
+    username: z.string().min(1),
+    password: z.string().min(1),
+  }),
+  'registry.list': z.object({}),
+  'registry.logout': z.object({ server: z.string().min(1).max(255) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -148,6 +157,29 @@ export interface PsEntry {
   readonly message?: string;
   readonly errorCode?: string;
   readonly updatedAt?: string;
+}
+
+/** One image of `monk images`: the same image ID on every peer listed. */
+export interface ImageEntry {
+  readonly id: string;
+  /** Every tag any peer gives it, sorted. */
+  readonly repoTags: readonly string[];
+  readonly sizeBytes: number;
+  /** Names of the peers whose engine holds it, sorted. */
+  readonly peers: readonly string[];
+}
+
+/** The answer of `images.list`: every image of every peer that answered, and the peers that did not. */
+export interface ImagesResult {
+  readonly images: readonly ImageEntry[];
+  readonly unreachable: readonly { readonly peer: string; readonly message: string }[];
+}
+
+/** A registry monk has credentials for (`monk registry`); never the password. */
+export interface RegistryEntry {
+  readonly server: string;
+  readonly username: string;
+  readonly updatedAt: string;
 }
 
 /** A progress event of `run`/`update`: one workload changed phase. */

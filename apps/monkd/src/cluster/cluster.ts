@@ -22,6 +22,7 @@ import {
   parseJoinToken,
   type Member,
   type Membership,
+  type MessageHandlerContext,
   type MessageStream,
   type P2PNode,
   type PeerIdentity,
@@ -85,6 +86,19 @@ export interface ClusterOptions {
 }
 
 /**
+ * A stream protocol served to the cluster's peers beside the cluster's own (the image exchange). The handler
+ * is told whether the caller is a peer (operators are allowed on the network too) and refuses as it likes.
+ */
+export interface PeerStreamProtocol {
+  readonly protocol: string;
+  readonly maxMessageBytes: number;
+  readonly handler: (
+    stream: MessageStream,
+    context: MessageHandlerContext & { readonly isPeer: boolean },
+  ) => Promise<void>;
+}
+
+/**
  * This peer's membership in a cluster: the libp2p node (admission by network key and allow-list), graph
  * replication, SWIM membership, join tokens, and the control protocol over libp2p. A peer with no
  * cluster (no `cluster.json`) runs alone with no network listener until `create` or `join`.
@@ -124,11 +138,23 @@ export interface Cluster {
     request: { method: MethodName; params: JsonObject },
     channel: CallChannel,
   ): Promise<JsonValue>;
+  /** Opens a stream of a {@link PeerStreamProtocol} to another member. Throws `CLUSTER_NOT_FOUND` alone. */
+  openStream(
+    peerId: string,
+    protocol: string,
+    options: { readonly timeoutMs: number; readonly maxMessageBytes: number },
+  ): Promise<MessageStream>;
 }
 
 export function createCluster(
   options: ClusterOptions,
-  components: { graph: Graph; logger: Logger; secretsKey: ClusterSecretsKey; now?: () => Date },
+  components: {
+    graph: Graph;
+    logger: Logger;
+    secretsKey: ClusterSecretsKey;
+    now?: () => Date;
+    peerStreams?: readonly PeerStreamProtocol[];
+  },
 ): Cluster {
   const { graph, logger } = components;
   const now = components.now ?? ((): Date => new Date());
@@ -170,6 +196,17 @@ export function createCluster(
       allowUnlisted: true,
     });
     created.handleStream(controlProtocol, async (stream) => serveStream(stream));
+    for (const served of components.peerStreams ?? []) {
+      created.handleStream(
+        served.protocol,
+        (stream, context) =>
+          served.handler(stream, {
+            ...context,
+            isPeer: roleOf(context.from) === 'peer' || introduced.has(context.from),
+          }),
+        { maxMessageBytes: served.maxMessageBytes },
+      );
+    }
     created.handle(evictProtocol, async (request, context) => {
       const notice = decodeJsonMessage(request) as { clusterId?: unknown };
       if (config === undefined || notice.clusterId !== config.clusterId || roleOf(context.from) !== 'peer') {
@@ -784,6 +821,10 @@ export function createCluster(
       await graph.flush();
       await leaveLocally();
       return others;
+    },
+    async openStream(peerId, protocol, streamOptions) {
+      const { node: active } = requireMember();
+      return active.openStream(peerId, protocol, streamOptions);
     },
     async forward(peerId, request, channel) {
       const { node: active } = requireMember();
