@@ -1,0 +1,30 @@
+export {
+  createAddressPlan,
+  defaultClusterCidr,
+  defaultSubnetPrefix,
+  type AddressPlan,
+  type PeerAddresses,
+  type SubnetClaim,
+} from './address-plan.ts';
+export { createExecFileRunner, type Command, type CommandRunner } from './command-runner.ts';
+export {
+  allowedIpsOf,
+  defaultKeepaliveSeconds,
+  describePeerSyncStep,
+  planPeerSync,
+  type InstalledPeer,
+  type MeshPeer,
+  type PeerSyncStep,
+} from './peer-sync-plan.ts';
+export {
+  createWireguardInterface,
+  destroyWireguardInterfaces,
+  interfaceNamePrefix,
+  wireguardInterfaceName,
+  wireguardMtu,
+  wireguardOverhead,
+  type WireguardInterface,
+  type WireguardInterfaceOptions,
+  type WireguardPeerStatus,
+} from './wireguard-interface.ts';
+export { loadOrCreateWireguardKey, wireguardPublicKey, type WireguardKey } from './wireguard-key.ts';
