@@ -28,3 +28,15 @@ export {
   type WireguardPeerStatus,
 } from './wireguard-interface.ts';
 export { loadOrCreateWireguardKey, wireguardPublicKey, type WireguardKey } from './wireguard-key.ts';
+export {
+  parseResolvConf,
+  readHostResolvers,
+  startDnsServer,
+  type DnsLogger,
+  type DnsLookup,
+  type DnsRecords,
+  type DnsServer,
+  type DnsServerOptions,
+  type DnsService,
+} from './dns-server.ts';
+export { dnsRcodes, dnsTypes, encodeQuery, parseResponse } from './dns-message.ts';
