@@ -7,6 +7,7 @@ import { createDockerRuntime } from '@monk/runtime';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
+import type { MeshOptions } from './cluster/mesh-record.ts';
 import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
 import { createClusterHandlers } from './cluster/cluster-handlers.ts';
 import { createCoreHandlers } from './control-service.ts';
@@ -36,6 +37,8 @@ export interface DaemonConfig {
   readonly version: string;
   /** Start from the intact part of a damaged graph store (`monkd --recover-graph`). */
   readonly recoverGraph?: boolean;
+  /** `monkd --mesh`: publish a WireGuard key, endpoint and subnet in this peer's record. */
+  readonly mesh?: MeshOptions | undefined;
 }
 
 export interface Daemon {
@@ -123,6 +126,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       peerName: config.peerName,
       listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
+      mesh: config.mesh,
     },
     { graph, logger: logger.child('cluster'), secretsKey: keys },
   );

@@ -19,7 +19,11 @@ const usage = `monkd: the monk daemon of this host
   --resync-seconds N    full reconcile pass at least this often (default: 10)
   --log-level LEVEL     debug | info | warn | error (default: info)
   --recover-graph       start from the intact records of a damaged graph log, keeping a copy of it;
-                        containers the recovered graph does not know are left running`;
+                        containers the recovered graph does not know are left running
+  --mesh                take part in the WireGuard mesh (experimental): on cluster create/join, make a
+                        key pair (DIR/wireguard.key) and publish key, endpoint and subnet in the peer record
+  --mesh-port PORT      UDP port of this peer's WireGuard (default: 51820)
+  --mesh-endpoint HOST  underlay address other peers reach this one at (default: its first non-loopback IPv4)`;
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +36,9 @@ const { values } = parseArgs({
     'resync-seconds': { type: 'string' },
     'log-level': { type: 'string' },
     'recover-graph': { type: 'boolean' },
+    mesh: { type: 'boolean' },
+    'mesh-port': { type: 'string' },
+    'mesh-endpoint': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -60,6 +67,10 @@ try {
       resyncIntervalMs: Number(values['resync-seconds'] ?? 10) * 1000,
       version: '0.1.0',
       recoverGraph: values['recover-graph'] === true,
+      mesh:
+        values.mesh === true
+          ? { listenPort: Number(values['mesh-port'] ?? 51820), endpointHost: values['mesh-endpoint'] }
+          : undefined,
     },
     logger,
   );
