@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
+import { createExecFileRunner } from '@monk/network';
 import { createDockerRuntime } from '@monk/runtime';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
+import { createMeshLink } from './cluster/mesh-link.ts';
 import type { MeshOptions } from './cluster/mesh-record.ts';
 import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
 import { createClusterHandlers } from './cluster/cluster-handlers.ts';
@@ -163,6 +165,24 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     { service, logger: logger.child('api') },
   );
   await cluster.start(service);
+  const mesh =
+    config.mesh?.tunnels === true
+      ? createMeshLink(
+          { peerId, dataDir: config.dataDir, listenPort: config.mesh.listenPort },
+          {
+            listPeers: () => graph.listPeers(),
+            runner: createExecFileRunner(),
+            logger: logger.child('mesh'),
+          },
+        )
+      : undefined;
+  const unsubscribeMesh = graph.onChange((changes) => {
+    if (changes.some((c) => c.kind === 'peer')) mesh?.update();
+  });
+  mesh?.update();
+  // A failed pass (a command that failed) is retried here, not only at the next peer change.
+  const meshResync = setInterval(() => mesh?.update(), config.resyncIntervalMs);
+  meshResync.unref();
   // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.
   const publishProblems = setInterval(() => cluster.setProblems(currentProblems()), 1_000);
   publishProblems.unref();
@@ -190,10 +210,14 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     async stop() {
       stopped = true;
       clearInterval(publishProblems);
+      clearInterval(meshResync);
+      unsubscribeMesh();
       unsubscribe();
       await api.close();
       await cluster.stop();
       await reconciler.stop();
+      // The interface stays up: the workload LAN outlives a monkd restart, which adopts it again.
+      await mesh?.settled();
       await graph.flush();
       await graph.close();
       logger.info('monkd stopped');

@@ -23,7 +23,9 @@ const usage = `monkd: the monk daemon of this host
   --mesh                take part in the WireGuard mesh (experimental): on cluster create/join, make a
                         key pair (DIR/wireguard.key) and publish key, endpoint and subnet in the peer record
   --mesh-port PORT      UDP port of this peer's WireGuard (default: 51820)
-  --mesh-endpoint HOST  underlay address other peers reach this one at (default: its first non-loopback IPv4)`;
+  --mesh-endpoint HOST  underlay address other peers reach this one at (default: its first non-loopback IPv4)
+  --mesh-tunnels        with --mesh: also bring up this peer's WireGuard interface and keep its peers and
+                        routes in step with the peer records (needs root; kernel module or wireguard-go)`;
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     mesh: { type: 'boolean' },
     'mesh-port': { type: 'string' },
     'mesh-endpoint': { type: 'string' },
+    'mesh-tunnels': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -69,7 +72,11 @@ try {
       recoverGraph: values['recover-graph'] === true,
       mesh:
         values.mesh === true
-          ? { listenPort: Number(values['mesh-port'] ?? 51820), endpointHost: values['mesh-endpoint'] }
+          ? {
+              listenPort: Number(values['mesh-port'] ?? 51820),
+              endpointHost: values['mesh-endpoint'],
+              tunnels: values['mesh-tunnels'] === true,
+            }
           : undefined,
     },
     logger,

@@ -8,6 +8,11 @@ export interface MeshOptions {
   readonly listenPort: number;
   /** The underlay address other peers reach it at (`--mesh-endpoint`); default: its first non-loopback IPv4. */
   readonly endpointHost?: string | undefined;
+  /**
+   * `--mesh-tunnels`: also bring up this peer's WireGuard interface and keep its peers and routes in step
+   * with the peer records (needs root, and the kernel module or wireguard-go).
+   */
+  readonly tunnels?: boolean | undefined;
 }
 
 /**
