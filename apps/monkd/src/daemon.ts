@@ -170,7 +170,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       ? createMeshLink(
           { peerId, dataDir: config.dataDir, listenPort: config.mesh.listenPort },
           {
-            listPeers: () => graph.listPeers(),
+            // Out of the cluster (left, or removed while cut off) is out of the mesh, whatever records our
+            // replica still holds.
+            listPeers: () => (cluster.isMember() ? graph.listPeers() : []),
             runner: createExecFileRunner(),
             logger: logger.child('mesh'),
           },
@@ -180,7 +182,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     if (changes.some((c) => c.kind === 'peer')) mesh?.update();
   });
   mesh?.update();
-  // A failed pass (a command that failed) is retried here, not only at the next peer change.
+  // A failed pass is retried here, and leaving the cluster (no graph change) is noticed here.
   const meshResync = setInterval(() => mesh?.update(), config.resyncIntervalMs);
   meshResync.unref();
   // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.

@@ -30,7 +30,13 @@ export interface MonkdProcess extends AsyncDisposable {
 }
 
 export async function startMonkd(
-  options: { dockerSocket?: string; extraArgs?: readonly string[]; dataDir?: string } = {},
+  options: {
+    dockerSocket?: string;
+    extraArgs?: readonly string[];
+    dataDir?: string;
+    /** Runs monkd inside this network namespace (a name under /var/run/netns), through `nsenter`. */
+    netns?: string;
+  } = {},
 ): Promise<MonkdProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'monk-e2e-')));
   const socket = join(dataDir, 'monkd.sock');
@@ -40,18 +46,21 @@ export async function startMonkd(
   const launch = async (): Promise<void> => {
     const { openSync } = await import('node:fs');
     const out = openSync(logFile, 'a');
-    child = spawn(
-      monkdBin,
-      [
-        '--data-dir',
-        dataDir,
-        '--resync-seconds',
-        '2',
-        ...(options.dockerSocket === undefined ? [] : ['--docker-socket', options.dockerSocket]),
-        ...(options.extraArgs ?? []),
-      ],
-      { stdio: ['ignore', out, out] },
-    );
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--resync-seconds',
+      '2',
+      ...(options.dockerSocket === undefined ? [] : ['--docker-socket', options.dockerSocket]),
+      ...(options.extraArgs ?? []),
+    ];
+    // nsenter without --fork execs monkd in place: the child's pid is monkd's.
+    child =
+      options.netns === undefined
+        ? spawn(monkdBin, args, { stdio: ['ignore', out, out] })
+        : spawn('nsenter', [`--net=/var/run/netns/${options.netns}`, monkdBin, ...args], {
+            stdio: ['ignore', out, out],
+          });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const info = await monk(['info']);
