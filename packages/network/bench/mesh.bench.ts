@@ -24,9 +24,20 @@ async function throughput(): Promise<void> {
   const server = b.spawn('iperf3', ['-s', '-p', '5201', '--forceflush']);
   let said = '';
   server.stdout?.on('data', (chunk: Buffer) => (said += chunk.toString()));
-  if (!(await eventually(async () => said.includes('Server listening')))) throw new Error('iperf3 -s did not start');
+  if (!(await eventually(async () => said.includes('Server listening'))))
+    throw new Error('iperf3 -s did not start');
   const measure = async (to: string, streams = 1): Promise<number> => {
-    const { stdout } = await a.exec('iperf3', ['-c', to, '-p', '5201', '-t', String(seconds), '-P', String(streams), '-J']);
+    const { stdout } = await a.exec('iperf3', [
+      '-c',
+      to,
+      '-p',
+      '5201',
+      '-t',
+      String(seconds),
+      '-P',
+      String(streams),
+      '-J',
+    ]);
     const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
     return report.end.sum_received.bits_per_second / 1e6;
   };
@@ -47,7 +58,9 @@ async function throughput(): Promise<void> {
   console.log(`  raw veth underlay (MTU 1500):    ${raw.toFixed(0)} Mbit/s`);
   console.log(`  WireGuard mesh (wireguard-go, MTU ${mtu}): ${mesh.toFixed(0)} Mbit/s`);
   console.log(`  ratio mesh / raw:                 ${(mesh / raw).toFixed(2)}x (target >= 0.5x)`);
-  console.log(`  4 streams: raw ${raw4.toFixed(0)} Mbit/s, mesh ${mesh4.toFixed(0)} Mbit/s, ratio ${(mesh4 / raw4).toFixed(2)}x`);
+  console.log(
+    `  4 streams: raw ${raw4.toFixed(0)} Mbit/s, mesh ${mesh4.toFixed(0)} Mbit/s, ratio ${(mesh4 / raw4).toFixed(2)}x`,
+  );
 }
 
 async function dnsLatency(): Promise<void> {

@@ -19,6 +19,7 @@ export {
 export {
   createWireguardInterface,
   destroyWireguardInterfaces,
+  findUnderlayMtu,
   interfaceNamePrefix,
   wireguardInterfaceName,
   wireguardMtu,

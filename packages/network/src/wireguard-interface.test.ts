@@ -5,6 +5,7 @@ import { planPeerSync, describePeerSyncStep, type MeshPeer } from './peer-sync-p
 import {
   createWireguardInterface,
   destroyWireguardInterfaces,
+  findUnderlayMtu,
   wireguardInterfaceName,
   wireguardMtu,
 } from './wireguard-interface.ts';
@@ -241,6 +242,28 @@ describe('planPeerSync', () => {
     expect(planPeerSync({ peers: [], routes: ['10.240.99.0/24'] }, [])).toEqual([
       { kind: 'delete-route', destination: '10.240.99.0/24' },
     ]);
+  });
+});
+
+describe('findUnderlayMtu', () => {
+  const runner = (outputs: Record<string, string>): CommandRunner => ({
+    run: async ({ file, args }) => outputs[[file, ...args].join(' ')] ?? '',
+  });
+  const addresses = [
+    '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
+    '4: eth0    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0\\       valid_lft forever',
+    '7: mvb1@if6    inet 192.168.243.2/24 scope global mvb1\\       valid_lft forever',
+  ].join('\n');
+
+  it('reads the MTU of the interface holding the address (1400 here: the mesh then gets 1320)', async () => {
+    const host = runner({
+      'ip -o address show': addresses,
+      'ip -o link show dev eth0': '4: eth0: <BROADCAST,UP> mtu 1400 qdisc pfifo_fast state UP',
+      'ip -o link show dev mvb1': '7: mvb1@if6: <BROADCAST,UP> mtu 1500 qdisc noqueue state UP',
+    });
+    expect(await findUnderlayMtu({ address: '192.0.2.2' }, { runner: host })).toBe(1400);
+    expect(await findUnderlayMtu({ address: '192.168.243.2' }, { runner: host })).toBe(1500);
+    expect(await findUnderlayMtu({ address: '10.9.9.9' }, { runner: host })).toBeUndefined();
   });
 });
 

@@ -242,6 +242,30 @@ export async function destroyWireguardInterfaces(
   return names;
 }
 
+/**
+ * The MTU of the interface that holds `address` (this host's underlay address, its WireGuard endpoint
+ * host), or undefined when no interface holds it. What {@link wireguardMtu} should be given: an underlay
+ * of 1400 (some clouds) needs a WireGuard MTU of 1320, not 1420, or packets fragment.
+ *
+ * @example
+ * const mtu = wireguardMtu((await findUnderlayMtu({ address: '192.168.50.2' }, { runner })) ?? 1500);
+ */
+export async function findUnderlayMtu(
+  options: { address: string; netns?: string | undefined },
+  components: { runner: CommandRunner },
+): Promise<number | undefined> {
+  const runner = inNamespace(components.runner, options.netns);
+  const addresses = await runner.run({ file: 'ip', args: ['-o', 'address', 'show'] });
+  const device = addresses
+    .split('\n')
+    .map((line) => /^\d+:\s+([^\s@]+)(?:@\S+)?\s+inet6?\s+([^/\s]+)/.exec(line))
+    .find((match) => match?.[2] === options.address)?.[1];
+  if (device === undefined) return undefined;
+  const link = await runner.run({ file: 'ip', args: ['-o', 'link', 'show', 'dev', device] });
+  const mtu = /\bmtu (\d+)/.exec(link)?.[1];
+  return mtu === undefined ? undefined : Number(mtu);
+}
+
 async function listLinks(runner: CommandRunner): Promise<string[]> {
   const out = await runner.run({ file: 'ip', args: ['-o', 'link', 'show'] });
   return out

@@ -15,6 +15,8 @@ function createFakeHost(initialLinks: readonly string[] = []) {
       const line = [file, ...args].join(' ');
       commands.push(line);
       if (line === 'ip -o link show') return [...links].map((l, i) => `${i + 1}: ${l}: <UP>`).join('\n');
+      if (line === 'ip -o address show') return '2: eth0    inet 192.168.50.16/24 scope global eth0\\';
+      if (line === 'ip -o link show dev eth0') return '2: eth0: <UP> mtu 1400 qdisc noqueue';
       if (line.includes('type wireguard')) throw new Error('Error: Unknown device type.');
       if (args.includes('wireguard-go')) links.add(args.at(-1) ?? '');
       else if (file === 'ip' && args[0] === 'link' && args[1] === 'del') {
@@ -84,6 +86,8 @@ describe('createMeshLink', () => {
       `wg set ${name} private-key /var/lib/monk/wireguard.key listen-port 51820`,
     );
     expect(host.commands).toContain(`ip address replace 10.240.0.16/32 dev ${name}`);
+    // Our endpoint's interface has an MTU of 1400: the tunnel gets 1400 - 80.
+    expect(host.commands).toContain(`ip link set dev ${name} mtu 1320 up`);
     expect([...host.peers.keys()].sort()).toEqual(['b-key', 'c-key']);
     expect([...host.routes].sort()).toEqual([
       '10.240.0.17/32',

@@ -3,6 +3,7 @@ import { toMonkError, type PeerRecord } from '@monk/model';
 import {
   createWireguardInterface,
   describePeerSyncStep,
+  findUnderlayMtu,
   wireguardInterfaceName,
   wireguardMtu,
   type CommandRunner,
@@ -37,7 +38,13 @@ export interface MeshLink {
 }
 
 export function createMeshLink(
-  options: { peerId: string; dataDir: string; listenPort: number; underlayMtu?: number },
+  options: {
+    peerId: string;
+    dataDir: string;
+    listenPort: number;
+    /** When no interface holds this peer's endpoint address (default 1500). */
+    underlayMtu?: number;
+  },
   components: { listPeers: () => readonly PeerRecord[]; runner: CommandRunner; logger: Logger },
 ): MeshLink {
   const { logger } = components;
@@ -53,7 +60,7 @@ export function createMeshLink(
     const own = records.find((p) => p.id === options.peerId)?.wireguard;
     if (own === undefined) {
       // No mesh for us (left, removed, or not yet admitted): no interface, also none a crash left behind.
-      if (fresh || wireguard !== undefined) await (wireguard ?? link('0.0.0.0')).destroy();
+      if (fresh || wireguard !== undefined) await (wireguard ?? link('0.0.0.0', 1500)).destroy();
       wireguard = undefined;
       fresh = false;
       return;
@@ -65,7 +72,10 @@ export function createMeshLink(
     }
     if (wireguard === undefined) {
       // Adopts an interface of the same name that a previous run left up: `up` only sets what differs.
-      const next = link(own.overlayAddress);
+      // The MTU fits the interface that holds our endpoint, so tunnelled packets never fragment.
+      const host = own.endpoint?.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+      const underlay = host === undefined ? undefined : await findUnderlayMtu({ address: host }, components);
+      const next = link(own.overlayAddress, underlay ?? options.underlayMtu ?? 1500);
       await next.up();
       wireguard = next;
       overlay = own.overlayAddress;
@@ -75,14 +85,14 @@ export function createMeshLink(
     for (const step of steps) logger.info(`mesh: ${describePeerSyncStep(step)}`);
   }
 
-  function link(overlayAddress: string): WireguardInterface {
+  function link(overlayAddress: string, underlayMtu: number): WireguardInterface {
     return createWireguardInterface(
       {
         name,
         privateKeyFile: join(options.dataDir, 'wireguard.key'),
         listenPort: options.listenPort,
         overlayAddress,
-        mtu: wireguardMtu(options.underlayMtu ?? 1500),
+        mtu: wireguardMtu(underlayMtu),
       },
       { runner: components.runner },
     );
