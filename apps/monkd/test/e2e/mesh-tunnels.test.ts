@@ -85,7 +85,9 @@ describe.skipIf(!root)(
       await removeHosts();
     });
 
-    it('a joining peer is reachable over the mesh; a removed one loses its tunnel on both sides', async () => {
+    it('a joining peer is reachable over the mesh, also while its monkd restarts; a removed one loses its tunnel on both sides', async () => {
+      const links = async (netns: string): Promise<string> =>
+        (await inNetns(netns, 'ip', ['-o', 'link', 'show'])).stdout;
       const [a, b] = daemons as [MonkdProcess, MonkdProcess];
       const [hostA, hostB] = hosts;
       expect((await a.monk(['cluster', 'new', '--name', 'lan', '--mesh-cidr', '10.78.0.0/16'])).code).toBe(0);
@@ -114,10 +116,15 @@ describe.skipIf(!root)(
       });
       console.log(`B reachable from A over the mesh ${Date.now() - joinedAt} ms after join returned`);
 
+      // Restarting B's monkd keeps the LAN: the interface outlives it, and the new monkd adopts it.
+      await b.kill('SIGTERM');
+      expect(await pings(hostA.netns, overlayOf(hostB.netns))).toBe(true);
+      await b.restart();
+      expect(await pings(hostA.netns, overlayOf(hostB.netns))).toBe(true);
+      expect((await links(hostB.netns)).match(/mwg/g)).toHaveLength(1);
+
       const idB = await b.peerId();
       expect((await a.monk(['cluster', 'peer-remove', idB])).code).toBe(0);
-      const links = async (netns: string): Promise<string> =>
-        (await inNetns(netns, 'ip', ['-o', 'link', 'show'])).stdout;
       await eventually(
         async () => {
           const { stdout } = await inNetns(hostA.netns, 'ip', ['route', 'show']);
