@@ -10,6 +10,7 @@ import {
   type PeerRecord,
 } from '@monk/model';
 import { createGraphSync, type Graph, type GraphSync, type SyncTransport } from '@monk/graph';
+import { createAddressPlan, type WireguardKey } from '@monk/network';
 import {
   createJoinToken,
   createMembership,
@@ -46,7 +47,6 @@ import {
 import { serveFrames } from '../api-server.ts';
 import type { CallChannel, ControlService } from '../handlers.ts';
 import type { Logger } from '../logger.ts';
-import { createAddressPlan, type WireguardKey } from '@monk/network';
 import { createAuthorizingService } from './authorizing-service.ts';
 import {
   createTokenLedger,
@@ -86,7 +86,7 @@ export interface ClusterOptions {
   readonly recovering?: boolean;
   /**
    * `monkd --mesh`: create a WireGuard key pair in the data dir on create/join and publish this peer's key,
-   * endpoint, subnet and overlay address in its record. (Bringing the interface up is not wired yet.)
+   * endpoint, subnet and overlay address in its record. The interface itself is daemon.ts's mesh link.
    */
   readonly mesh?: MeshOptions | undefined;
 }
