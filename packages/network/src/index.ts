@@ -41,3 +41,4 @@ export {
   type DnsService,
 } from './dns-server.ts';
 export { dnsRcodes, dnsTypes, encodeQuery, parseResponse } from './dns-message.ts';
+export { meshDnsName, parseMeshDnsName, type MeshDnsTarget } from './dns-names.ts';
