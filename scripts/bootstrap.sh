@@ -33,6 +33,10 @@ ensure_host_packages() {
   command -v ip >/dev/null || missing+=(iproute2)
   command -v iptables >/dev/null || missing+=(iptables)
   command -v nsenter >/dev/null || missing+=(util-linux)
+  # The mesh's integration tests and bench: packet capture, ping and throughput inside network namespaces.
+  command -v tcpdump >/dev/null || missing+=(tcpdump)
+  command -v ping >/dev/null || missing+=(iputils-ping)
+  command -v iperf3 >/dev/null || missing+=(iperf3)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} through apt"
     as_root apt-get update -qq >&2

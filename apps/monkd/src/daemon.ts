@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
+import { createExecFileRunner } from '@monk/network';
 import { createHostSystem, createLocalProvider } from '@monk/providers';
 import { createDockerImageStore, createDockerRuntime } from '@monk/runtime';
 import { createMonkClient, createUnixSocketTransport } from '@monk/sdk';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
+import { createMeshLink } from './cluster/mesh-link.ts';
+import type { MeshOptions } from './cluster/mesh-record.ts';
 import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
 import { createClusterHandlers } from './cluster/cluster-handlers.ts';
 import { createLocalHosts } from './cluster/local-hosts.ts';
@@ -46,6 +49,8 @@ export interface DaemonConfig {
   readonly monkdCommand?: readonly string[];
   /** Try an image's registry before the cluster's peers, for at most this long; `false` never pulls. */
   readonly registryPull?: false | { readonly timeoutMs: number };
+  /** `monkd --mesh`: publish a WireGuard key, endpoint and subnet in this peer's record. */
+  readonly mesh?: MeshOptions | undefined;
 }
 
 export interface Daemon {
@@ -146,6 +151,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       peerName: config.peerName,
       listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
+      mesh: config.mesh,
     },
     {
       graph,
@@ -213,6 +219,26 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     { service, logger: logger.child('api') },
   );
   await cluster.start(service);
+  const mesh =
+    config.mesh?.tunnels === true
+      ? createMeshLink(
+          { peerId, dataDir: config.dataDir, listenPort: config.mesh.listenPort },
+          {
+            // Out of the cluster (left, or removed while cut off) is out of the mesh, whatever records our
+            // replica still holds.
+            listPeers: () => (cluster.isMember() ? graph.listPeers() : []),
+            runner: createExecFileRunner(),
+            logger: logger.child('mesh'),
+          },
+        )
+      : undefined;
+  const unsubscribeMesh = graph.onChange((changes) => {
+    if (changes.some((c) => c.kind === 'peer')) mesh?.update();
+  });
+  mesh?.update();
+  // A failed pass is retried here, and leaving the cluster (no graph change) is noticed here.
+  const meshResync = setInterval(() => mesh?.update(), config.resyncIntervalMs);
+  meshResync.unref();
   // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.
   const publishProblems = setInterval(() => cluster.setProblems(currentProblems()), 1_000);
   publishProblems.unref();
@@ -240,12 +266,16 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     async stop() {
       stopped = true;
       clearInterval(publishProblems);
+      clearInterval(meshResync);
+      unsubscribeMesh();
       unsubscribe();
       unsubscribeConflicts();
       localHosts.stop();
       await api.close();
       await cluster.stop();
       await reconciler.stop();
+      // The interface stays up: the workload LAN outlives a monkd restart, which adopts it again.
+      await mesh?.settled();
       await graph.flush();
       await graph.close();
       logger.info('monkd stopped');

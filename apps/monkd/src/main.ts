@@ -22,7 +22,13 @@ const usage = `monkd: the monk daemon of this host
                         try an image's registry this long before asking cluster peers for it
                         (default: 10; 0 never pulls: images then come only from peers)
   --recover-graph       start from the intact records of a damaged graph log, keeping a copy of it;
-                        containers the recovered graph does not know are left running`;
+                        containers the recovered graph does not know are left running
+  --mesh                take part in the WireGuard mesh (experimental): on cluster create/join, make a
+                        key pair (DIR/wireguard.key) and publish key, endpoint and subnet in the peer record
+  --mesh-port PORT      UDP port of this peer's WireGuard (default: 51820)
+  --mesh-endpoint HOST  underlay address other peers reach this one at (default: its first non-loopback IPv4)
+  --mesh-tunnels        with --mesh: also bring up this peer's WireGuard interface and keep its peers and
+                        routes in step with the peer records (needs root; kernel module or wireguard-go)`;
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +42,10 @@ const { values } = parseArgs({
     'log-level': { type: 'string' },
     'recover-graph': { type: 'boolean' },
     'registry-pull-timeout': { type: 'string' },
+    mesh: { type: 'boolean' },
+    'mesh-port': { type: 'string' },
+    'mesh-endpoint': { type: 'string' },
+    'mesh-tunnels': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -74,6 +84,14 @@ try {
       version: '0.1.0',
       recoverGraph: values['recover-graph'] === true,
       registryPull: registryPull(values['registry-pull-timeout']),
+      mesh:
+        values.mesh === true
+          ? {
+              listenPort: Number(values['mesh-port'] ?? 51820),
+              endpointHost: values['mesh-endpoint'],
+              tunnels: values['mesh-tunnels'] === true,
+            }
+          : undefined,
     },
     logger,
   );

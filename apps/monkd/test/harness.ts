@@ -36,6 +36,8 @@ export async function startMonkd(
     dataDir?: string;
     /** Runs monkd through this prefix, e.g. `nsenter --net=…` to start it in a network namespace. */
     prefix?: readonly string[];
+    /** Runs monkd inside this network namespace (a name under /var/run/netns), through `nsenter`. */
+    netns?: string;
   } = {},
 ): Promise<MonkdProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'monk-e2e-')));
@@ -46,7 +48,9 @@ export async function startMonkd(
   const launch = async (): Promise<void> => {
     const { openSync } = await import('node:fs');
     const out = openSync(logFile, 'a');
-    const [command = monkdBin, ...prefixArgs] = [...(options.prefix ?? []), monkdBin];
+    // nsenter without --fork execs monkd in place: the child's pid is monkd's.
+    const netns = options.netns === undefined ? [] : ['nsenter', `--net=/var/run/netns/${options.netns}`];
+    const [command = monkdBin, ...prefixArgs] = [...(options.prefix ?? []), ...netns, monkdBin];
     child = spawn(
       command,
       [

@@ -56,6 +56,24 @@ describe('createGraph', () => {
     expect(graph.getPeer('peer-b')).toBeUndefined();
   });
 
+  it("keeps the mesh's cluster CIDR and each peer's place in the mesh", async () => {
+    await using graph = await createGraph({ peerId: 'peer-a' });
+    graph.setClusterIdentity({ clusterId: 'c1', clusterName: 'prod', meshCidr: '10.240.0.0/12' });
+    const wireguard = {
+      publicKey: 'fs4NlNCXGQcHTbzKxau+6eWIlLmBOu9GP2nJ3PPA8EU=',
+      endpoint: '192.168.50.2:51820',
+      overlayAddress: '10.240.0.17',
+      subnet: '10.240.17.0/24',
+    };
+    graph.putPeer(makePeer({ id: 'peer-a', wireguard }));
+    expect(graph.getMeta().meshCidr).toBe('10.240.0.0/12');
+    expect(graph.getPeer('peer-a')?.wireguard).toEqual(wireguard);
+    expectCode(
+      () => graph.putPeer(makePeer({ id: 'peer-b', wireguard: { ...wireguard, publicKey: '' } })),
+      'INVALID_REQUEST',
+    );
+  });
+
   it('rejects invalid input with INVALID_REQUEST and writes nothing', async () => {
     await using graph = await createGraph({ peerId: 'peer-a' });
     const changes: GraphChange[] = [];

@@ -57,6 +57,8 @@ export interface GraphMeta {
   readonly schemaVersion: number;
   readonly clusterId?: string;
   readonly clusterName?: string;
+  /** The cluster CIDR of the mesh's address plan, chosen at `monk cluster new`. */
+  readonly meshCidr?: string;
 }
 
 /**
@@ -129,7 +131,11 @@ export interface Graph {
   listConflicts(filter?: { readonly path?: string; readonly since?: string }): DeploymentConflict[];
 
   getMeta(): GraphMeta;
-  setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void;
+  setClusterIdentity(identity: {
+    readonly clusterId: string;
+    readonly clusterName: string;
+    readonly meshCidr?: string | undefined;
+  }): void;
 
   /** Records what this peer observes of a workload. Throws `INVALID_REQUEST` if `status.peer !== peerId`. */
   setObserved(status: ObservedWorkload): void;
@@ -503,19 +509,26 @@ class LiveGraph implements Graph {
     const version = meta.get('schemaVersion');
     const clusterId = text('clusterId');
     const clusterName = text('clusterName');
+    const meshCidr = text('meshCidr');
     return {
       schemaVersion: typeof version === 'number' ? version : graphSchemaVersion,
       ...(clusterId === undefined ? {} : { clusterId }),
       ...(clusterName === undefined ? {} : { clusterName }),
+      ...(meshCidr === undefined ? {} : { meshCidr }),
     };
   }
 
-  setClusterIdentity(identity: { readonly clusterId: string; readonly clusterName: string }): void {
+  setClusterIdentity(identity: {
+    readonly clusterId: string;
+    readonly clusterName: string;
+    readonly meshCidr?: string | undefined;
+  }): void {
     requireKey('cluster id', identity.clusterId);
     requireKey('cluster name', identity.clusterName);
     this.#write(() => {
       this.#maps.meta.set('clusterId', identity.clusterId);
       this.#maps.meta.set('clusterName', identity.clusterName);
+      if (identity.meshCidr !== undefined) this.#maps.meta.set('meshCidr', identity.meshCidr);
     });
   }
 

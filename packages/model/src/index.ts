@@ -46,7 +46,13 @@ export type {
 export { monkLabels } from './labels.ts';
 export { createPrng } from './prng.ts';
 export { canonicalJson, specHash } from './spec-hash.ts';
-export { peerStates, peerRecordSchema, operatorAccessLevels, defaultOperatorAccess } from './peer.ts';
-export type { PeerState, PeerRecord, OperatorAccess } from './peer.ts';
+export {
+  peerStates,
+  peerRecordSchema,
+  peerWireguardSchema,
+  operatorAccessLevels,
+  defaultOperatorAccess,
+} from './peer.ts';
+export type { PeerState, PeerRecord, PeerWireguard, OperatorAccess } from './peer.ts';
 export { instanceStatus } from './instance-status.ts';
 export type { InstanceState, InstanceStatus, InstanceView, UnknownReason } from './instance-status.ts';

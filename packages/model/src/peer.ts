@@ -15,6 +15,22 @@ export type OperatorAccess = (typeof operatorAccessLevels)[number];
 /** The access of an operator token minted without one, and of operator records from before access levels. */
 export const defaultOperatorAccess: OperatorAccess = 'deploy';
 
+/**
+ * A peer's place in the cluster's WireGuard mesh, written by the peer itself (see `@monk/network`'s address
+ * plan). Only the public key: the private key never leaves the peer's data dir.
+ */
+export const peerWireguardSchema = z.object({
+  /** WireGuard public key, base64. */
+  publicKey: z.string().min(1),
+  /** Where its WireGuard listens on the underlay, `IP:port`; missing when it does not know (behind a NAT). */
+  endpoint: z.string().optional(),
+  /** The address of its WireGuard interface. */
+  overlayAddress: z.string(),
+  /** Its container subnet, a CIDR inside the cluster CIDR. */
+  subnet: z.string(),
+});
+export type PeerWireguard = z.infer<typeof peerWireguardSchema>;
+
 /** A member of the cluster as the graph records it. */
 export const peerRecordSchema = z.object({
   id: z.string(),
@@ -25,5 +41,7 @@ export const peerRecordSchema = z.object({
   joinedAt: z.string(),
   /** Operators only: set by the peer that redeemed the operator's join token, from its own ledger. */
   access: z.enum(operatorAccessLevels).optional(),
+  /** Peers in the mesh only (monkd --mesh): its WireGuard key, endpoint and addresses. */
+  wireguard: peerWireguardSchema.optional(),
 });
 export type PeerRecord = z.infer<typeof peerRecordSchema>;

@@ -58,7 +58,11 @@ export const methodParams = {
     tty: z.boolean().default(false),
   }),
   // cluster lifecycle (issue: masterless cluster)
-  'cluster.new': z.object({ name: z.string().min(1).max(63).optional() }),
+  'cluster.new': z.object({
+    name: z.string().min(1).max(63).optional(),
+    /** The IPv4 CIDR the mesh cuts into one container subnet per peer (default 10.240.0.0/12). */
+    meshCidr: z.string().min(9).max(18).optional(),
+  }),
   'cluster.joinToken': z.object({
     ttlSeconds: z
       .number()
@@ -320,6 +324,13 @@ export interface PeerEntry {
   readonly access?: OperatorAccess;
   /** What is wrong with this peer, as it last told the others (absent when nothing is). */
   readonly problems?: readonly PeerProblem[];
+  /** Peers in the WireGuard mesh only: where it sits in the workload LAN (never a private key). */
+  readonly mesh?: {
+    readonly publicKey: string;
+    readonly endpoint?: string | undefined;
+    readonly subnet: string;
+    readonly overlayAddress: string;
+  };
 }
 
 /** One host made by `monk cluster grow`, as it answers. */

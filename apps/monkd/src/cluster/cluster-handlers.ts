@@ -4,7 +4,7 @@ import type { Cluster } from './cluster.ts';
 /** The `cluster.*` methods of the control API. */
 export function createClusterHandlers(cluster: Cluster): HandlerGroup {
   return {
-    'cluster.new': async (params) => cluster.create(params.name),
+    'cluster.new': async (params) => cluster.create(params.name, params.meshCidr),
     'cluster.joinToken': async (params) => cluster.issueToken(params),
     'cluster.join': async (params) => cluster.join(params.token),
     'cluster.info': async () => cluster.info(),

@@ -10,6 +10,7 @@ import {
   type PeerRecord,
 } from '@monk/model';
 import { createGraphSync, type Graph, type GraphSync, type SyncTransport } from '@monk/graph';
+import { createAddressPlan, type WireguardKey } from '@monk/network';
 import {
   createJoinToken,
   createMembership,
@@ -55,6 +56,7 @@ import {
   writeClusterConfig,
   type ClusterConfig,
 } from './cluster-files.ts';
+import { loadMeshKey, meshRecordOf, underlayHostOf, type MeshOptions } from './mesh-record.ts';
 
 const syncProtocol = '/monk/graph-sync/1.0.0';
 
@@ -83,6 +85,11 @@ export interface ClusterOptions {
    * admits and seeds from the peers cluster.json remembers, which its graph may no longer record.
    */
   readonly recovering?: boolean;
+  /**
+   * `monkd --mesh`: create a WireGuard key pair in the data dir on create/join and publish this peer's key,
+   * endpoint, subnet and overlay address in its record. The interface itself is daemon.ts's mesh link.
+   */
+  readonly mesh?: MeshOptions | undefined;
 }
 
 /**
@@ -107,7 +114,8 @@ export interface Cluster {
   start(service: ControlService): Promise<void>;
   stop(): Promise<void>;
   isMember(): boolean;
-  create(name: string | undefined): Promise<ClusterInfo>;
+  /** Throws `INVALID_REQUEST` for a mesh CIDR the address plan refuses. */
+  create(name: string | undefined, meshCidr?: string): Promise<ClusterInfo>;
   /**
    * Mints a single-use join token. `access` is for operator tokens (default `deploy`) and is kept in this
    * peer's token ledger; a peer token with an access throws `INVALID_REQUEST`.
@@ -171,6 +179,7 @@ export function createCluster(
   const caughtUp = Promise.withResolvers<string>();
   let recovering = options.recovering === true;
   let problems: readonly PeerProblem[] = [];
+  let meshKey: WireguardKey | undefined;
   const membershipMeta = (active: P2PNode): Record<string, string> => ({
     name: options.peerName,
     addresses: active.addresses().join(','),
@@ -333,6 +342,7 @@ export function createCluster(
       if (peers.length === 0) return;
       logger.debug('peer records changed', { changes: peers.map((c) => `${c.key} (${c.origin})`) });
       onGraphChange();
+      refreshMeshRecord();
       void rememberPeers();
     });
     active.setAllowList(memberIds());
@@ -372,6 +382,7 @@ export function createCluster(
 
   function selfRecord(active: P2PNode, joinedAt: string): PeerRecord {
     const existing = graph.getPeer(self);
+    const wireguard = meshRecord(active, existing?.joinedAt ?? joinedAt);
     return {
       id: self,
       name: options.peerName,
@@ -379,7 +390,46 @@ export function createCluster(
       tags: existing?.tags ?? [],
       addresses: active.addresses(),
       joinedAt: existing?.joinedAt ?? joinedAt,
+      ...(wireguard === undefined ? {} : { wireguard }),
     };
+  }
+
+  /** Creates the mesh key pair in the data dir, once, when this peer is in the mesh. */
+  async function prepareMesh(): Promise<void> {
+    if (options.mesh !== undefined && meshKey === undefined) meshKey = await loadMeshKey(options.dataDir);
+  }
+
+  function meshRecord(active: P2PNode, joinedAt: string): PeerRecord['wireguard'] {
+    if (options.mesh === undefined || meshKey === undefined) return undefined;
+    const host = options.mesh.endpointHost ?? underlayHostOf(active.addresses());
+    const wireguard = meshRecordOf({
+      self,
+      joinedAt,
+      peers: graph.listPeers(),
+      meshCidr: graph.getMeta().meshCidr,
+      publicKey: meshKey.publicKey,
+      endpoint: host === undefined ? undefined : `${host}:${options.mesh.listenPort}`,
+    });
+    if (wireguard === undefined) logger.warn('the mesh address plan has no subnet left for this peer');
+    return wireguard;
+  }
+
+  /**
+   * Rewrites our record when the address plan, run over the records we now have, gives us another subnet
+   * than the one we claimed: another peer that joined at the same time claimed it too and ranks first.
+   */
+  function refreshMeshRecord(): void {
+    const active = node;
+    const existing = graph.getPeer(self);
+    if (options.mesh === undefined || active === undefined || existing === undefined) return;
+    const next = selfRecord(active, existing.joinedAt);
+    if (JSON.stringify(next.wireguard) === JSON.stringify(existing.wireguard)) return;
+    if (existing.wireguard !== undefined && next.wireguard !== undefined) {
+      logger.info(
+        `mesh subnet ${existing.wireguard.subnet} is another peer's; moving to ${next.wireguard.subnet}`,
+      );
+    }
+    graph.putPeer(next);
   }
 
   async function handleJoin(request: Uint8Array, from: string): Promise<Uint8Array> {
@@ -580,6 +630,7 @@ export function createCluster(
         self: p.id === self,
         ...problemsOf(p.id),
         ...(p.role === 'operator' ? { access: p.access ?? defaultOperatorAccess } : {}),
+        ...(p.wireguard === undefined ? {} : { mesh: p.wireguard }),
       }))
       .sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
   }
@@ -605,6 +656,7 @@ export function createCluster(
       if (stored === undefined) return;
       if (options.recovering === true) admitRememberedPeers(stored);
       const active = await startNode(decodeNetworkKey(stored.networkKey), memberIds());
+      await prepareMesh();
       // Our addresses may have changed since the last run: peers find us again through our record.
       graph.putPeer(selfRecord(active, startedAt));
       await becomeMember(stored, active);
@@ -620,13 +672,15 @@ export function createCluster(
       if (node !== undefined) membership?.setMeta(membershipMeta(node));
     },
     isMember: () => config !== undefined,
-    async create(name) {
+    async create(name, meshCidr) {
       if (config !== undefined) {
         throw new MonkError(
           'CLUSTER_EXISTS',
           `this peer is already in cluster ${config.clusterName}; leave it first with monk cluster exit`,
         );
       }
+      const plan = createAddressPlan(meshCidr === undefined ? {} : { cidr: meshCidr });
+      await prepareMesh();
       const networkKey = generateNetworkKey();
       const next: ClusterConfig = {
         clusterId: randomUUID(),
@@ -635,7 +689,11 @@ export function createCluster(
         createdAt: now().toISOString(),
       };
       const active = await startNode(networkKey, [self]);
-      graph.setClusterIdentity({ clusterId: next.clusterId, clusterName: next.clusterName });
+      graph.setClusterIdentity({
+        clusterId: next.clusterId,
+        clusterName: next.clusterName,
+        meshCidr: plan.cidr,
+      });
       graph.putPeer(selfRecord(active, next.createdAt));
       await graph.flush();
       await becomeMember(next, active);
@@ -688,6 +746,7 @@ export function createCluster(
       const issuers = token.addresses
         .map((a) => a.slice(a.lastIndexOf('/p2p/') + 5))
         .filter((id) => id !== '');
+      await prepareMesh();
       const active = await startNode(token.networkKey, [self, ...issuers]);
       let response: JoinResponse | undefined;
       const failures: string[] = [];
