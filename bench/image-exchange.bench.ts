@@ -116,7 +116,7 @@ await sh(
 );
 const scratch = mkdtempSync(join(tmpdir(), 'monk-bench-exchange-'));
 const size = Number((await sh(`docker image inspect --format '{{.Size}}' ${image}`)).trim());
-const engine = await startDockerEngine({ addressPool: '10.214.0.0/16' });
+const engine = await startDockerEngine({ addressPool: '10.222.0.0/16' });
 const other = `docker -H unix://${engine.socket}`;
 const receiving = createDockerImageStore({ socketPath: engine.socket });
 let p1: Peer | undefined;

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,19 +17,25 @@ export interface DockerEngine extends AsyncDisposable {
 
 /**
  * Starts a dockerd in the root network namespace beside the host's own: its own data-root, exec-root, pidfile
- * and socket, no default bridge and no iptables rules (so it touches nothing of the host's engine), and
- * user-defined networks from `addressPool` (so they never overlap the host engine's). Needs root. Disposing
+ * and socket, a default bridge of its own (the `.255.1/24` of `addressPool`'s first /16) and no iptables
+ * rules (so it touches nothing of the host's engine), and user-defined networks from `addressPool` (so they
+ * never overlap the host engine's). Needs root. Disposing
  * it removes its containers, stops it (SIGKILL after 20 s), unmounts what it left mounted and deletes its
  * directory; call it in `afterAll` even when the test failed.
  *
  * @example
- * await using engine = await startDockerEngine({ addressPool: '10.213.0.0/16' });
+ * await using engine = await startDockerEngine({ addressPool: '10.221.0.0/16' });
  * await engine.docker(['images']);
  */
 export async function startDockerEngine(options: { addressPool: string }): Promise<DockerEngine> {
   // Short: a unix socket path must fit in 108 bytes.
   const dir = await mkdtemp('/tmp/monk-dockerd-');
   const socket = join(dir, 'docker.sock');
+  const bridge = `mkx${randomBytes(4).toString('hex')}`;
+  const [a = '10', b = '213'] = options.addressPool.split('.');
+  await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  await run('ip', ['addr', 'add', `${a}.${b}.255.1/24`, 'dev', bridge]);
+  await run('ip', ['link', 'set', bridge, 'up']);
   const logFile = join(dir, 'dockerd.log');
   const child = spawn(
     'dockerd',
@@ -41,7 +48,9 @@ export async function startDockerEngine(options: { addressPool: string }): Promi
       join(dir, 'docker.pid'),
       '-H',
       `unix://${socket}`,
-      '--bridge=none',
+      // Not --bridge=none: a dockerd started so deletes the host engine's docker0 (libnetwork removes the
+      // default bridge interface when the bridge is disabled). It gets a bridge of its own instead.
+      `--bridge=${bridge}`,
       '--iptables=false',
       '--default-address-pool',
       `base=${options.addressPool},size=24`,
@@ -67,6 +76,7 @@ export async function startDockerEngine(options: { addressPool: string }): Promi
       .filter((target) => target.startsWith(`${dir}/`))
       .reverse();
     for (const target of mounts) await run('umount', ['-l', target]).catch(() => undefined);
+    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
 

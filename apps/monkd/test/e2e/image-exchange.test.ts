@@ -60,7 +60,7 @@ describe('images travel between peers: two monkd on two Docker engines (needs Do
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'monk-exchange-e2e-'));
     await docker(['tag', 'monk-local/busybox:latest', image]);
-    engine = await startDockerEngine({ addressPool: '10.213.0.0/16' });
+    engine = await startDockerEngine({ addressPool: '10.221.0.0/16' });
     first = await startPeer('p1', { registryPullSeconds: 0 });
     // p2 tries a registry first, as a default monkd does; none answers here, so it asks p1.
     second = await startPeer('p2', { dockerSocket: engine.socket, registryPullSeconds: 2 });
