@@ -37,4 +37,29 @@ describe('Monk parity: what a Monk user types works', () => {
     expect(after.stderr).toBe('');
     expect(after.stdout).toBe('Loaded 1 template: agentsmesh-postgres/base\n');
   });
+
+  it("monk secrets add takes Monk's -g NAME=VALUE and -r NS/RUNNABLE NAME=VALUE beside NAME VALUE", async () => {
+    const global = await monkd.monk(['secrets', 'add', '-g', 'p-one=1', 'p-two=2']);
+    expect(global.code, global.stderr).toBe(0);
+    expect(global.stdout).toBe('Stored secret p-one (global)\nStored secret p-two (global)\n');
+    const scoped = await monkd.monk(['secrets', 'add', '-r', 'shop/web', 'p-token=-'], {
+      input: 'from-stdin\n',
+    });
+    expect(scoped.code, scoped.stderr).toBe(0);
+    expect(scoped.stdout).toBe('Stored secret p-token (for shop/web)\n');
+    const classic = await monkd.monk(['secrets', 'add', 'p-classic', '-'], { input: 'x\n' });
+    expect(classic.stdout).toBe('Stored secret p-classic (global)\n');
+    const list = await monkd.monkJson<Array<{ name: string; scope: string }>>([
+      'secrets',
+      'list',
+      '-r',
+      'shop/web',
+    ]);
+    expect(list.map((entry) => `${entry.name} ${entry.scope}`).sort()).toContain('p-token shop/web');
+    const both = await monkd.monk(['secrets', 'add', '-g', '-r', 'shop/web', 'a=1']);
+    expect(both.code).not.toBe(0);
+    const bad = await monkd.monk(['secrets', 'add', '-g', 'a=1', 'b']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('"b" is not NAME=VALUE');
+  });
 });
