@@ -1,3 +1,4 @@
+import { Actions } from './commands/actions.ts';
 import { ClusterContexts } from './commands/cluster-contexts.ts';
 import { ClusterDestroy } from './commands/cluster-destroy.ts';
 import { ClusterExit } from './commands/cluster-exit.ts';
@@ -33,11 +34,14 @@ import { SecretsAdd } from './commands/secrets-add.ts';
 import { SecretsList } from './commands/secrets-list.ts';
 import { SecretsRemove } from './commands/secrets-remove.ts';
 import { Shell } from './commands/shell.ts';
+import { Status } from './commands/status.ts';
 import { Stop } from './commands/stop.ts';
 import { Update } from './commands/update.ts';
+import { Version } from './commands/version.ts';
 
 /** Every command of `monk`, discovered explicitly (package.json `oclif.commands`). */
 export const commands = {
+  actions: Actions,
   'cluster:contexts': ClusterContexts,
   'cluster:destroy': ClusterDestroy,
   'cluster:exit': ClusterExit,
@@ -73,6 +77,8 @@ export const commands = {
   'secrets:list': SecretsList,
   'secrets:remove': SecretsRemove,
   shell: Shell,
+  status: Status,
   stop: Stop,
   update: Update,
+  version: Version,
 };

@@ -62,4 +62,78 @@ describe('Monk parity: what a Monk user types works', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('"b" is not NAME=VALUE');
   });
+
+  it('monk version, status, ls, info PATH and actions PATH answer as Monk users expect', async () => {
+    const version = await monkd.monkJson<{ cli: string; daemon: string; node: string }>(['version']);
+    expect(version.cli).toMatch(/^\d+\.\d+\.\d+/);
+    expect(version.daemon).toBe((await monkd.monkJson<{ version: string }>(['info'])).version);
+    const text = await monkd.monk(['version']);
+    expect(text.stdout).toMatch(/^monk \S+ \(node v\d+.*\)\nmonkd \S+\n$/);
+
+    const tool = join(scratch, 'tool.yaml');
+    await writeFile(
+      tool,
+      `namespace: parity
+calc:
+  defines: runnable
+  metadata: {name: Calculator, description: adds numbers, version: "1.2"}
+  variables:
+    greeting: {type: string, value: hello, description: what it says, env: GREETING}
+  containers: {calc: {image: busybox}}
+  services: {http: {container: calc, port: 8080, protocol: tcp}}
+  actions:
+    sum:
+      description: sums two numbers
+      arguments:
+        a: {type: int, description: first number}
+        b: {type: int, description: second number}
+        add-one: {type: bool, default: false}
+      code: $args["a"] $args["b"] add
+`,
+    );
+    expect((await monkd.monk(['load', tool])).code).toBe(0);
+    const ls = await monkd.monk(['ls']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toContain('parity/calc');
+    expect(ls.stdout).toBe((await monkd.monk(['list'])).stdout);
+
+    const info = await monkd.monk(['info', 'parity/calc']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toBe(
+      [
+        'parity/calc (runnable)',
+        '  name: Calculator',
+        '  description: adds numbers',
+        '  version: 1.2',
+        '',
+        'variables:',
+        'NAME       TYPE     VALUE   ENV        DESCRIPTION',
+        'greeting   string   hello   GREETING   what it says',
+        '',
+        'services:',
+        'NAME   CONTAINER   PORT   PROTOCOL   DESCRIPTION',
+        'http   calc        8080   tcp',
+        '',
+        'actions:',
+        'ACTION   ARGUMENTS                              DESCRIPTION',
+        'sum      [a:int] [b:int] [add-one:bool=false]   sums two numbers',
+        '',
+      ].join('\n'),
+    );
+    const actions = await monkd.monkJson<Array<{ name: string }>>(['actions', 'parity/calc']);
+    expect(actions.map((action) => action.name)).toEqual(['sum']);
+    const missing = await monkd.monk(['info', 'parity/nope']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('parity/nope');
+    expect((await monkd.monk(['info'])).stdout).toMatch(/^context: /);
+
+    const status = await monkd.monkJson<{ templates: number; instances: { total: number } }>(['status']);
+    expect(status.templates).toBeGreaterThanOrEqual(1);
+    expect(status.instances.total).toBe(0);
+    expect((await monkd.monk(['status'])).stdout).toMatch(
+      /^context: .*\ndaemon: .*\nruntime: .*\ncluster:\s+none \(CLUSTER_NOT_FOUND; monk cluster new makes one\)\ntemplates:\s+\d+ loaded, 0 running\ninstances:\s+0 \(0 running, 0 ready\)\n$/,
+    );
+    const nuke = await monkd.monk(['cluster', 'nuke', '--help']);
+    expect(nuke.stdout).toContain('Destroy the cluster');
+  });
 });
