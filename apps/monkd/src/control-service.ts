@@ -2,6 +2,7 @@ import {
   instanceStatus,
   monkLabels,
   MonkError,
+  toMonkError,
   type Deployment,
   type JsonObject,
   type JsonValue,
@@ -37,7 +38,7 @@ import type { CallChannel, HandlerGroup } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import type { Reconciler } from './reconciler.ts';
 import { resolvePinnedPeer } from './pin-peer.ts';
-import { createResolveHosts, type ResolveHosts } from './resolve-host.ts';
+import { createResolveHosts, missingSecretsError, type ResolveHosts } from './resolve-host.ts';
 import { buildWorkloads, selectWorkloads } from './workloads.ts';
 
 export interface ControlServiceOptions {
@@ -98,14 +99,29 @@ export function createCoreHandlers(
     owner?: string;
   }) {
     const { path, variables, generation, strict } = request;
-    const resolved = await resolveDeployment({
-      path,
-      templates,
-      overrides: variables,
-      strict,
-      host: await (components.resolveHosts ?? createResolveHosts({})).forDeployment(normalize(path)),
-      volumeRoot: options.volumeRoot,
-    });
+    const hosts = components.resolveHosts ?? createResolveHosts({});
+    const resolve = async (missingSecrets?: Array<{ name: string; runnable: string }>) =>
+      resolveDeployment({
+        path,
+        templates,
+        overrides: variables,
+        strict,
+        host: await hosts.forDeployment(
+          normalize(path),
+          missingSecrets === undefined ? {} : { missingSecrets },
+        ),
+        volumeRoot: options.volumeRoot,
+      });
+    let resolved;
+    try {
+      resolved = await resolve();
+    } catch (error) {
+      if (toMonkError(error).code !== 'SECRET_NOT_FOUND') throw error;
+      // Once more, recording every secret that is not set, to name them all in one error.
+      const missing: Array<{ name: string; runnable: string }> = [];
+      await resolve(missing).catch(() => undefined);
+      throw missing.length === 0 ? error : missingSecretsError(normalize(path), missing);
+    }
     const workloads = buildWorkloads({
       deployment: normalize(path),
       runnables: resolved.runnables,

@@ -136,4 +136,47 @@ calc:
     const nuke = await monkd.monk(['cluster', 'nuke', '--help']);
     expect(nuke.stdout).toContain('Destroy the cluster');
   });
+
+  it('monk plan names every secret that is not set at once, with the command that adds each', async () => {
+    const stack = join(scratch, 'secrets.yaml');
+    await writeFile(
+      stack,
+      `namespace: vault
+db:
+  defines: runnable
+  permitted-secrets: {db-password: true, db-root: true}
+  variables:
+    password: <- secret("db-password")
+    root: <- secret("db-root")
+  containers: {db: {image: busybox, environment: ["P=<- $password", "R=<- $root"]}}
+web:
+  defines: runnable
+  permitted-secrets: {api-token: true}
+  variables: {token: <- secret("api-token")}
+  containers: {web: {image: busybox, environment: ["T=<- $token"]}}
+app:
+  defines: process-group
+  runnable-list: [vault/db, vault/web]
+`,
+    );
+    expect((await monkd.monk(['load', stack])).code).toBe(0);
+    const plan = await monkd.monk(['plan', 'vault/app']);
+    expect(plan.code).toBe(4);
+    expect(plan.stderr).toContain(
+      [
+        'vault/app reads 3 secrets that are not set; add them with:',
+        '  monk secrets add -g db-password=VALUE   # read by vault/db (or -r vault/db for it alone)',
+        '  monk secrets add -g db-root=VALUE   # read by vault/db (or -r vault/db for it alone)',
+        '  monk secrets add -g api-token=VALUE   # read by vault/web (or -r vault/web for it alone)',
+      ].join('\n'),
+    );
+    expect((await monkd.monk(['secrets', 'add', '-g', 'db-password=a', 'db-root=b'])).code).toBe(0);
+    const fewer = await monkd.monk(['plan', 'vault/app']);
+    expect(fewer.stderr).toContain(
+      'vault/app reads a secret that is not set; add it with:\n  monk secrets add -g api-token=VALUE',
+    );
+    expect((await monkd.monk(['secrets', 'add', '-g', 'api-token=c'])).code).toBe(0);
+    const ok = await monkd.monk(['plan', 'vault/app']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
 });
