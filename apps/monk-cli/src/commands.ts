@@ -25,6 +25,7 @@ import { Logs } from './commands/logs.ts';
 import { Plan } from './commands/plan.ts';
 import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
+import { Restart } from './commands/restart.ts';
 import { Run } from './commands/run.ts';
 import { Images } from './commands/images.ts';
 import { RegistryList } from './commands/registry-list.ts';
@@ -72,6 +73,7 @@ export const commands = {
   'registry:list': RegistryList,
   'registry:login': RegistryLogin,
   'registry:logout': RegistryLogout,
+  restart: Restart,
   run: Run,
   'secrets:add': SecretsAdd,
   'secrets:list': SecretsList,

@@ -445,6 +445,48 @@ export function createCoreHandlers(
       await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
       return { stopped };
     },
+    restart: async (params, channel) => {
+      const paths = findDeploymentPaths(params.path);
+      const requestedAt = new Date(components.now()).toISOString();
+      const targets = paths
+        .flatMap((path) => graph.listWorkloads({ deployment: path }))
+        .filter((workload) => workload.state === 'running');
+      if (targets.length === 0)
+        throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
+      // Desired state, not a command: each owner restarts its containers that started before this time.
+      graph.putWorkloads(targets.map((workload) => ({ ...workload, restartRequestedAt: requestedAt })));
+      await graph.flush();
+      reconciler.kick();
+      const ids = targets.map((workload) => workload.id);
+      const after = Date.parse(requestedAt);
+      const done = (id: string): boolean => {
+        const observed = graph.getObserved(id);
+        const workload = graph.getWorkload(id);
+        if (observed?.startedAt === undefined || Date.parse(observed.startedAt) < after) return false;
+        return workload?.readiness === undefined
+          ? observed.phase === 'running' || observed.ready
+          : observed.ready;
+      };
+      const deadline = components.now() + params.timeoutSeconds * 1000;
+      const reported = new Set<string>();
+      while (!ids.every(done)) {
+        if (channel.signal.aborted) break;
+        if (components.now() > deadline) {
+          const left = ids.filter((id) => !done(id));
+          throw new MonkError(
+            'TIMEOUT',
+            `${left.join(', ')} did not come back within ${params.timeoutSeconds}s of monk restart; see monk describe ${normalize(params.path)}`,
+            { details: { workloads: left } },
+          );
+        }
+        for (const id of ids.filter((candidate) => done(candidate) && !reported.has(candidate))) {
+          reported.add(id);
+          await channel.emit({ type: 'restarted', workloadId: id });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return { restarted: ids };
+    },
     purge: async (params, channel) => {
       const path = normalize(params.path);
       const paths = findDeploymentPaths(path);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMonkd, type MonkdProcess } from '../harness.ts';
+import { docker, startMonkd, type MonkdProcess } from '../harness.ts';
 
 describe('Monk parity: what a Monk user types works', () => {
   let monkd: MonkdProcess;
@@ -178,5 +178,54 @@ app:
     expect((await monkd.monk(['secrets', 'add', '-g', 'api-token=c'])).code).toBe(0);
     const ok = await monkd.monk(['plan', 'vault/app']);
     expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('monk restart restarts the same containers through the daemon and waits for them (needs Docker)', async () => {
+    const app = join(scratch, 'restart.yaml');
+    await writeFile(
+      app,
+      `namespace: parity-restart
+web:
+  defines: runnable
+  containers:
+    web:
+      image: monk-local/busybox
+      image-tag: latest
+      bash: mkdir -p /www && echo up > /www/index.html && exec httpd -f -p 8080 -h /www
+  checks:
+    readiness:
+      code: exec("web", "wget", "-qO-", "http://127.0.0.1:8080/") "up" contains?
+      period: 1
+      initialDelay: 0
+      attempts: 30
+`,
+    );
+    expect((await monkd.monk(['load', app])).code).toBe(0);
+    const run = await monkd.monk(['run', 'parity-restart/web']);
+    expect(run.code, run.stderr).toBe(0);
+    try {
+      const [before] = await monkd.monkJson<Array<{ containerId: string }>>(['ps']);
+      const containerId = before?.containerId ?? '';
+      expect(containerId).not.toBe('');
+      const marker = await monkd.monk(['exec', 'parity-restart/web', '--', 'touch', '/tmp/kept']);
+      expect(marker.code, marker.stderr).toBe(0);
+      const startedBefore = (await docker(['inspect', '-f', '{{.State.StartedAt}}', containerId])).trim();
+
+      const restart = await monkd.monk(['restart', 'parity-restart/web']);
+      expect(restart.code, restart.stderr).toBe(0);
+      expect(restart.stdout).toBe('Restarted 1 container of parity-restart/web: parity-restart/web#web\n');
+      const startedAfter = (await docker(['inspect', '-f', '{{.State.StartedAt}}', containerId])).trim();
+      expect(Date.parse(startedAfter)).toBeGreaterThan(Date.parse(startedBefore));
+      // The same container: what it wrote survives, and it is ready again when restart returns.
+      const [after] = await monkd.monkJson<Array<{ containerId: string; ready: boolean }>>(['ps']);
+      expect(after).toMatchObject({ containerId, ready: true });
+      expect((await monkd.monk(['exec', 'parity-restart/web', '--', 'ls', '/tmp/kept'])).code).toBe(0);
+
+      const idle = await monkd.monk(['restart', 'parity/nothing']);
+      expect(idle.code).not.toBe(0);
+      expect(idle.stderr).toContain('parity/nothing is not running');
+    } finally {
+      await monkd.monk(['purge', 'parity-restart/web']);
+    }
   });
 });
