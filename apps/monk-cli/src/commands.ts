@@ -1,3 +1,4 @@
+import { Actions } from './commands/actions.ts';
 import { ClusterContexts } from './commands/cluster-contexts.ts';
 import { ClusterDestroy } from './commands/cluster-destroy.ts';
 import { ClusterExit } from './commands/cluster-exit.ts';
@@ -24,6 +25,7 @@ import { Logs } from './commands/logs.ts';
 import { Plan } from './commands/plan.ts';
 import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
+import { Restart } from './commands/restart.ts';
 import { Run } from './commands/run.ts';
 import { Images } from './commands/images.ts';
 import { RegistryList } from './commands/registry-list.ts';
@@ -33,11 +35,14 @@ import { SecretsAdd } from './commands/secrets-add.ts';
 import { SecretsList } from './commands/secrets-list.ts';
 import { SecretsRemove } from './commands/secrets-remove.ts';
 import { Shell } from './commands/shell.ts';
+import { Status } from './commands/status.ts';
 import { Stop } from './commands/stop.ts';
 import { Update } from './commands/update.ts';
+import { Version } from './commands/version.ts';
 
 /** Every command of `monk`, discovered explicitly (package.json `oclif.commands`). */
 export const commands = {
+  actions: Actions,
   'cluster:contexts': ClusterContexts,
   'cluster:destroy': ClusterDestroy,
   'cluster:exit': ClusterExit,
@@ -68,11 +73,14 @@ export const commands = {
   'registry:list': RegistryList,
   'registry:login': RegistryLogin,
   'registry:logout': RegistryLogout,
+  restart: Restart,
   run: Run,
   'secrets:add': SecretsAdd,
   'secrets:list': SecretsList,
   'secrets:remove': SecretsRemove,
   shell: Shell,
+  status: Status,
   stop: Stop,
   update: Update,
+  version: Version,
 };

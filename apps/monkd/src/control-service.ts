@@ -2,6 +2,7 @@ import {
   instanceStatus,
   monkLabels,
   MonkError,
+  toMonkError,
   type Deployment,
   type JsonObject,
   type JsonValue,
@@ -37,7 +38,7 @@ import type { CallChannel, HandlerGroup } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import type { Reconciler } from './reconciler.ts';
 import { resolvePinnedPeer } from './pin-peer.ts';
-import { createResolveHosts, type ResolveHosts } from './resolve-host.ts';
+import { createResolveHosts, missingSecretsError, type ResolveHosts } from './resolve-host.ts';
 import { buildWorkloads, selectWorkloads } from './workloads.ts';
 
 export interface ControlServiceOptions {
@@ -98,14 +99,29 @@ export function createCoreHandlers(
     owner?: string;
   }) {
     const { path, variables, generation, strict } = request;
-    const resolved = await resolveDeployment({
-      path,
-      templates,
-      overrides: variables,
-      strict,
-      host: await (components.resolveHosts ?? createResolveHosts({})).forDeployment(normalize(path)),
-      volumeRoot: options.volumeRoot,
-    });
+    const hosts = components.resolveHosts ?? createResolveHosts({});
+    const resolve = async (missingSecrets?: Array<{ name: string; runnable: string }>) =>
+      resolveDeployment({
+        path,
+        templates,
+        overrides: variables,
+        strict,
+        host: await hosts.forDeployment(
+          normalize(path),
+          missingSecrets === undefined ? {} : { missingSecrets },
+        ),
+        volumeRoot: options.volumeRoot,
+      });
+    let resolved;
+    try {
+      resolved = await resolve();
+    } catch (error) {
+      if (toMonkError(error).code !== 'SECRET_NOT_FOUND') throw error;
+      // Once more, recording every secret that is not set, to name them all in one error.
+      const missing: Array<{ name: string; runnable: string }> = [];
+      await resolve(missing).catch(() => undefined);
+      throw missing.length === 0 ? error : missingSecretsError(normalize(path), missing);
+    }
     const workloads = buildWorkloads({
       deployment: normalize(path),
       runnables: resolved.runnables,
@@ -428,6 +444,48 @@ export function createCoreHandlers(
       reconciler.kick();
       await waitFor(stopped, { timeoutSeconds: 60, channel, until: 'stopped' });
       return { stopped };
+    },
+    restart: async (params, channel) => {
+      const paths = findDeploymentPaths(params.path);
+      const requestedAt = new Date(components.now()).toISOString();
+      const targets = paths
+        .flatMap((path) => graph.listWorkloads({ deployment: path }))
+        .filter((workload) => workload.state === 'running');
+      if (targets.length === 0)
+        throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
+      // Desired state, not a command: each owner restarts its containers that started before this time.
+      graph.putWorkloads(targets.map((workload) => ({ ...workload, restartRequestedAt: requestedAt })));
+      await graph.flush();
+      reconciler.kick();
+      const ids = targets.map((workload) => workload.id);
+      const after = Date.parse(requestedAt);
+      const done = (id: string): boolean => {
+        const observed = graph.getObserved(id);
+        const workload = graph.getWorkload(id);
+        if (observed?.startedAt === undefined || Date.parse(observed.startedAt) < after) return false;
+        return workload?.readiness === undefined
+          ? observed.phase === 'running' || observed.ready
+          : observed.ready;
+      };
+      const deadline = components.now() + params.timeoutSeconds * 1000;
+      const reported = new Set<string>();
+      while (!ids.every(done)) {
+        if (channel.signal.aborted) break;
+        if (components.now() > deadline) {
+          const left = ids.filter((id) => !done(id));
+          throw new MonkError(
+            'TIMEOUT',
+            `${left.join(', ')} did not come back within ${params.timeoutSeconds}s of monk restart; see monk describe ${normalize(params.path)}`,
+            { details: { workloads: left } },
+          );
+        }
+        for (const id of ids.filter((candidate) => done(candidate) && !reported.has(candidate))) {
+          reported.add(id);
+          await channel.emit({ type: 'restarted', workloadId: id });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return { restarted: ids };
     },
     purge: async (params, channel) => {
       const path = normalize(params.path);

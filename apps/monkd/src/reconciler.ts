@@ -289,6 +289,12 @@ export function createReconciler(
           started(step.workloadId, step.containerId);
           break;
         }
+        case 'bounce':
+          // The same container, stopped and started: its filesystem and id survive, as with docker restart.
+          await runtime.stopContainer(step.containerId, { timeoutSeconds: 10 });
+          await runtime.startContainer(step.containerId);
+          started(step.workloadId, step.containerId);
+          break;
         case 'stop':
           await runtime.stopContainer(step.containerId, { timeoutSeconds: 10 });
           break;
@@ -578,6 +584,7 @@ function toObserved(c: ContainerInfo): ObservedContainer {
     ...(peer === undefined ? {} : { peer }),
     ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
     ...(c.finishedAt === undefined ? {} : { finishedAt: c.finishedAt }),
+    ...(c.startedAt === undefined ? {} : { startedAt: c.startedAt }),
     ...(c.error === undefined ? {} : { error: c.error }),
   };
 }

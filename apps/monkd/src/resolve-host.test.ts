@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createGraph } from '@monk/graph';
-import { createResolveHosts, stableUuid } from './resolve-host.ts';
+import { createResolveHosts, missingSecretsError, stableUuid } from './resolve-host.ts';
 import { createSecretStore } from './secrets/secret-store.ts';
 
 describe('resolve hosts', () => {
@@ -35,5 +35,34 @@ describe('resolve hosts', () => {
     expect(host.hostnameOf('t/app')).toBe('t-app');
     expect(host.secret).toBeUndefined();
     expect(host.randomUuid).toBeUndefined();
+  });
+
+  it('records secrets that are not set instead of failing, when asked, and names them all in one error', async () => {
+    await using graph = await createGraph({ peerId: 'peer-a' });
+    const key = randomBytes(32);
+    const secrets = createSecretStore({ graph, keys: { key: async () => key }, now: Date.now });
+    await secrets.add({ name: 'set', value: 'v', scope: 'global' });
+    const hosts = createResolveHosts({ secrets });
+    const strict = await hosts.forDeployment('t/app');
+    await expect(strict.secret?.('nope', 't/db')).rejects.toMatchObject({ code: 'SECRET_NOT_FOUND' });
+    const missing: Array<{ name: string; runnable: string }> = [];
+    const lenient = await hosts.forDeployment('t/app', { missingSecrets: missing });
+    expect(await lenient.secret?.('set', 't/db')).toBe('v');
+    await lenient.secret?.('nope', 't/db');
+    await lenient.secret?.('nope', 't/db');
+    await lenient.secret?.('other', 't/web');
+    expect(missing).toEqual([
+      { name: 'nope', runnable: 't/db' },
+      { name: 'other', runnable: 't/web' },
+    ]);
+    const error = missingSecretsError('t/app', missing);
+    expect(error.code).toBe('SECRET_NOT_FOUND');
+    expect(error.message).toBe(
+      [
+        't/app reads 2 secrets that are not set; add them with:',
+        '  monk secrets add -g nope=VALUE   # read by t/db (or -r t/db for it alone)',
+        '  monk secrets add -g other=VALUE   # read by t/web (or -r t/web for it alone)',
+      ].join('\n'),
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { MonkError, toMonkError } from '@monk/model';
 import type { ExpressionHost, ResolveHost } from '@monk/monkscript';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { runnableHostname } from './workloads.ts';
@@ -21,7 +22,14 @@ export interface ResolveHosts {
    */
   forDeployment(
     path: string,
-    options?: { arrowHostFor?: (runnablePath: string) => ExpressionHost },
+    options?: {
+      arrowHostFor?: (runnablePath: string) => ExpressionHost;
+      /**
+       * When given, a secret that is not set does not fail resolution: it is recorded here (name and the
+       * runnable that reads it) and reads as a placeholder, so one pass finds every missing secret.
+       */
+      missingSecrets?: Array<{ name: string; runnable: string }>;
+    },
   ): Promise<ResolveHost>;
 }
 
@@ -40,12 +48,55 @@ export function createResolveHosts(components: { secrets?: SecretStore }): Resol
       const seed = Buffer.from(await secrets.digest('random-uuid seed', path)).toString('hex');
       return {
         ...base,
-        secret: (name, runnablePath) => secrets.read({ name, runnable: runnablePath }),
+        secret: async (name, runnablePath) => {
+          const missing = options.missingSecrets;
+          if (missing === undefined) return secrets.read({ name, runnable: runnablePath });
+          try {
+            return await secrets.read({ name, runnable: runnablePath });
+          } catch (error) {
+            if (toMonkError(error).code !== 'SECRET_NOT_FOUND') throw error;
+            if (!missing.some((entry) => entry.name === name && entry.runnable === runnablePath)) {
+              missing.push({ name, runnable: runnablePath });
+            }
+            return `missing-secret-${name}`;
+          }
+        },
         sealSecret: (value) => secrets.seal(value),
         randomUuid: (key) => stableUuid(seed, key),
       };
     },
   };
+}
+
+/**
+ * One error for every secret a deployment reads that is not set, each with the command that adds it
+ * (`SECRET_NOT_FOUND`, `details.secrets`).
+ *
+ * @example
+ * missingSecretsError('shop/app', [{ name: 'db-password', runnable: 'shop/db' }]);
+ */
+export function missingSecretsError(
+  path: string,
+  missing: ReadonlyArray<{ name: string; runnable: string }>,
+): MonkError {
+  const lines = missing.map(
+    (entry) =>
+      `  monk secrets add -g ${entry.name}=VALUE   # read by ${entry.runnable} (or -r ${entry.runnable} for it alone)`,
+  );
+  return new MonkError(
+    'SECRET_NOT_FOUND',
+    `${path} reads ${missing.length === 1 ? 'a secret that is' : `${missing.length} secrets that are`} not set; add ${missing.length === 1 ? 'it' : 'them'} with:\n${lines.join('\n')}`,
+    {
+      details: {
+        path,
+        secrets: missing.map((entry) => ({
+          name: entry.name,
+          runnable: entry.runnable,
+          command: `monk secrets add -g ${entry.name}=VALUE`,
+        })),
+      },
+    },
+  );
 }
 
 /** A version-4-shaped UUID from SHA-256 of seed and key: deterministic, uniformly spread. */

@@ -168,6 +168,11 @@ export const workloadSchema = z.object({
   generation: z.number().int().min(0),
   /** Container `hooks`: event (`container-started`) → the name of an action of the same runnable. */
   hooks: z.record(z.string(), z.string()).optional(),
+  /**
+   * When `monk restart` last asked for a fresh start (ISO time): the owner restarts the container (the
+   * same one, stopped and started) when it started before this.
+   */
+  restartRequestedAt: z.string().optional(),
 });
 export type Workload = z.infer<typeof workloadSchema>;
 

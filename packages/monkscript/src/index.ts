@@ -36,3 +36,5 @@ export type { RunActionOptions, ActionResult } from './run-action.ts';
 export { evaluateExpression } from './evaluate-expression.ts';
 export type { ExpressionHost } from './evaluate-expression.ts';
 export { renderGoTemplate } from './go-template.ts';
+export { templateActions, templateInfo } from './template-info.ts';
+export type { ActionInfo, ServiceInfo, TemplateInfo, VariableInfo } from './template-info.ts';

@@ -41,6 +41,7 @@ export function loadDocuments(options: {
 export function finishLoad(options: {
   batches: readonly { file: string; documents: readonly SourceDocument[] }[];
   known?: TemplateSource;
+  knownPaths?: Iterable<string>;
   warnings?: readonly LoadWarning[];
 }): LoadResult {
   const warnings: LoadWarning[] = [...(options.warnings ?? [])];
@@ -62,11 +63,20 @@ export function finishLoad(options: {
   }
   const templates = [...byPath.values()];
   const loaded = createTemplateSource(templates);
+  const held = new Set(options.knownPaths ?? []);
+  const isHeld = (path: string): boolean => {
+    const parts = path.split('/');
+    for (let length = parts.length; length >= 2; length -= 1) {
+      if (held.has(parts.slice(0, length).join('/'))) return true;
+    }
+    return false;
+  };
   const seen = new Set<string>();
   for (const record of templates) {
     for (const reference of referencesOf(record)) {
       if (isKnownPath(loaded, reference.path)) continue;
       if (options.known !== undefined && isKnownPath(options.known, reference.path)) continue;
+      if (isHeld(reference.path)) continue;
       const key = `${record.path} ${reference.path}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -192,6 +192,18 @@ describe('loadTemplates', () => {
     ).toEqual([]);
   });
 
+  it('does not warn about references to templates the cluster already holds (knownPaths)', async () => {
+    const files = createMemoryFileSource({
+      '/a.yaml':
+        'namespace: agentsmesh-postgres\nbase:\n  defines: runnable\n  inherits: postgresql/db-v16\n  connections: {x: {runnable: other/thing, service: s}}\n',
+    });
+    const held = await loadTemplates({ entries: ['/a.yaml'], files, knownPaths: ['postgresql/db-v16'] });
+    expect(held.warnings.map((warning) => warning.reference)).toEqual(['other/thing']);
+    expect(held.warnings[0]?.message).toContain(
+      'refers to other/thing (connections/x/runnable), which is not loaded',
+    );
+  });
+
   it('routes Compose files to the Compose importer', async () => {
     const files = createMemoryFileSource({
       '/proj/compose.yaml': 'services:\n  web:\n    image: nginx:1.27\n    ports: ["8080:80"]\n',

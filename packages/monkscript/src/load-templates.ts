@@ -29,6 +29,11 @@ export interface LoadTemplatesOptions {
   readonly files: FileSource;
   /** Templates loaded before: references to them are not reported as unresolved. */
   readonly known?: TemplateSource;
+  /**
+   * Paths of templates the cluster already holds (what `templates.list` returns): references to them are not
+   * reported as unresolved either. The CLI passes these so `monk load` after loading a kit stays quiet.
+   */
+  readonly knownPaths?: Iterable<string>;
   /** Compose interpolation variables (`${VAR}`); the package never reads `process.env`. */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -325,7 +330,7 @@ async function loadEntry(context: LoadContext, entry: string): Promise<void> {
  * files (sorted). A MANIFEST loads its `LOAD` files and `DIRS` folders. A Compose file (`compose.yaml`,
  * `docker-compose.yml`, a folder holding one, or YAML with top-level `services:` and no `namespace`) is
  * imported into MonkScript first. `<<<` embeds are read relative to
- * the template file. References to templates neither loaded here nor in `known` (hub templates) are
+ * the template file. References to templates neither loaded here nor in `known`/`knownPaths` (hub templates) are
  * warnings, not errors; resolving a template that needs them fails.
  *
  * @throws MonkError `TEMPLATE_PARSE_ERROR`, `TEMPLATE_INVALID`, `EMBED_NOT_FOUND`, `MANIFEST_INVALID`, `COMPOSE_INVALID`,
@@ -351,6 +356,7 @@ export async function loadTemplates(options: LoadTemplatesOptions): Promise<Load
     batches: context.pending,
     warnings: context.warnings,
     ...(options.known === undefined ? {} : { known: options.known }),
+    ...(options.knownPaths === undefined ? {} : { knownPaths: options.knownPaths }),
   });
   return { ...result, manifests: context.manifests, secrets: context.secrets };
 }

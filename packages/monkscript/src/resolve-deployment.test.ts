@@ -425,6 +425,30 @@ app:
     expect(none.readiness).toBeUndefined();
   });
 
+  it('takes readiness code as a script without <-, or computes it with <- `…` (the postgresql kit form)', async () => {
+    const check = async (code: string): Promise<unknown> => {
+      const runnable = await single(`namespace: t
+app:
+  defines: runnable
+  variables: {user: monk}
+  containers: {a: {image: x}}
+  checks:
+    readiness:
+      code: ${code}
+`);
+      return runnable.readiness?.kind === 'arrow' ? runnable.readiness.code : undefined;
+    };
+    expect(await check('exec("a", "pg_isready") contains?("accepting")')).toBe(
+      'exec("a", "pg_isready") contains?("accepting")',
+    );
+    expect(await check('<- `exec("a", "pg_isready", "-U", "${user}") contains?("accepting")`')).toBe(
+      'exec("a", "pg_isready", "-U", "monk") contains?("accepting")',
+    );
+    const computedBad = await rejection(check('<- `exec("a" "b`'));
+    expect(computedBad.code).toBe('ARROW_SYNTAX');
+    expect(computedBad.location?.path).toBe('t/app/checks/readiness/code');
+  });
+
   it('refuses readiness code that does not parse, naming where', async () => {
     const error = await rejection(
       single(

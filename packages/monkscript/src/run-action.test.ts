@@ -46,6 +46,13 @@ app:
       code: $args get-member("a")
     leak:
       code: $token
+    sum:
+      description: sums two numbers (Monk's documented example)
+      arguments:
+        a: {type: int, description: first number}
+        b: {type: int, description: second number}
+        add-one: {type: bool, description: add 1 to result, default: false}
+      code: $args["a"] $args["b"] add $args["add-one"] to-int add
 `;
 
 async function act(options: {
@@ -81,6 +88,11 @@ describe('runAction', () => {
     expect((await act({ action: 'nested' })).value).toBe('hello nested x1 from us');
   });
 
+  it("runs Monk's documented action: code without <-, arguments by member access on $args", async () => {
+    expect((await act({ action: 'sum', args: { a: '2', b: '3' } })).value).toBe(5);
+    expect((await act({ action: 'sum', args: { a: '2', b: '3', 'add-one': 'true' } })).value).toBe(6);
+  });
+
   it('runs exec through the host, in the named container of the runnable', async () => {
     const calls: Array<{ runnable: string; container: string; command: string[] }> = [];
     const host: ResolveHost = {
@@ -108,7 +120,7 @@ describe('runAction', () => {
     const error = await rejection(act({ action: 'nope' }));
     expect(error.code).toBe('ACTION_NOT_FOUND');
     expect(error.message).toBe(
-      't/app has no action "nope"; its actions: greet, dsn, run, safe, nested, args-object, leak',
+      't/app has no action "nope"; its actions: greet, dsn, run, safe, nested, args-object, leak, sum',
     );
     const none = await rejection(act({ action: 'x', runnable: 't/db' }));
     expect(none.message).toBe('t/db has no action "x"; it defines no actions');

@@ -113,6 +113,7 @@ function apply(scenario: Scenario, steps: readonly PlanStep[], round: number): S
         break;
       case 'start':
       case 'restart':
+      case 'bounce':
         set(step.containerId, 'running');
         break;
       case 'stop':

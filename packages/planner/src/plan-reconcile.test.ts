@@ -479,6 +479,49 @@ describe('planReconcile', () => {
   });
 });
 
+describe('planReconcile: monk restart', () => {
+  const requested = '2025-01-01T00:00:10Z';
+  const restarted = makeWorkload('web', { restartRequestedAt: requested });
+
+  it.each<[string, Partial<ObservedContainer>, PlanStep[]]>([
+    [
+      'bounces a running container that started before the request',
+      { startedAt: '2025-01-01T00:00:05Z' },
+      [
+        {
+          kind: 'bounce',
+          workloadId: restarted.id,
+          containerId: 'c-web',
+          reason: `monk restart asked at ${requested} (container started 2025-01-01T00:00:05Z)`,
+        },
+      ],
+    ],
+    ['leaves one that started after it alone', { startedAt: '2025-01-01T00:00:11Z' }, []],
+    ['leaves one whose start time is unknown alone', {}, []],
+  ])('%s', (_, observed, steps) => {
+    expect(plan({ workloads: [restarted], containers: [container(restarted, observed)] }).steps).toEqual(
+      steps,
+    );
+  });
+
+  it('does not wait for dependencies, and a workload without a request is never bounced', () => {
+    const dependent = makeWorkload('app', { dependsOn: [db.id], restartRequestedAt: requested });
+    const result = plan({
+      workloads: [dependent, db],
+      containers: [
+        container(dependent, { startedAt: '2025-01-01T00:00:01Z' }),
+        container(db, { startedAt: '2025-01-01T00:00:01Z' }),
+      ],
+    });
+    expect(result.steps.map((step) => `${step.kind} ${step.workloadId ?? ''}`)).toEqual([
+      `bounce ${dependent.id}`,
+    ]);
+    expect(describeStep(result.steps[0] as PlanStep)).toMatch(
+      /^bounce ns\/app#app \(container c-app\): monk restart asked at /,
+    );
+  });
+});
+
 describe('describeStep', () => {
   const table: Array<[PlanStep, string]> = [
     [

@@ -20,6 +20,8 @@ export interface ObservedContainer {
   exitCode?: number;
   /** ISO time the container last exited (Docker's zero time counts as unknown). */
   finishedAt?: string;
+  /** ISO time the container last started; `monk restart` compares it with the workload's request. */
+  startedAt?: string;
   error?: string;
 }
 
@@ -53,6 +55,7 @@ export interface ReconcileInput {
  * - `start`: start a container that was created but never started.
  * - `replace`: stop and remove `containerId`, then create and start `name` from the current spec.
  * - `restart`: start an exited container again (its recovery policy said so and its backoff elapsed).
+ * - `bounce`: stop a running container and start it again, the same container (`monk restart`).
  * - `stop`: stop a container and keep it.
  * - `remove`: remove a container (it is not running, or a `stop` step for it comes first).
  */
@@ -61,6 +64,7 @@ export type PlanStep =
   | { kind: 'start'; workloadId: string; containerId: string; reason: string }
   | { kind: 'replace'; workloadId: string; containerId: string; name: string; reason: string }
   | { kind: 'restart'; workloadId: string; containerId: string; reason: string }
+  | { kind: 'bounce'; workloadId: string; containerId: string; reason: string }
   | { kind: 'stop'; workloadId?: string; containerId: string; reason: string }
   | { kind: 'remove'; workloadId?: string; containerId: string; reason: string };
 
@@ -96,6 +100,7 @@ const pastTense: Readonly<Record<PlanStep['kind'], string>> = {
   start: 'started',
   replace: 'replaced',
   restart: 'restarted',
+  bounce: 'restarted',
   stop: 'stopped',
   remove: 'removed',
 };
@@ -270,7 +275,17 @@ function intentFor(options: {
     case 'exited':
     case 'dead':
       return recoveryIntent(options);
-    case 'running':
+    case 'running': {
+      const requested = workload.restartRequestedAt;
+      if (requested === undefined || container.startedAt === undefined) return { kind: 'none' };
+      if (!(Date.parse(container.startedAt) < Date.parse(requested))) return { kind: 'none' };
+      const reason = `monk restart asked at ${requested} (container started ${container.startedAt})`;
+      return {
+        kind: 'step',
+        step: { kind: 'bounce', workloadId, containerId: container.id, reason },
+        gated: false,
+      };
+    }
     case 'restarting':
     case 'paused':
     case 'removing':
@@ -414,6 +429,7 @@ export function describeStep(step: PlanStep): string {
       return `create ${step.workloadId}: ${step.reason}`;
     case 'start':
     case 'restart':
+    case 'bounce':
       return `${step.kind} ${step.workloadId} (container ${shortId(step.containerId)}): ${step.reason}`;
     case 'replace':
       return `replace ${step.workloadId} (container ${shortId(step.containerId)}): ${step.reason}`;

@@ -47,6 +47,7 @@ describe('authorizeCall', () => {
     ['run', ['ACCESS_DENIED', 'ok', 'ok']],
     ['update', ['ACCESS_DENIED', 'ok', 'ok']],
     ['stop', ['ACCESS_DENIED', 'ok', 'ok']],
+    ['restart', ['ACCESS_DENIED', 'ok', 'ok']],
     ['purge', ['ACCESS_DENIED', 'ok', 'ok']],
     ['exec', ['ACCESS_DENIED', 'ok', 'ok']],
     ['do', ['ACCESS_DENIED', 'ok', 'ok']],

@@ -31,6 +31,7 @@ export const methodAccess = {
   run: 'deploy',
   update: 'deploy',
   stop: 'deploy',
+  restart: 'deploy',
   purge: 'deploy',
   ps: 'view',
   describe: 'view',

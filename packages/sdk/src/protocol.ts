@@ -40,6 +40,8 @@ export const methodParams = {
     timeoutSeconds: z.number().positive().default(300),
   }),
   stop: z.object({ path }),
+  /** Restarts the running containers of a deployment on their owners (the same containers). */
+  restart: z.object({ path, timeoutSeconds: z.number().positive().default(120) }),
   purge: z.object({ path, excise: z.boolean().default(false) }),
   ps: z.object({ all: z.boolean().default(false) }),
   describe: z.object({ path }),

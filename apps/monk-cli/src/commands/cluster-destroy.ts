@@ -7,8 +7,10 @@ import { MonkCommand } from '../base-command.ts';
 export class ClusterDestroy extends MonkCommand {
   static override description =
     'Destroy the cluster: remove every other peer from it, then the answering peer leaves it too. Asks for confirmation unless --force.';
+  static override aliases = ['cluster:nuke'];
   static override examples = [
     '<%= config.bin %> cluster destroy',
+    '<%= config.bin %> cluster nuke --force',
     '<%= config.bin %> cluster destroy --force',
   ];
   static override flags = {

@@ -5,7 +5,8 @@ import { renderTable } from '../render.ts';
 export class List extends MonkCommand {
   static override description =
     'List the templates stored in the cluster: runnables, groups, services, entities.';
-  static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --json'];
+  static override aliases = ['ls'];
+  static override examples = ['<%= config.bin %> list', '<%= config.bin %> ls --json'];
 
   async run(): Promise<TemplateSummary[]> {
     const client = this.client();

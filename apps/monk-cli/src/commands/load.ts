@@ -23,12 +23,15 @@ export class Load extends MonkCommand {
     const environment = Object.fromEntries(
       Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
+    const client = this.client();
+    // References to templates the cluster already holds (a kit loaded earlier) are not "not loaded".
+    const held = (await client.listTemplates()).map((template) => template.path);
     const { templates, warnings, secrets } = await loadTemplates({
       entries,
       files: createNodeFileSource(),
       environment,
+      knownPaths: held,
     });
-    const client = this.client();
     // Secrets a Compose file supplies (file: or environment: sources) are stored encrypted, never in templates.
     for (const secret of secrets) {
       await client.call('secrets.add', { name: secret.name, value: secret.value });

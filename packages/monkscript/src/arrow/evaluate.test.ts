@@ -424,3 +424,60 @@ describe('assertKnownOperators', () => {
     );
   });
 });
+
+describe('evaluateArrow: member access', () => {
+  const members = (name: string): JsonValue | undefined =>
+    ({
+      args: { a: 2, b: 3, 'add-one': true, none: null },
+      list: [10, [20, 21], { k: 'v' }],
+      object: { x: 1, nested: { y: 'z' }, '0': 'zero' },
+      text: 'hello',
+      empty: {},
+    })[name];
+  const withMembers: ArrowScope = { lookup: members };
+
+  it.each<[string, JsonValue]>([
+    // Monk's own action example
+    ['$args["a"] $args["b"] add', 5],
+    ['$args["a"] $args["b"] add $args["add-one"] to-int add', 6],
+    ["$args['a']", 2],
+    ['$args[ "b" ]', 3],
+    ['$args["none"]', null],
+    ['$list[0]', 10],
+    ['$list[1][1]', 21],
+    ['$list[2]["k"]', 'v'],
+    ['$object["nested"]["y"]', 'z'],
+    ['$object[0]', 'zero'],
+    ['[$list[0], $args["a"]]', [10, 2]],
+    ['{"sum": $args["a"]}', { sum: 2 }],
+    ['$list[1]', [20, 21]],
+  ])('%s is %j', async (source, expected) => {
+    await expect(evaluate(source, { scope: withMembers })).resolves.toEqual(expected);
+  });
+
+  it.each<[string, RegExp]>([
+    ['$args["c"]', /\$args\["c"\]: \$args has no key "c" \(its keys: a, b, add-one, none\)/],
+    ['$empty["a"]', /\$empty has no key "a" \(it is empty\)/],
+    ['$list[3]', /\$list\[3\]: index 3 is out of range \(\$list has 3 items\)/],
+    ['$list[1][2]', /index 2 is out of range \(\$list\[1\] has 2 items\)/],
+    ['$list["a"]', /\$list is an array; index it with a number/],
+    ['$text["a"]', /\$text\["a"\]: \$text is a string, not an object or an array/],
+    ['$missing[0]', /\$missing is nil, not an object or an array/],
+    ['$args["a"]["b"]', /\$args\["a"\] is a int, not an object or an array/],
+  ])('%s fails: %s', async (source, message) => {
+    const error = await failure(source, { scope: withMembers });
+    expect(error.code).toBe('ARROW_EVAL');
+    expect(error.message).toMatch(message);
+  });
+
+  it.each<[string, RegExp]>([
+    ['$args[a]', /a member access takes a quoted key or a non-negative integer index/],
+    ['$list[-1]', /a member access takes a quoted key or a non-negative integer index/],
+    ['$list[$i]', /a member access takes a quoted key/],
+    ['$args["a"', /missing \] of member access/],
+    ['$args["a" "b"]', /missing \] of member access/],
+  ])('%s is a syntax error: %s', (source, message) => {
+    expect(() => parseArrow(source)).toThrow(message);
+    expect(() => parseArrow(source)).toThrow(expect.objectContaining({ code: 'ARROW_SYNTAX' }));
+  });
+});

@@ -5,12 +5,14 @@ import type { ArrowHost, ArrowScope } from './arrow-host.ts';
 import { findOperator, Spread } from './operators.ts';
 import type { OperatorContext, OperatorSpec } from './operators.ts';
 import { parseTemplate } from './parse.ts';
-import type { ArrowNode, ArrowProgram, ArrowSequence, ArrowTemplatePart } from './parse.ts';
+import type { ArrowMember, ArrowNode, ArrowProgram, ArrowSequence, ArrowTemplatePart } from './parse.ts';
 import {
   ErrorValue,
   FunctionValue,
   MarkValue,
   ValueTooLargeError,
+  isArray,
+  isObject,
   isSpecial,
   toJsonValue,
   toText,
@@ -256,7 +258,7 @@ class Machine {
       case 'bigint':
         return BigInt(node.digits);
       case 'variable':
-        return this.#lookup(node.name);
+        return node.members === undefined ? this.#lookup(node.name) : this.#member(node.name, node.members);
       case 'template':
         return renderTemplate(node.parts, {
           lookup: (name) => this.#temporaries.get(name) ?? this.#scope.lookup(name),
@@ -341,6 +343,43 @@ class Machine {
     const temporary = this.#temporaries.get(name);
     if (temporary !== undefined) return temporary;
     return this.#scope.lookup(name) ?? null;
+  }
+
+  // `$name["key"][0]…`: each step must find what it names; a miss is an error, never a silent nil.
+  #member(name: string, members: readonly ArrowMember[]): Value {
+    let value = this.#lookup(name);
+    let path = `$${name}`;
+    for (const member of members) {
+      const fail = (message: string): never => {
+        throw this.#error('ARROW_EVAL', {
+          message: `${path}${describeMember(member.key)}: ${message}`,
+          offset: member.offset,
+        });
+      };
+      if (isArray(value)) {
+        if (typeof member.key !== 'number')
+          fail(`${path} is an array; index it with a number, as in ${path}[0]`);
+        const index = member.key as number;
+        if (index >= value.length)
+          fail(
+            `index ${index} is out of range (${path} has ${value.length} item${value.length === 1 ? '' : 's'})`,
+          );
+        value = value[index] ?? null;
+      } else if (isObject(value)) {
+        const key = String(member.key);
+        if (!Object.hasOwn(value, key)) {
+          const keys = Object.keys(value);
+          fail(
+            `${path} has no key ${JSON.stringify(key)}${keys.length === 0 ? ' (it is empty)' : ` (its keys: ${keys.join(', ')})`}`,
+          );
+        }
+        value = value[key] ?? null;
+      } else {
+        fail(`${path} is ${value === null ? 'nil' : `a ${typeName(value)}`}, not an object or an array`);
+      }
+      path += describeMember(member.key);
+    }
+    return value;
   }
 
   async #operator(node: Extract<ArrowNode, { kind: 'operator' }>, frame: Frame): Promise<void> {
@@ -525,6 +564,10 @@ class Machine {
       cause: input.cause,
     });
   }
+}
+
+function describeMember(key: string | number): string {
+  return typeof key === 'number' ? `[${key}]` : `[${JSON.stringify(key)}]`;
 }
 
 function isArrowFailure(error: unknown): error is MonkError {

@@ -18,7 +18,13 @@ export type ArrowNode =
   | { readonly kind: 'literal'; readonly value: JsonValue; readonly offset: number }
   | { readonly kind: 'bigint'; readonly digits: string; readonly offset: number }
   | { readonly kind: 'template'; readonly parts: readonly ArrowTemplatePart[]; readonly offset: number }
-  | { readonly kind: 'variable'; readonly name: string; readonly offset: number }
+  | {
+      readonly kind: 'variable';
+      readonly name: string;
+      readonly offset: number;
+      /** Member access after the name, `$args["a"]` or `$list[0][1]`: keys and indexes, applied in order. */
+      readonly members?: readonly ArrowMember[];
+    }
   | { readonly kind: 'array'; readonly items: readonly ArrowSequence[]; readonly offset: number }
   | {
       readonly kind: 'object';
@@ -33,6 +39,12 @@ export type ArrowNode =
       readonly args: readonly ArrowSequence[] | null;
       readonly offset: number;
     };
+
+/** One `["key"]` or `[index]` after a variable; `offset` is where its `[` is. */
+export interface ArrowMember {
+  readonly key: string | number;
+  readonly offset: number;
+}
 
 /** A parsed Arrow expression: the text it came from and its nodes. Plain data, safe to cache and reuse. */
 export interface ArrowProgram {
@@ -310,7 +322,40 @@ class Parser {
     if (!(letter.test(first) || first === '_')) {
       throw this.#error('expected a variable name after $', start);
     }
-    return { kind: 'variable', name: this.#name(), offset: start };
+    const name = this.#name();
+    const members: ArrowMember[] = [];
+    while (this.#peek() === '[') members.push(this.#member());
+    return members.length === 0
+      ? { kind: 'variable', name, offset: start }
+      : { kind: 'variable', name, offset: start, members };
+  }
+
+  // `["key"]` or `[0]` right after a variable: the key is a quoted string or a non-negative integer.
+  #member(): ArrowMember {
+    const open = this.#index;
+    this.#index += 1;
+    this.#skipWhitespace();
+    const char = this.#peek();
+    let key: string | number;
+    if (char === '"' || char === "'") {
+      key = this.#quoted(char);
+    } else if (digit.test(char)) {
+      const digits = /[0-9]+/y;
+      digits.lastIndex = this.#index;
+      const text = digits.exec(this.#source)?.[0] ?? '';
+      this.#index += text.length;
+      key = Number(text);
+      if (!Number.isSafeInteger(key)) throw this.#error('index out of range', open + 1);
+    } else {
+      throw this.#error(
+        'a member access takes a quoted key or a non-negative integer index, as in $args["a"] or $list[0]',
+        this.#index,
+      );
+    }
+    this.#skipWhitespace();
+    if (this.#peek() !== ']') throw this.#error('missing ] of member access', open);
+    this.#index += 1;
+    return { key, offset: open };
   }
 
   #name(): string {

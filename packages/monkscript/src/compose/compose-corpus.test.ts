@@ -606,7 +606,7 @@ describe('the Compose corpus', () => {
     expect(warningLines(result)).toMatchInlineSnapshot(`
       [
         "kibana deploy.labels.traefik.http.middlewares.kibana-auth.basicauth.users: a "$" not followed by a variable name is kept as it is; write "$$" for a literal "$"",
-        "kibana deploy.labels.traefik.http.middlewares.kibana-auth.basicauth.users: variable oZcj4FgdSFEYNCH0EH is not set; it is replaced by an empty string",
+        "kibana deploy.labels.traefik.http.middlewares.kibana-auth.basicauth.users: oZcj4FgdSFEYNCH0EH is not set; it is replaced by an empty string",
         "- version: the top-level version is obsolete and ignored",
         "- networks.proxy.external: monk runs one encrypted workload network across hosts; network settings are ignored",
         "- volumes.elasticsearch.driver: monk keeps named volumes as folders under \${monk-volume-path} on the host that runs the service; volume settings are ignored",

@@ -119,9 +119,24 @@ describe('YAML and interpolation', () => {
     );
     expect(warningLines(result)).toMatchInlineSnapshot(`
       [
-        "web image: variable SUFFIX is not set; it is replaced by an empty string",
+        "web image: SUFFIX is not set; it is replaced by an empty string",
       ]
     `);
+  });
+
+  it('names the unset variable when the empty value it left is invalid (PLEX_MEDIA_PATH is not set)', async () => {
+    const error = await load(
+      'services:\n  plex:\n    image: plexinc/pms-docker\n    volumes:\n      - ${PLEX_MEDIA_PATH}:/data\n    environment:\n      TZ: ${TZ}\n',
+    ).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({
+      code: 'COMPOSE_INVALID',
+      message:
+        '/srv/My Project/compose.yaml: services.plex.volumes[0]: invalid volume ":/data": empty section between colons (PLEX_MEDIA_PATH is not set; it was replaced by an empty string)',
+      details: { key: 'services.plex.volumes[0]', unset: ['PLEX_MEDIA_PATH'] },
+    });
   });
 
   it.each([

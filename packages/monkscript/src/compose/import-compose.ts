@@ -238,6 +238,46 @@ function warnTopLevel(model: ComposeRecord, warnings: WarningSink): void {
  * });
  */
 export async function importCompose(options: ImportComposeOptions): Promise<ComposeImport> {
+  const unset: Array<{ name: string; key: string }> = [];
+  try {
+    return await importComposeFile(options, unset);
+  } catch (error) {
+    throw explainUnset(error, unset);
+  }
+}
+
+/**
+ * A Compose error about a value that an unset variable emptied (`":/data": empty section between colons`)
+ * names the variable, as `docker compose` warns: `PLEX_MEDIA_PATH is not set`.
+ */
+function explainUnset(error: unknown, unset: ReadonlyArray<{ name: string; key: string }>): unknown {
+  if (!(error instanceof MonkError) || error.code !== 'COMPOSE_INVALID') return error;
+  const key = error.details?.['key'];
+  if (typeof key !== 'string') return error;
+  const related = (candidate: string): boolean =>
+    candidate === key ||
+    candidate.startsWith(`${key}.`) ||
+    candidate.startsWith(`${key}[`) ||
+    key.startsWith(`${candidate}.`) ||
+    key.startsWith(`${candidate}[`);
+  const names = [...new Set(unset.filter((entry) => related(entry.key)).map((entry) => entry.name))];
+  if (names.length === 0) return error;
+  const because = names.map((name) => `${name} is not set`).join(', ');
+  return new MonkError(
+    'COMPOSE_INVALID',
+    `${error.message} (${because}; it was replaced by an empty string)`,
+    {
+      cause: error,
+      ...(error.location === undefined ? {} : { location: error.location }),
+      details: { ...error.details, unset: names },
+    },
+  );
+}
+
+async function importComposeFile(
+  options: ImportComposeOptions,
+  unset: Array<{ name: string; key: string }>,
+): Promise<ComposeImport> {
   const warnings = new WarningSink();
   const file = options.file;
   const dir = dirname(file);
@@ -254,13 +294,15 @@ export async function importCompose(options: ImportComposeOptions): Promise<Comp
   const lookup = (name: string): string | undefined =>
     Object.hasOwn(environment, name) ? environment[name] : undefined;
 
-  const { model } = loadComposeFile({
+  const loaded = loadComposeFile({
     file,
     contents: options.contents,
     lookup,
     schema: options.schema,
     warn: (warning, id) => warnings.warn(warning, id),
   });
+  unset.push(...loaded.unset);
+  const model = loaded.model;
   warnTopLevel(model, warnings);
   const rawName =
     options.projectName ??

@@ -9,6 +9,8 @@ import { validateComposeSchema } from './validate-compose-schema.ts';
 export interface LoadedComposeFile {
   readonly file: string;
   readonly model: ComposeRecord;
+  /** Each unset variable (no default) and the dotted key it was used in (`services.plex.volumes[0]`). */
+  readonly unset: ReadonlyArray<{ readonly name: string; readonly key: string }>;
 }
 
 export interface LoadComposeFileOptions {
@@ -61,6 +63,14 @@ function dropExtensions(record: ComposeRecord): ComposeRecord {
 
 function serviceOf(path: readonly string[]): string | undefined {
   return path[0] === 'services' ? path[1] : undefined;
+}
+
+/** The key path as errors name it: `services.plex.volumes[0]`. */
+function dottedKey(path: readonly string[]): string {
+  return path
+    .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
+    .join('')
+    .slice(1);
 }
 
 function keyOf(path: readonly string[]): string {
@@ -124,18 +134,20 @@ export function loadComposeFile(options: LoadComposeFileOptions): LoadedComposeF
     );
   }
 
+  const unset: Array<{ name: string; key: string }> = [];
   const interpolateValue = (value: unknown, path: string[]): unknown => {
     if (typeof value === 'string') {
       try {
         return interpolate(value, {
           lookup: options.lookup,
           onUnset: (name) => {
+            unset.push({ name, key: dottedKey(path) });
             const service = serviceOf(path);
             warn(
               {
                 ...(service === undefined ? {} : { service }),
                 key: keyOf(path),
-                message: `variable ${name} is not set; it is replaced by an empty string`,
+                message: `${name} is not set; it is replaced by an empty string`,
               },
               // Compose warns once per variable, wherever it is used.
               `unset:${name}`,
@@ -181,5 +193,5 @@ export function loadComposeFile(options: LoadComposeFileOptions): LoadedComposeF
       });
     }
   }
-  return { file, model: interpolated };
+  return { file, model: interpolated, unset };
 }
