@@ -141,6 +141,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         },
       )
     : undefined;
+  /** Where the cluster DNS listens: the gateway of the mesh network once it is made. */
+  let meshGateway: string | undefined;
   const reconciler = createReconciler(
     {
       peerId,
@@ -162,7 +164,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       now,
       onContainerStarted: (workload, containerId) => hooks.onContainerStarted(workload, containerId),
       images: imageServices.exchange,
-      onNetworkReady: (network) => meshDns?.update(network.ipv4?.gateway),
+      onNetworkReady: (network) => {
+        meshGateway = network.ipv4?.gateway;
+        meshDns?.update(meshGateway);
+      },
     },
   );
   const unsubscribe = graph.onChange((changes) => {
@@ -270,7 +275,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   });
   mesh?.update();
   // A failed pass is retried here, and leaving the cluster (no graph change) is noticed here.
-  const meshResync = setInterval(() => mesh?.update(), config.resyncIntervalMs);
+  const meshResync = setInterval(() => {
+    mesh?.update();
+    // A DNS server that could not listen is tried again.
+    meshDns?.update(meshGateway);
+  }, config.resyncIntervalMs);
   meshResync.unref();
   // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.
   const publishProblems = setInterval(() => cluster.setProblems(currentProblems()), 1_000);

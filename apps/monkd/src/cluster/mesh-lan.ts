@@ -33,6 +33,8 @@ export function meshNetworkOf(records: readonly PeerRecord[], self: string): Wor
 export interface MeshDns {
   /** Listens on this address (port 53), or nowhere when undefined; a failed start is retried at the next call. */
   update(host: string | undefined): void;
+  /** Resolves when the updates asked for so far are applied. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export function createMeshDns(
       wanted = host;
       running = running.then(apply);
     },
+    settled: () => running,
     async close() {
       wanted = undefined;
       running = running.then(apply);
