@@ -46,6 +46,7 @@ export {
   allowMeshForwarding,
   meshForwardChain,
   meshForwardRules,
+  meshNatRules,
   removeMeshForwarding,
   type MeshForwardLinks,
 } from './mesh-forward.ts';

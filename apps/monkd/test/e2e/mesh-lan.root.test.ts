@@ -22,7 +22,7 @@ server:
     httpd:
       image: monk-local/busybox
       image-tag: latest
-      bash: mkdir -p /www && echo ${marker} > /www/index.html && exec httpd -f -p 8080 -h /www
+      bash: mkdir -p /www && echo ${marker} > /www/index.html && exec httpd -f -v -p 8080 -h /www
 client:
   defines: runnable
   containers:
@@ -132,6 +132,20 @@ describe.runIf(isRoot)(
       expect(address.split('.').slice(0, 3).join('.')).toBe(subnet.split('.').slice(0, 3).join('.'));
       const resolved = await c.docker(['exec', await clientContainer(), 'nslookup', 'server.lan.monk']);
       expect(resolved).toContain(address);
+      // Container to container: the server sees the client's own address, not its host's.
+      const client = (
+        await c.docker([
+          'inspect',
+          '-f',
+          '{{(index .NetworkSettings.Networks "monk-mesh").IPAddress}}',
+          await clientContainer(),
+        ])
+      ).trim();
+      expect(client.split('.').slice(0, 3).join('.')).toBe(
+        (await meshOf(c)).subnet.split('.').slice(0, 3).join('.'),
+      );
+      const logs = await run('docker', ['-H', `unix://${b.dockerSocket}`, 'logs', server ?? '']);
+      expect(logs.stdout + logs.stderr).toContain(client);
     });
 
     it('on the underlay, the request is only WireGuard UDP between B and C: no plaintext', async () => {
