@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
-import { createExecFileRunner } from '@monk/network';
+import { createExecFileRunner, meshDnsRecords } from '@monk/network';
 import { createHostSystem, createLocalProvider } from '@monk/providers';
 import { createDockerImageStore, createDockerRuntime } from '@monk/runtime';
 import { createMonkClient, createUnixSocketTransport } from '@monk/sdk';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
+import { createMeshDns, meshNetworkName, meshNetworkOf } from './cluster/mesh-lan.ts';
 import { createMeshLink } from './cluster/mesh-link.ts';
 import type { MeshOptions } from './cluster/mesh-record.ts';
 import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
@@ -20,7 +21,7 @@ import { createDispatcher } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import { createProbe } from './probe.ts';
 import { createReadinessProber } from './readiness.ts';
-import { createReconciler } from './reconciler.ts';
+import { createReconciler, workloadNetwork } from './reconciler.ts';
 import { createActionRunner } from './actions/action-runner.ts';
 import { createActionsHandlers } from './actions/actions-handlers.ts';
 import { createHookRunner } from './actions/hook-runner.ts';
@@ -124,11 +125,36 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       onChange: () => reconciler.kick(),
     },
   );
+  // In the mesh, containers run on a bridge on this peer's subnet (routed from every other peer through
+  // WireGuard) and ask this peer's DNS server, on the bridge's gateway, for `.monk` names.
+  const meshLan = config.mesh?.tunnels === true;
+  const meshDns = meshLan
+    ? createMeshDns(
+        {},
+        {
+          lookup: (name) =>
+            meshDnsRecords(name, {
+              workloads: graph.listWorkloads(),
+              observed: (id) => graph.getObserved(id),
+            }),
+          logger: logger.child('dns'),
+        },
+      )
+    : undefined;
+  /** Where the cluster DNS listens: the gateway of the mesh network once it is made. */
+  let meshGateway: string | undefined;
   const reconciler = createReconciler(
     {
       peerId,
       resyncIntervalMs: config.resyncIntervalMs,
       spared: new Set(await readSparedContainers(config.dataDir)),
+      ...(meshLan
+        ? {
+            // Out of a cluster, the plain `monk` network; in one, the mesh network once our record has a subnet.
+            network: () =>
+              cluster.isMember() ? meshNetworkOf(graph.listPeers(), peerId) : { name: workloadNetwork },
+          }
+        : {}),
     },
     {
       graph,
@@ -138,6 +164,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       now,
       onContainerStarted: (workload, containerId) => hooks.onContainerStarted(workload, containerId),
       images: imageServices.exchange,
+      onNetworkReady: (network) => {
+        meshGateway = network.ipv4?.gateway;
+        meshDns?.update(meshGateway);
+      },
     },
   );
   const unsubscribe = graph.onChange((changes) => {
@@ -222,7 +252,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const mesh =
     config.mesh?.tunnels === true
       ? createMeshLink(
-          { peerId, dataDir: config.dataDir, listenPort: config.mesh.listenPort },
+          {
+            peerId,
+            dataDir: config.dataDir,
+            listenPort: config.mesh.listenPort,
+            bridge: meshNetworkName,
+          },
           {
             // Out of the cluster (left, or removed while cut off) is out of the mesh, whatever records our
             // replica still holds.
@@ -233,11 +268,18 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         )
       : undefined;
   const unsubscribeMesh = graph.onChange((changes) => {
-    if (changes.some((c) => c.kind === 'peer')) mesh?.update();
+    if (!changes.some((c) => c.kind === 'peer')) return;
+    mesh?.update();
+    // Our subnet may have arrived or moved: the network of our containers follows.
+    if (meshLan) reconciler.kick();
   });
   mesh?.update();
   // A failed pass is retried here, and leaving the cluster (no graph change) is noticed here.
-  const meshResync = setInterval(() => mesh?.update(), config.resyncIntervalMs);
+  const meshResync = setInterval(() => {
+    mesh?.update();
+    // A DNS server that could not listen is tried again.
+    meshDns?.update(meshGateway);
+  }, config.resyncIntervalMs);
   meshResync.unref();
   // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.
   const publishProblems = setInterval(() => cluster.setProblems(currentProblems()), 1_000);
@@ -276,6 +318,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       await reconciler.stop();
       // The interface stays up: the workload LAN outlives a monkd restart, which adopts it again.
       await mesh?.settled();
+      await meshDns?.close();
       await graph.flush();
       await graph.close();
       logger.info('monkd stopped');

@@ -28,7 +28,9 @@ const usage = `monkd: the monk daemon of this host
   --mesh-port PORT      UDP port of this peer's WireGuard (default: 51820)
   --mesh-endpoint HOST  underlay address other peers reach this one at (default: its first non-loopback IPv4)
   --mesh-tunnels        with --mesh: also bring up this peer's WireGuard interface and keep its peers and
-                        routes in step with the peer records (needs root; kernel module or wireguard-go)`;
+                        routes in step with the peer records (needs root; kernel module or wireguard-go),
+                        run containers on the monk-mesh bridge on this peer's subnet and serve cluster
+                        DNS (<runnable>.<namespace>.monk) on its gateway`;
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ import { createMemoryRuntime, type MemoryRuntime } from '@monk/runtime';
 import { createLogger } from './logger.ts';
 import { createReadinessProber } from './readiness.ts';
 import type { ImageExchange, ImagePreparation } from './images/image-exchange.ts';
-import { createReconciler, type Reconciler } from './reconciler.ts';
+import { createReconciler, type Reconciler, type WorkloadNetwork } from './reconciler.ts';
 import { buildWorkloads } from './workloads.ts';
 
 const peerId = 'peer-aaaaaa';
@@ -51,13 +51,22 @@ describe('reconciler (memory runtime)', () => {
   });
 
   async function setup(
-    options: { runtime?: MemoryRuntime; graph?: Graph; images?: Pick<ImageExchange, 'prepare'> } = {},
+    options: {
+      runtime?: MemoryRuntime;
+      graph?: Graph;
+      images?: Pick<ImageExchange, 'prepare'>;
+      network?: () => WorkloadNetwork | undefined;
+    } = {},
   ) {
     const runtime = options.runtime ?? createMemoryRuntime({ images: ['busybox:latest'] });
     const graph = options.graph ?? (await createGraph({ peerId, store: createMemoryStore() }));
     const prober = createReadinessProber({ probe: async () => ({ ready: true, message: 'ok' }), logger });
     const reconciler: Reconciler = createReconciler(
-      { peerId, resyncIntervalMs: 100 },
+      {
+        peerId,
+        resyncIntervalMs: 100,
+        ...(options.network === undefined ? {} : { network: options.network }),
+      },
       {
         graph,
         runtime,
@@ -92,6 +101,48 @@ describe('reconciler (memory runtime)', () => {
     await watching;
     expect(starts).toEqual(['ns/db#db', 'ns/web#web']);
     expect(graph.getObserved('ns/db#db')).toMatchObject({ phase: 'ready', ready: true, peer: peerId });
+  });
+
+  it('on a mesh network: waits for the subnet, then runs containers on it with its DNS and records their address', async () => {
+    const runtime = createMemoryRuntime({
+      images: ['busybox:latest'],
+      ipAddress: ({ network }) => (network === 'monk-mesh' ? '10.240.16.2' : '172.18.0.2'),
+    });
+    const mesh: { network?: WorkloadNetwork } = {};
+    const { graph } = await setup({ runtime, network: () => mesh.network });
+    deploy(graph, [runnable('ns/web', 'busybox:latest')]);
+    await until(() => (graph.getObserved('ns/web#web')?.phase === 'creating' ? true : undefined), 'observed');
+    expect(await runtime.listContainers({ all: true })).toEqual([]);
+    mesh.network = {
+      name: 'monk-mesh',
+      ipv4: { subnet: '10.240.16.0/24', gateway: '10.240.16.1' },
+      bridgeName: 'monk-mesh',
+      dns: ['10.240.16.1'],
+    };
+    const observed = await until(() => {
+      const o = graph.getObserved('ns/web#web');
+      return o?.ready === true ? o : undefined;
+    }, 'ready on the mesh');
+    expect(observed.address).toBe('10.240.16.2');
+    expect(runtime.networkOptionsOf('monk-mesh')).toMatchObject({
+      ipv4: { subnet: '10.240.16.0/24', gateway: '10.240.16.1' },
+      bridgeName: 'monk-mesh',
+    });
+    const options = runtime.createOptionsOf(observed.containerId ?? '');
+    expect(options.network?.name).toBe('monk-mesh');
+    expect(options.dns).toEqual(['10.240.16.1']);
+  });
+
+  it('without a mesh, runs containers on the monk network and records no address', async () => {
+    const { runtime, graph } = await setup();
+    deploy(graph, [runnable('ns/web', 'busybox:latest')]);
+    const observed = await until(() => {
+      const o = graph.getObserved('ns/web#web');
+      return o?.ready === true ? o : undefined;
+    }, 'ready');
+    expect(observed.address).toBeUndefined();
+    expect(runtime.createOptionsOf(observed.containerId ?? '').network?.name).toBe('monk');
+    expect(runtime.createOptionsOf(observed.containerId ?? '').dns).toBeUndefined();
   });
 
   it('restarts a container that exits, and counts the restart', async () => {

@@ -22,6 +22,17 @@ import type { ReadinessProber } from './readiness.ts';
 /** The name of the user-defined bridge network every monk container joins on this host. */
 export const workloadNetwork = 'monk';
 
+/** The network this peer's containers join, when it is not the engine-chosen `monk` network. */
+export interface WorkloadNetwork {
+  readonly name: string;
+  /** Subnet and gateway (the mesh: this peer's subnet from its record, routed from every other peer). */
+  readonly ipv4?: { readonly subnet: string; readonly gateway: string };
+  /** The host's bridge interface name. */
+  readonly bridgeName?: string;
+  /** DNS servers of the containers, for names the network does not know (the mesh's DNS server). */
+  readonly dns?: readonly string[];
+}
+
 export interface RuntimeStatus {
   readonly available: boolean;
   readonly version?: string;
@@ -62,6 +73,12 @@ export function createReconciler(
     resyncIntervalMs: number;
     /** Containers never stopped or removed while the graph does not know their workload (`--recover-graph`). */
     spared?: ReadonlySet<string>;
+    /**
+     * The network containers join, asked on every pass (default: the `monk` network). Undefined while it is
+     * not known yet (a mesh peer before its record has a subnet): containers are not created until it is.
+     * Each instance's address on it is written to its observed state.
+     */
+    network?: () => WorkloadNetwork | undefined;
   },
   components: {
     graph: Graph;
@@ -76,6 +93,8 @@ export function createReconciler(
      * missing image fails the create with the engine's `IMAGE_NOT_FOUND`.
      */
     images?: Pick<ImageExchange, 'prepare'>;
+    /** Told when the network of `options.network` has been made on the engine (again); must not throw. */
+    onNetworkReady?: (network: WorkloadNetwork) => void;
   },
 ): Reconciler {
   const { graph, runtime, prober, logger, now } = components;
@@ -84,7 +103,9 @@ export function createReconciler(
   /** Workloads whose image is on its way, with what the exchange says about it. */
   const imageWaits = new Map<string, string>();
   let status: RuntimeStatus = { available: false, message: 'not checked yet' };
-  let networkReady = false;
+  /** The network made on the engine (its JSON), so that a changed one is made again. */
+  let networkReady: string | undefined;
+  let network: WorkloadNetwork | undefined;
   let events: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
@@ -139,10 +160,6 @@ export function createReconciler(
       const info = await runtime.info();
       if (!status.available) logger.info('container runtime available', { version: info.version });
       status = { available: true, version: info.version };
-      if (!networkReady) {
-        await runtime.ensureNetwork(workloadNetwork, { labels: { [monkLabels.managed]: 'true' } });
-        networkReady = true;
-      }
       if (events === undefined) watchEvents();
       return true;
     } catch (error) {
@@ -151,7 +168,7 @@ export function createReconciler(
         logger.warn('container runtime unavailable', { error: monkError.toJSON() });
       }
       status = { available: false, message: monkError.message };
-      networkReady = false;
+      networkReady = undefined;
       events?.abort();
       events = undefined;
       return false;
@@ -203,6 +220,7 @@ export function createReconciler(
       schedule(2_000);
       return;
     }
+    network = await ensureWorkloadNetwork();
     const containers = await listOwnContainers();
     const workloads = graph.listWorkloads();
     const mine = workloads.filter((w) => w.owner === options.peerId);
@@ -228,6 +246,8 @@ export function createReconciler(
         return !spared;
       }
       if (step.kind !== 'create' && step.kind !== 'replace') return true;
+      // No network to put it on yet: it waits, and a running one is not replaced.
+      if (network === undefined) return false;
       const failure = failures.get(step.workloadId);
       if (failure !== undefined && failure.specHash !== byIdAll.get(step.workloadId)?.specHash) {
         failures.delete(step.workloadId);
@@ -250,6 +270,30 @@ export function createReconciler(
     }
     for (const failure of failures.values()) next = Math.min(next, failure.nextAttemptAt - now());
     schedule(Math.max(next, 50));
+  }
+
+  /** The network of this pass, made on the engine if it is new; undefined while it is not known or not made. */
+  async function ensureWorkloadNetwork(): Promise<WorkloadNetwork | undefined> {
+    const wanted = options.network === undefined ? { name: workloadNetwork } : options.network();
+    if (wanted === undefined) return undefined;
+    const key = JSON.stringify(wanted);
+    if (networkReady === key) return wanted;
+    try {
+      await runtime.ensureNetwork(wanted.name, {
+        labels: { [monkLabels.managed]: 'true' },
+        ...(wanted.ipv4 === undefined ? {} : { ipv4: wanted.ipv4 }),
+        ...(wanted.bridgeName === undefined ? {} : { bridgeName: wanted.bridgeName }),
+      });
+    } catch (error) {
+      const monkError = toMonkError(error, 'RUNTIME_ERROR');
+      if (monkError.code === 'RUNTIME_UNAVAILABLE') throw monkError;
+      logger.warn(`network ${wanted.name} not made; containers wait for it`, { error: monkError.toJSON() });
+      return undefined;
+    }
+    if (wanted.ipv4 !== undefined) logger.info(`containers join network ${wanted.name}`, wanted.ipv4);
+    networkReady = key;
+    components.onNetworkReady?.(wanted);
+    return wanted;
   }
 
   async function applySteps(steps: readonly PlanStep[], byId: ReadonlyMap<string, Workload>): Promise<void> {
@@ -344,6 +388,7 @@ export function createReconciler(
   }
 
   async function createAndStart(workload: Workload): Promise<void> {
+    const joins = network ?? { name: workloadNetwork };
     const created = await runtime.createContainer({
       name: dockerName(workload.name, options.peerId),
       spec: workload.spec,
@@ -354,8 +399,9 @@ export function createReconciler(
         [monkLabels.peer]: options.peerId,
         [monkLabels.generation]: String(workload.generation),
       },
-      network: { name: workloadNetwork, aliases: [workload.name, ...workload.aliases] },
+      network: { name: joins.name, aliases: [workload.name, ...workload.aliases] },
       hostname: workload.name,
+      ...(joins.dns === undefined ? {} : { dns: joins.dns }),
     });
     if (workload.spec.files.length > 0) await runtime.putFiles(created.id, workload.spec.files);
     restarts.set(workload.id, { restarts: restarts.get(workload.id)?.restarts ?? 0, consecutive: 0 });
@@ -462,6 +508,10 @@ export function createReconciler(
       if (waiting !== undefined) return { ...base, phase: 'pending', ready: false, message: waiting.reason };
       return { ...base, phase: 'creating', ready: false };
     }
+    const address =
+      options.network === undefined || network === undefined || container.state !== 'running'
+        ? undefined
+        : container.ipAddresses[network.name];
     const withContainer = {
       ...base,
       containerId: container.id,
@@ -469,6 +519,7 @@ export function createReconciler(
         ? {}
         : { specHash: container.labels[monkLabels.specHash] }),
       ...(container.startedAt === undefined ? {} : { startedAt: container.startedAt }),
+      ...(address === undefined ? {} : { address }),
     };
     const phase = (
       p: WorkloadPhase,
@@ -599,7 +650,8 @@ function sameObservation(a: ObservedWorkload, b: Omit<ObservedWorkload, 'updated
     a.exitCode === b.exitCode &&
     a.message === b.message &&
     a.errorCode === b.errorCode &&
-    a.startedAt === b.startedAt
+    a.startedAt === b.startedAt &&
+    a.address === b.address
   );
 }
 

@@ -207,6 +207,11 @@ export const observedWorkloadSchema = z.object({
   restarts: z.number().int().min(0),
   exitCode: z.number().int().optional(),
   startedAt: z.string().optional(),
+  /**
+   * The container's address on this peer's mesh network (`monkd --mesh`), routed from every peer of the
+   * mesh: what the cluster DNS answers for the instance.
+   */
+  address: z.string().optional(),
   /** Why it is in this phase, for people (the engine's message on failure). */
   message: z.string().optional(),
   errorCode: z.string().optional(),

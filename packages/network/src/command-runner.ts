@@ -27,6 +27,7 @@ const packageOf: Readonly<Record<string, string>> = {
   'wireguard-go': 'wireguard-go',
   nsenter: 'util-linux',
   env: 'coreutils',
+  iptables: 'iptables',
 };
 
 /**

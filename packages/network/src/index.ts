@@ -42,3 +42,13 @@ export {
 } from './dns-server.ts';
 export { dnsRcodes, dnsTypes, encodeQuery, parseResponse } from './dns-message.ts';
 export { meshDnsName, parseMeshDnsName, type MeshDnsTarget } from './dns-names.ts';
+export {
+  allowMeshForwarding,
+  meshForwardChain,
+  meshForwardRules,
+  meshNatRules,
+  removeMeshForwarding,
+  type MeshForwardLinks,
+} from './mesh-forward.ts';
+export { meshDnsRecords } from './mesh-dns-lookup.ts';
+export { subnetGateway } from './ipv4.ts';

@@ -55,3 +55,8 @@ export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
   const bEnd = b.base + 2 ** (32 - b.prefix);
   return a.base < bEnd && b.base < aEnd;
 }
+
+/** The first host address of a network, its gateway by convention: `10.240.16.0/24` → `10.240.16.1`. */
+export function subnetGateway(cidr: string): string {
+  return formatIpv4(parseCidr(cidr).base + 1);
+}

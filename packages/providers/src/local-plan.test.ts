@@ -152,7 +152,7 @@ describe('plans', () => {
       'ip -n monk-h-local-1 route add default via 10.213.0.1',
       'nsenter --net=/var/run/netns/monk-h-local-1 dockerd --data-root /data/local-hosts/local-1/docker --exec-root /run/monk-h/local-1/docker --pidfile /run/monk-h/local-1/dockerd.pid -H unix:///run/monk-h/local-1/docker.sock >>/data/local-hosts/local-1/dockerd.log &',
       'wait for /run/monk-h/local-1/docker.sock',
-      'nsenter --net=/var/run/netns/monk-h-local-1 /usr/bin/node /monk/apps/monkd/dist/main.js --data-dir /data/local-hosts/local-1/monkd --api-socket /run/monk-h/local-1/monkd.sock --docker-socket /run/monk-h/local-1/docker.sock --name local-1 --p2p-host 10.213.0.2 --p2p-port 44001 >>/data/local-hosts/local-1/monkd.log &',
+      'nsenter --net=/var/run/netns/monk-h-local-1 /usr/bin/node /monk/apps/monkd/dist/main.js --data-dir /data/local-hosts/local-1/monkd --api-socket /run/monk-h/local-1/monkd.sock --docker-socket /run/monk-h/local-1/docker.sock --name local-1 --p2p-host 10.213.0.2 --p2p-port 44001 --mesh --mesh-tunnels --mesh-endpoint 10.213.0.2 >>/data/local-hosts/local-1/monkd.log &',
       'wait for /run/monk-h/local-1/monkd.sock',
     ]);
   });

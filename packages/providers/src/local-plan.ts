@@ -401,6 +401,11 @@ export function planCreateHost(options: {
           address,
           '--p2p-port',
           String(layout.p2pPort),
+          // In the WireGuard mesh, reached at its underlay address: its containers talk to the other hosts'.
+          '--mesh',
+          '--mesh-tunnels',
+          '--mesh-endpoint',
+          address,
         ],
         logFile: join(dir, 'monkd.log'),
         pidFile: paths.monkdPidFile,

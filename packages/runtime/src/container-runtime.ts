@@ -46,6 +46,17 @@ export interface CreateContainerOptions {
   /** The one network the container joins at create time, with extra DNS names on it. */
   readonly network?: { readonly name: string; readonly aliases: readonly string[] };
   readonly hostname?: string;
+  /** DNS servers the container asks for names its network does not know (Docker's `Dns`). */
+  readonly dns?: readonly string[];
+}
+
+/** How {@link ContainerRuntime.ensureNetwork} makes a network it does not find. */
+export interface NetworkOptions {
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The network's IPv4 subnet (CIDR) and gateway address; default: the engine picks them. */
+  readonly ipv4?: { readonly subnet: string; readonly gateway: string };
+  /** Name of the host's bridge interface (at most 15 characters); default: the engine's `br-<id>`. */
+  readonly bridgeName?: string;
 }
 
 export const runtimeEventTypes = [
@@ -204,11 +215,12 @@ export interface ContainerRuntime {
    * kept). Ends when `signal` aborts; throws `RUNTIME_UNAVAILABLE` if the engine goes away.
    */
   events(options: EventsOptions): AsyncIterable<RuntimeEvent>;
-  /** Creates a user-defined bridge network unless one of that name exists; containers on it resolve each other by name and alias. */
-  ensureNetwork(
-    name: string,
-    options?: { readonly labels?: Readonly<Record<string, string>> },
-  ): Promise<void>;
+  /**
+   * Creates a user-defined bridge network unless one of that name exists; containers on it resolve each other
+   * by name and alias. With `ipv4`, a network of that name on another subnet is removed and made again
+   * (`RUNTIME_ERROR` while containers are attached to it).
+   */
+  ensureNetwork(name: string, options?: NetworkOptions): Promise<void>;
   /** Removes a network; a missing one is fine. Throws `RUNTIME_ERROR` while containers are attached. */
   removeNetwork(name: string): Promise<void>;
   /** Whether the engine has the image locally (`name` means `name:latest`). */

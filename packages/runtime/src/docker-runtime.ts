@@ -222,13 +222,28 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       await engine(`create network ${name}`, async () => {
         const existing = await docker.listNetworks({ filters: { name: [name] } });
         // The name filter matches substrings.
-        if (existing.some((network) => network.Name === name)) return;
+        const found = existing.find((network) => network.Name === name);
+        const wanted = networkOptions.ipv4;
+        if (found !== undefined) {
+          const subnets = (found.IPAM?.Config ?? []).map((c) => c.Subnet);
+          if (wanted === undefined || subnets.includes(wanted.subnet)) return;
+          // This peer's subnet moved (the address plan settled a collision): the old network goes.
+          await docker.getNetwork(found.Id).remove();
+        }
         try {
           await docker.createNetwork({
             Name: name,
             Driver: 'bridge',
             CheckDuplicate: true,
             Labels: { ...networkOptions.labels },
+            ...(wanted === undefined
+              ? {}
+              : {
+                  IPAM: { Driver: 'default', Config: [{ Subnet: wanted.subnet, Gateway: wanted.gateway }] },
+                }),
+            ...(networkOptions.bridgeName === undefined
+              ? {}
+              : { Options: { 'com.docker.network.bridge.name': networkOptions.bridgeName } }),
           });
         } catch (error) {
           // Someone else created it in between.
@@ -316,6 +331,7 @@ function toCreateBody(create: CreateContainerOptions): Docker.ContainerCreateOpt
       ...(spec.privileged === undefined ? {} : { Privileged: spec.privileged }),
       ...(spec.capAdd === undefined ? {} : { CapAdd: [...spec.capAdd] }),
       ...(create.network === undefined ? {} : { NetworkMode: create.network.name }),
+      ...(create.dns === undefined ? {} : { Dns: [...create.dns] }),
     },
     ...(create.network === undefined
       ? {}

@@ -3,6 +3,7 @@ export type {
   ContainerState,
   ContainerInfo,
   CreateContainerOptions,
+  NetworkOptions,
   RuntimeEventType,
   RuntimeEvent,
   LogEntry,

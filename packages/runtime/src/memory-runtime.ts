@@ -4,6 +4,7 @@ import { MonkError } from '@monk/model';
 import { createAsyncQueue } from './async-queue.ts';
 import type { AsyncQueue } from './async-queue.ts';
 import type {
+  NetworkOptions,
   ContainerInfo,
   ContainerRuntime,
   ContainerState,
@@ -70,6 +71,8 @@ export interface MemoryRuntime extends ContainerRuntime {
   readFile(id: string, path: string): FileSpec | undefined;
   /** The options a container was created with, for assertions. */
   createOptionsOf(id: string): CreateContainerOptions;
+  /** The options a network was made with, or undefined when there is no such network. */
+  networkOptionsOf(name: string): NetworkOptions | undefined;
   /** Adds an image, as a `docker load` would. */
   addImage(ref: string): void;
 }
@@ -115,7 +118,7 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
   const clock = options.clock ?? (() => new Date());
   const images = new Set(options.images.map(normalizeImage));
   const containers = new Map<string, MemoryContainer>();
-  const networks = new Map<string, Record<string, string>>([['bridge', {}]]);
+  const networks = new Map<string, NetworkOptions>([['bridge', {}]]);
   const subscribers = new Set<{
     queue: AsyncQueue<RuntimeEvent>;
     labels?: Readonly<Record<string, string>>;
@@ -430,7 +433,22 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
 
     ensureNetwork(name, networkOptions = {}) {
       return call(() => {
-        if (!networks.has(name)) networks.set(name, { ...networkOptions.labels });
+        const found = networks.get(name);
+        if (
+          found !== undefined &&
+          (networkOptions.ipv4 === undefined || found.ipv4?.subnet === networkOptions.ipv4.subnet)
+        ) {
+          return;
+        }
+        if (
+          found !== undefined &&
+          [...containers.values()].some((c) => c.network === name && c.state === 'running')
+        ) {
+          throw new MonkError('RUNTIME_ERROR', `network ${name} has active endpoints`, {
+            details: { statusCode: 403 },
+          });
+        }
+        networks.set(name, { ...networkOptions });
       });
     },
 
@@ -491,6 +509,10 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
 
     createOptionsOf(id) {
       return find(id).options;
+    },
+
+    networkOptionsOf(name) {
+      return networks.get(name);
     },
 
     addImage(ref) {

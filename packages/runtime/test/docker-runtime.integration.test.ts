@@ -37,6 +37,43 @@ describe('docker runtime', () => {
     for (const network of networks.splice(0)) await runtime.removeNetwork(network);
   });
 
+  it('makes a network on the subnet, gateway and bridge name asked for, and remakes it on another subnet (needs Docker)', async () => {
+    const runId = `monk-test-${randomUUID().slice(0, 8)}`;
+    const network = `${runId}-net`;
+    const bridgeName = `mt${runId.slice(-8)}`;
+    networks.push(network);
+    const ipv4 = { subnet: '10.197.41.0/24', gateway: '10.197.41.1' };
+    await runtime.ensureNetwork(network, { ipv4, bridgeName });
+    await runtime.ensureNetwork(network, { ipv4, bridgeName });
+    const container = await runtime.createContainer({
+      name: `${runId}-c`,
+      spec: spec(),
+      labels: {},
+      network: { name: network, aliases: [] },
+      dns: ['10.197.41.1'],
+    });
+    created.push(container.id);
+    await runtime.startContainer(container.id);
+    const info = await runtime.inspectContainer(container.id);
+    expect(info.ipAddresses[network]).toMatch(/^10\.197\.41\./);
+    const routes = await runtime.exec(container.id, { command: ['ip', 'route'], timeoutMs: 10_000 });
+    expect(routes.stdout).toContain('default via 10.197.41.1');
+    await runtime.removeContainer(container.id, { force: true });
+    await runtime.ensureNetwork(network, {
+      ipv4: { subnet: '10.197.42.0/24', gateway: '10.197.42.1' },
+      bridgeName,
+    });
+    const moved = await runtime.createContainer({
+      name: `${runId}-d`,
+      spec: spec(),
+      labels: {},
+      network: { name: network, aliases: [] },
+    });
+    created.push(moved.id);
+    await runtime.startContainer(moved.id);
+    expect((await runtime.inspectContainer(moved.id)).ipAddresses[network]).toMatch(/^10\.197\.42\./);
+  });
+
   it('lets a container reach another by its network alias (needs Docker)', async () => {
     const runId = `monk-test-${randomUUID().slice(0, 8)}`;
     const network = `${runId}-net`;

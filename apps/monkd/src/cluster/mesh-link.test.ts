@@ -133,4 +133,26 @@ describe('createMeshLink', () => {
     await link.settled();
     expect(host.commands.filter((c) => c.startsWith('wg show') && c.endsWith('allowed-ips'))).toHaveLength(1);
   });
+
+  it('allows forwarding between the interface and the bridge, and removes it with the interface', async () => {
+    const name = wireguardInterfaceName('a');
+    const host = createFakeHost();
+    let records = [record('a', 16), record('b', 17)];
+    const link = createMeshLink(
+      { peerId: 'a', dataDir: '/d', listenPort: 51820, bridge: 'monk-mesh' },
+      { listPeers: () => records, runner: host.runner, logger },
+    );
+    link.update();
+    await link.settled();
+    expect(host.commands).toContain(`iptables -w -t filter -A MONK-MESH -i ${name} -o monk-mesh -j ACCEPT`);
+    expect(host.commands).toContain(`iptables -w -t filter -A MONK-MESH -i monk-mesh -o ${name} -j ACCEPT`);
+    expect(host.commands).toContain(`iptables -w -t nat -A MONK-MESH -o ${name} -j ACCEPT`);
+    records = [record('a', undefined), record('b', 17)];
+    link.update();
+    await link.settled();
+    expect(host.commands).toContain('iptables -w -t filter -D FORWARD -j MONK-MESH');
+    expect(host.commands).toContain('iptables -w -t nat -D POSTROUTING -j MONK-MESH');
+    expect(host.commands).toContain('iptables -w -t filter -X MONK-MESH');
+    expect(host.commands).toContain('iptables -w -t nat -X MONK-MESH');
+  });
 });

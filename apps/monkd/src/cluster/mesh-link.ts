@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { toMonkError, type PeerRecord } from '@monk/model';
 import {
+  allowMeshForwarding,
   createWireguardInterface,
+  removeMeshForwarding,
   describePeerSyncStep,
   findUnderlayMtu,
   wireguardInterfaceName,
@@ -44,6 +46,11 @@ export function createMeshLink(
     listenPort: number;
     /** When no interface holds this peer's endpoint address (default 1500). */
     underlayMtu?: number;
+    /**
+     * The bridge of this peer's containers: forwarding between it and the interface is allowed in an
+     * iptables chain of monk's own (see `allowMeshForwarding`), removed with the interface.
+     */
+    bridge?: string;
   },
   components: { listPeers: () => readonly PeerRecord[]; runner: CommandRunner; logger: Logger },
 ): MeshLink {
@@ -60,7 +67,10 @@ export function createMeshLink(
     const own = records.find((p) => p.id === options.peerId)?.wireguard;
     if (own === undefined) {
       // No mesh for us (left, removed, or not yet admitted): no interface, also none a crash left behind.
-      if (fresh || wireguard !== undefined) await (wireguard ?? link('0.0.0.0', 1500)).destroy();
+      if (fresh || wireguard !== undefined) {
+        await (wireguard ?? link('0.0.0.0', 1500)).destroy();
+        if (options.bridge !== undefined) await removeMeshForwarding(components);
+      }
       wireguard = undefined;
       fresh = false;
       return;
@@ -83,6 +93,12 @@ export function createMeshLink(
     }
     const steps = await wireguard.syncPeers(meshPeersOf(records, options.peerId));
     for (const step of steps) logger.info(`mesh: ${describePeerSyncStep(step)}`);
+    if (
+      options.bridge !== undefined &&
+      (await allowMeshForwarding({ wireguard: name, bridge: options.bridge }, components))
+    ) {
+      logger.info(`mesh: forwarding between ${name} and ${options.bridge} allowed`);
+    }
   }
 
   function link(overlayAddress: string, underlayMtu: number): WireguardInterface {

@@ -83,6 +83,8 @@ describe.skipIf(!root)(
     afterAll(async () => {
       for (const daemon of daemons) await daemon[Symbol.asyncDispose]();
       await removeHosts();
+      // Both monkd share this machine's engine, where in the cluster they made their `monk-mesh` network.
+      await run('docker', ['network', 'rm', 'monk-mesh']).catch(() => undefined);
     });
 
     it('a joining peer is reachable over the mesh, also while its monkd restarts; a removed one loses its tunnel on both sides', async () => {
