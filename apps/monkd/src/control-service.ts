@@ -122,12 +122,20 @@ export function createCoreHandlers(
       await resolve(missing).catch(() => undefined);
       throw missing.length === 0 ? error : missingSecretsError(normalize(path), missing);
     }
-    const workloads = buildWorkloads({
+    const built = buildWorkloads({
       deployment: normalize(path),
       runnables: resolved.runnables,
       owner: request.owner ?? options.peerId,
       generation,
     });
+    // Instances stay where they run: only new ones go to the accepting peer, unless a pin names another.
+    const workloads =
+      request.owner === undefined
+        ? built.map((w) => {
+            const owner = graph.getWorkload(w.id)?.owner;
+            return owner === undefined ? w : { ...w, owner };
+          })
+        : built;
     return { workloads, warnings: resolved.warnings };
   }
 

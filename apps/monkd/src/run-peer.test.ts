@@ -111,3 +111,31 @@ describe('monk run --peer', () => {
     expect(graph.listWorkloads()).toEqual([]);
   });
 });
+
+// Issue 9: a change accepted by a peer that does not own the instances moved them to it ("owner A → B").
+describe('a change accepted by a peer that does not own the instances', () => {
+  const update = (greeting: string): ParsedParams<'update'> => ({
+    path: 'examples/web',
+    variables: { greeting },
+    strict: false,
+    wait: false,
+    timeoutSeconds: 5,
+  });
+
+  it('keeps a changed instance on its owner, and plans and reports no owner change', async () => {
+    const { graph, handlers } = await accepting();
+    await handlers.run?.(run('local-1'), channel);
+    const plan = (await handlers.plan?.(
+      { path: 'examples/web', variables: { greeting: 'changed' }, strict: false },
+      channel,
+    )) as { changes: Array<{ kind: string; reasons: string[] }> };
+    expect(plan.changes.map((c) => c.kind)).toEqual(['update']);
+    expect(plan.changes.flatMap((c) => c.reasons).some((r) => r.startsWith('owner'))).toBe(false);
+
+    const result = (await handlers.update?.(update('changed'), channel)) as {
+      changes: Array<{ reasons: string[] }>;
+    };
+    expect(result.changes.flatMap((c) => c.reasons).some((r) => r.startsWith('owner'))).toBe(false);
+    expect(owners(graph)).toEqual(['peer-b']);
+  });
+});
