@@ -137,9 +137,10 @@ describe('a partitioned peer in its own network namespace (needs root, netns, ip
         lost: { peer: first.id, variables: { greeting: 'majority' } },
         won: { peer: isolated.id, variables: { greeting: 'minority' } },
       });
-      // The winner's instance, placed where its write was accepted, is the one every peer lists.
+      // The winner's instance is the one every peer lists, on the peer that ran it: an update accepted
+      // elsewhere (here on the isolated peer) changes the instance, not its owner.
       const instance = (await peer.client.ps({})).find((w) => w.workloadId === 'part/hello#main');
-      expect(instance?.peer, peer.name).toBe(isolated.id);
+      expect(instance?.peer, peer.name).toBe(first.id);
       const describe = await peer.monkd.monk(['describe', 'part/hello']);
       expect(describe.stdout, peer.name).toMatch(/lost: greeting=majority \(running, by major-1\)/);
       expect(await peer.monkd.log(), peer.name).toContain(
