@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import Docker from 'dockerode';
 import { MonkError } from '@monk/model';
-import { statusOf, translateError } from './docker-runtime.ts';
+import { connectDocker, statusOf, translateError } from './docker-runtime.ts';
 import type { ImageInfo, ImageStore, RegistryAuth } from './image-store.ts';
 import { createLineSplitter } from './line-splitter.ts';
 
@@ -20,17 +19,7 @@ export interface DockerImageStoreOptions {
  * const info = await images.inspectImage('monk-local/busybox'); // undefined when missing
  */
 export function createDockerImageStore(options: DockerImageStoreOptions = {}): ImageStore {
-  const socketPath = options.socketPath ?? '/var/run/docker.sock';
-  const docker = new Docker({ socketPath });
-  const where = `Docker engine at ${socketPath}`;
-
-  const engine = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (error) {
-      throw translateError(error, { what, where });
-    }
-  };
+  const { docker, where, engine } = connectDocker(options.socketPath);
 
   const inspectImage = (ref: string): Promise<ImageInfo | undefined> =>
     engine(`inspect image ${ref}`, async () => {

@@ -41,17 +41,7 @@ const inspectConcurrency = 8;
  * const { version } = await runtime.info(); // throws RUNTIME_UNAVAILABLE when the engine is down
  */
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): ContainerRuntime {
-  const socketPath = options.socketPath ?? '/var/run/docker.sock';
-  const docker = new Docker({ socketPath });
-  const where = `Docker engine at ${socketPath}`;
-
-  const engine = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (error) {
-      throw translateError(error, { what, where });
-    }
-  };
+  const { docker, where, engine } = connectDocker(options.socketPath);
 
   const inspect = async (idOrName: string): Promise<ContainerInfo> =>
     engine(`inspect container ${idOrName}`, async () =>
@@ -593,6 +583,27 @@ function engineMessage(error: unknown): string {
 }
 
 const unavailableCodes = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * One engine connection as the runtime and the image store use it: the dockerode client, a name for
+ * messages, and `engine(what, op)`, which turns the engine's errors into MonkErrors saying what failed where.
+ */
+export function connectDocker(socketPath = '/var/run/docker.sock'): {
+  docker: Docker;
+  where: string;
+  engine: <T>(what: string, operation: () => Promise<T>) => Promise<T>;
+} {
+  const docker = new Docker({ socketPath });
+  const where = `Docker engine at ${socketPath}`;
+  const engine = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation();
+    } catch (error) {
+      throw translateError(error, { what, where });
+    }
+  };
+  return { docker, where, engine };
+}
 
 /** The one place Docker's errors become monk's (containers here, images in docker-image-store.ts). */
 export function translateError(
