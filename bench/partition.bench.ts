@@ -8,28 +8,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createMonkClient,
-  createUnixSocketTransport,
-  type MethodParams,
-  type MonkClient,
-  type PeerEntry,
-} from '../packages/sdk/src/index.ts';
+import type { MethodParams } from '../packages/sdk/src/index.ts';
 import { createNodeFileSource, loadTemplates } from '../packages/monkscript/src/index.ts';
-import { removePeerContainers, startMonkd, type MonkdProcess } from '../apps/monkd/test/harness.ts';
+import { removePeerContainers } from '../apps/monkd/test/harness.ts';
 import { createNetworkNamespace, type NetworkNamespace } from '../apps/monkd/test/netns.ts';
+import { startClusterPeer, stateSeenBy, type ClusterPeer } from '../apps/monkd/test/cluster-peer.ts';
 
 const partitionMs = 30_000;
 const changesPerSide = 100;
 const rounds = 3;
 const targetMs = 2_000;
 
-interface Peer {
-  readonly name: string;
-  readonly monkd: MonkdProcess;
-  readonly client: MonkClient;
-  readonly id: string;
-}
+type Peer = ClusterPeer;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -42,17 +32,6 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 12
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-async function startPeer(name: string, host: string, prefix?: readonly string[]): Promise<Peer> {
-  const monkd = await startMonkd({
-    extraArgs: ['--name', name, '--p2p-host', host, '--p2p-port', '0'],
-    ...(prefix === undefined ? {} : { prefix }),
-  });
-  const client = createMonkClient({ transport: createUnixSocketTransport({ path: monkd.socket }) });
-  return { name, monkd, client, id: await monkd.peerId() };
-}
-
-const stateSeenBy = async (observer: Peer, subject: Peer): Promise<string | undefined> =>
-  ((await observer.client.call('cluster.peers', {})) as PeerEntry[]).find((p) => p.id === subject.id)?.state;
 const greetingOf = async (peer: Peer): Promise<string | undefined> =>
   (await peer.client.describe({ path: 'heal/hello' })).deployment?.variables['greeting'];
 
@@ -73,9 +52,9 @@ async function main(): Promise<void> {
   let host: NetworkNamespace | undefined;
   try {
     host = await createNetworkNamespace();
-    peers.push(await startPeer('major-1', host.outerAddress));
-    peers.push(await startPeer('major-2', host.outerAddress));
-    peers.push(await startPeer('minor', host.innerAddress, host.command));
+    peers.push(await startClusterPeer('major-1', host.outerAddress));
+    peers.push(await startClusterPeer('major-2', host.outerAddress));
+    peers.push(await startClusterPeer('minor', host.innerAddress, host.command));
     const [first, second, isolated] = peers as [Peer, Peer, Peer];
     await first.client.call('cluster.new', { name: 'heal' });
     for (const peer of [second, isolated]) {

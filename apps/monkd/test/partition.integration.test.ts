@@ -5,28 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonkClient, createUnixSocketTransport, type MonkClient, type PeerEntry } from '@monk/sdk';
-import { eventually, startMonkd, type MonkdProcess } from './harness.ts';
+import { eventually } from './harness.ts';
 import { createNetworkNamespace, type NetworkNamespace } from './netns.ts';
+import { startClusterPeer, stateSeenBy, type ClusterPeer } from './cluster-peer.ts';
 
-interface Peer {
-  readonly name: string;
-  readonly monkd: MonkdProcess;
-  readonly client: MonkClient;
-  id: string;
-}
-
-async function startPeer(name: string, host: string, prefix?: readonly string[]): Promise<Peer> {
-  const monkd = await startMonkd({
-    extraArgs: ['--name', name, '--p2p-host', host, '--p2p-port', '0'],
-    ...(prefix === undefined ? {} : { prefix }),
-  });
-  const client = createMonkClient({ transport: createUnixSocketTransport({ path: monkd.socket }) });
-  return { name, monkd, client, id: await monkd.peerId() };
-}
-
-const stateSeenBy = async (observer: Peer, subject: Peer): Promise<string | undefined> =>
-  ((await observer.client.call('cluster.peers', {})) as PeerEntry[]).find((p) => p.id === subject.id)?.state;
+type Peer = ClusterPeer;
 
 const greetingOf = async (peer: Peer): Promise<string | undefined> =>
   (await peer.client.describe({ path: 'part/hello' })).deployment?.variables['greeting'];
@@ -39,9 +22,9 @@ describe('a partitioned peer in its own network namespace (needs root, netns, ip
   beforeAll(async () => {
     host = await createNetworkNamespace();
     scratch = await mkdtemp(join(tmpdir(), 'monk-partition-'));
-    peers.push(await startPeer('major-1', host.outerAddress));
-    peers.push(await startPeer('major-2', host.outerAddress));
-    peers.push(await startPeer('minor', host.innerAddress, host.command));
+    peers.push(await startClusterPeer('major-1', host.outerAddress));
+    peers.push(await startClusterPeer('major-2', host.outerAddress));
+    peers.push(await startClusterPeer('minor', host.innerAddress, host.command));
     const [first, second, isolated] = peers as [Peer, Peer, Peer];
     await first.client.call('cluster.new', { name: 'partition' });
     for (const peer of [second, isolated]) {
