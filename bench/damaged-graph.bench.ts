@@ -14,6 +14,7 @@ import {
   type MonkClient,
 } from '../packages/sdk/src/index.ts';
 import { createNodeFileSource, loadTemplates } from '../packages/monkscript/src/index.ts';
+import { until } from './poll.ts';
 
 const root = join(import.meta.dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'monk-bench-damaged-'));
@@ -24,18 +25,6 @@ interface Peer {
   readonly dir: string;
   readonly client: MonkClient;
   child?: ChildProcess;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 function start(peer: Peer, name: string): void {

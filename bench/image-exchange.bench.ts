@@ -11,25 +11,15 @@ import { createMonkClient, createUnixSocketTransport, type MonkClient } from '..
 import { createDockerImageStore } from '../packages/runtime/src/index.ts';
 import { createP2PNode, generateIdentity, generateNetworkKey } from '../packages/p2p/src/index.ts';
 import { startDockerEngine } from '../apps/monkd/test/docker-engine.ts';
+import { until } from './poll.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const image = 'monk-bench/exchange-100mb:1';
 const rounds = 3;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const sh = async (command: string): Promise<string> =>
   (await run('sh', ['-c', command], { maxBuffer: 16 * 1024 * 1024 })).stdout;
-
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 180_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 interface Peer {
   readonly client: MonkClient;

@@ -13,6 +13,7 @@ import { createNodeFileSource, loadTemplates } from '../packages/monkscript/src/
 import { removePeerContainers } from '../apps/monkd/test/harness.ts';
 import { createNetworkNamespace, type NetworkNamespace } from '../apps/monkd/test/netns.ts';
 import { startClusterPeer, stateSeenBy, type ClusterPeer } from '../apps/monkd/test/cluster-peer.ts';
+import { sleep, until } from './poll.ts';
 
 const partitionMs = 30_000;
 const changesPerSide = 100;
@@ -20,17 +21,6 @@ const rounds = 3;
 const targetMs = 2_000;
 
 type Peer = ClusterPeer;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 const greetingOf = async (peer: Peer): Promise<string | undefined> =>
   (await peer.client.describe({ path: 'heal/hello' })).deployment?.variables['greeting'];
