@@ -40,7 +40,7 @@ ensure_host_packages() {
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} through apt"
     as_root apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
 }
 
