@@ -85,13 +85,36 @@ export const readinessCheckSchema = z.discriminatedUnion('kind', [
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
 
 /**
+ * A liveness check (monk's extension, MonkScript `checks.liveness`): the same shape as a readiness check.
+ * When it fails `attempts` times in a row on a running instance, the owning peer restarts the container.
+ */
+export const livenessCheckSchema = readinessCheckSchema;
+export type LivenessCheck = z.infer<typeof livenessCheckSchema>;
+
+/** MonkScript `recovery.when`: which failures are recovered (Monk's values; the pressure ones are not). */
+export const recoveryWhenValues = ['always', 'node-failure', 'container-failure', 'none'] as const;
+export type RecoveryWhen = (typeof recoveryWhenValues)[number];
+
+/** MonkScript `recovery.mode`: where a moved instance may go. monk never provisions a node, so all look in the cluster. */
+export const recoveryModeValues = ['default', 'node', 'cluster'] as const;
+export type RecoveryMode = (typeof recoveryModeValues)[number];
+
+/**
  * What happens when a container exits: `always` restarts it, `on-failure` only on a non-zero exit, `no`
  * leaves it exited. Restarts back off exponentially from `initialBackoffMs` to `maxBackoffMs`.
+ *
+ * `when`, `afterMs` and `mode` are MonkScript's `recovery` section: `when` says which failures are
+ * recovered (`container-failure`: restarts only; `node-failure`: moves off a dead peer only; `none`:
+ * neither; absent or `always`: both), `afterMs` how long a peer must have been dead before its
+ * instances move, `mode` where they may go.
  */
 export const recoveryPolicySchema = z.object({
   restart: z.enum(['always', 'on-failure', 'no']),
   initialBackoffMs: z.number().int().positive(),
   maxBackoffMs: z.number().int().positive(),
+  when: z.enum(recoveryWhenValues).optional(),
+  afterMs: z.number().int().min(0).optional(),
+  mode: z.enum(recoveryModeValues).optional(),
 });
 export type RecoveryPolicy = z.infer<typeof recoveryPolicySchema>;
 
@@ -133,6 +156,10 @@ export const resolvedRunnableSchema = z.object({
   /** Paths of runnables this one connects to, by connection name. */
   connections: z.record(z.string(), z.string()),
   readiness: readinessCheckSchema.optional(),
+  /** Restarts the container when it fails (`checks.liveness`, monk's extension). */
+  liveness: livenessCheckSchema.optional(),
+  /** `depends.wait-for.timeout`: after this long with dependencies not ready, the instance fails. */
+  waitForTimeoutSeconds: z.number().positive().optional(),
   recovery: recoveryPolicySchema,
   /** Resolved variable values, for `describe` (secret values never appear here). */
   variables: z.record(z.string(), jsonValueSchema),
@@ -160,6 +187,13 @@ export const workloadSchema = z.object({
   /** Workload ids that must be ready before this one starts. */
   dependsOn: z.array(z.string()),
   readiness: readinessCheckSchema.optional(),
+  /** Restarts the container when it fails `attempts` times in a row (`checks.liveness`). */
+  liveness: livenessCheckSchema.optional(),
+  /**
+   * `depends.wait-for.timeout`: once it has waited this long for `dependsOn` to be ready, the instance is
+   * reported failed (it still starts if they become ready later).
+   */
+  waitForTimeoutSeconds: z.number().positive().optional(),
   recovery: recoveryPolicySchema,
   /** The peer that runs it. */
   owner: z.string(),

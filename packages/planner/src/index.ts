@@ -9,6 +9,18 @@ export type {
   Plan,
 } from './plan-reconcile.ts';
 export { nextRestartDelay } from './restart-backoff.ts';
+export {
+  instancePhase,
+  isDeployFailure,
+  restartsOnExit,
+  restartsOnLivenessFailure,
+  peerFailureRecovery,
+  createRetryDelay,
+  hasRecovered,
+  recoveredAfterMs,
+  maxCreateRetryMs,
+} from './instance-phase.ts';
+export type { InstanceFacts, InstanceStatus, CheckStatus } from './instance-phase.ts';
 export { diffWorkloads } from './deployment-diff.ts';
 export type { DeploymentChange } from './deployment-diff.ts';
 export { formatPlan } from './format-plan.ts';

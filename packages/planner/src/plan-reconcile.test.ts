@@ -219,6 +219,39 @@ const cases: Case[] = [
     steps: ['restart ns/app#web (container c-web): container is dead; restart #1 (recovery: on-failure)'],
   },
   {
+    name: 'never restarts a crashed container under recovery when: node-failure',
+    input: {
+      workloads: [makeWorkload('web', { recovery: { ...web.recovery, when: 'node-failure' } })],
+      containers: [container(web, { state: 'exited', exitCode: 1 })],
+    },
+  },
+  {
+    name: 'bounces a running container whose liveness check failed, counted as a recovery',
+    input: {
+      workloads: [web],
+      containers: [container(web)],
+      unhealthy: { [web.id]: 'exit code 1 (3/3)' },
+    },
+    steps: ['bounce ns/app#web (container c-web): liveness check failed: exit code 1 (3/3)'],
+  },
+  {
+    name: 'leaves a container whose liveness check failed running when recovery is none',
+    input: {
+      workloads: [makeWorkload('web', { recovery: { ...web.recovery, when: 'none' } })],
+      containers: [container(web)],
+      unhealthy: { [web.id]: 'exit code 1 (3/3)' },
+    },
+  },
+  {
+    name: 'a dependency wait with a timeout carries its deadline',
+    input: {
+      workloads: [makeWorkload('app', { dependsOn: [db.id], waitForTimeoutSeconds: 30 }), db],
+      containers: [container(db)],
+      waitingSince: { 'ns/app#app': now - 10_000 },
+    },
+    waiting: ['ns/app#app: waiting for ns/app#db to be ready until +20000'],
+  },
+  {
     name: 'never restarts under recovery no',
     input: {
       workloads: [makeWorkload('web', { recovery: { ...web.recovery, restart: 'no' } })],
@@ -459,11 +492,56 @@ describe('planReconcile', () => {
       waiting: [
         {
           workloadId: web.id,
+          kind: 'backoff',
           reason: 'exited with code 1; restart #1 in 1s (backoff 1s)',
           until: now + 1_000,
         },
       ],
     });
+  });
+
+  it('fails a dependency wait that outlasted depends.wait-for.timeout, and still starts once ready', () => {
+    const dependent = makeWorkload('app', { dependsOn: [db.id], waitForTimeoutSeconds: 30 });
+    const waited = plan({
+      workloads: [dependent, db],
+      containers: [container(db)],
+      waitingSince: { [dependent.id]: now - 30_000 },
+    });
+    expect(waited.steps).toEqual([]);
+    expect(waited.waiting).toEqual([
+      {
+        workloadId: dependent.id,
+        kind: 'dependencies',
+        reason: 'waiting for ns/app#db to be ready',
+        until: now,
+        failure: {
+          code: 'TIMEOUT',
+          message:
+            'dependencies not ready after 30s (depends.wait-for.timeout): waiting for ns/app#db to be ready',
+        },
+      },
+    ]);
+    const ready = plan({
+      workloads: [dependent, db],
+      containers: [container(db)],
+      ready: { [db.id]: true },
+      waitingSince: { [dependent.id]: now - 60_000 },
+    });
+    expect(ready.steps.map(describeStep)).toEqual(['create ns/app#app: no container yet']);
+  });
+
+  it('marks a liveness bounce as a recovery and a monk restart bounce not', () => {
+    const bounced = plan({
+      workloads: [web],
+      containers: [container(web)],
+      unhealthy: { [web.id]: 'boom' },
+    });
+    expect(bounced.steps).toEqual([expect.objectContaining({ kind: 'bounce', recovery: true })]);
+    const restarted = plan({
+      workloads: [makeWorkload('web', { restartRequestedAt: new Date(now).toISOString() })],
+      containers: [container(web, { startedAt: new Date(now - 1_000).toISOString() })],
+    });
+    expect(restarted.steps).toEqual([expect.not.objectContaining({ recovery: true })]);
   });
 
   it('describes a replacement with the names it needs to apply it', () => {

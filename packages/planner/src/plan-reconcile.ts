@@ -1,9 +1,9 @@
-import type { Workload } from '@monk/model';
+import type { ErrorCode, Workload } from '@monk/model';
 import { compareStrings, orderByDependencies } from './dependency-order.ts';
+import { restartsOnExit, restartsOnLivenessFailure, type ContainerState } from './instance-phase.ts';
 import { nextRestartDelay } from './restart-backoff.ts';
 
-/** Docker's container states, as the runtime reports them. */
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type { ContainerState };
 
 /** One monk-labelled container as observed on this host. */
 export interface ObservedContainer {
@@ -44,6 +44,17 @@ export interface ReconcileInput {
   ready: ReadonlyMap<string, boolean> | Readonly<Record<string, boolean>>;
   /** Restart bookkeeping per workload id. */
   restarts: Readonly<Record<string, RestartRecord>>;
+  /**
+   * Workload id → why its running container failed its liveness check `attempts` times in a row (the
+   * prober's message). Such a container is restarted when its recovery policy restarts failed containers.
+   */
+  unhealthy?: Readonly<Record<string, string>>;
+  /**
+   * Workload id → when it started waiting for its dependencies, ms epoch (kept by the caller from the
+   * previous plans' `waiting` of kind `dependencies`). With `waitForTimeoutSeconds`, a wait that lasted
+   * longer is reported as failed. Missing means it starts waiting now.
+   */
+  waitingSince?: Readonly<Record<string, number>>;
   /** The current time, ms epoch. */
   now: number;
 }
@@ -55,7 +66,8 @@ export interface ReconcileInput {
  * - `start`: start a container that was created but never started.
  * - `replace`: stop and remove `containerId`, then create and start `name` from the current spec.
  * - `restart`: start an exited container again (its recovery policy said so and its backoff elapsed).
- * - `bounce`: stop a running container and start it again, the same container (`monk restart`).
+ * - `bounce`: stop a running container and start it again, the same container (`monk restart`, or a
+ *   failed liveness check with `recovery: true`).
  * - `stop`: stop a container and keep it.
  * - `remove`: remove a container (it is not running, or a `stop` step for it comes first).
  */
@@ -64,16 +76,27 @@ export type PlanStep =
   | { kind: 'start'; workloadId: string; containerId: string; reason: string }
   | { kind: 'replace'; workloadId: string; containerId: string; name: string; reason: string }
   | { kind: 'restart'; workloadId: string; containerId: string; reason: string }
-  | { kind: 'bounce'; workloadId: string; containerId: string; reason: string }
+  | {
+      kind: 'bounce';
+      workloadId: string;
+      containerId: string;
+      reason: string;
+      /** A restart by recovery (the liveness check failed), counted in the instance's restarts. */
+      recovery?: true;
+    }
   | { kind: 'stop'; workloadId?: string; containerId: string; reason: string }
   | { kind: 'remove'; workloadId?: string; containerId: string; reason: string };
 
 /** A workload of this peer that needs something the planner will not do yet, and why. */
 export interface WaitingWorkload {
   workloadId: string;
+  /** What it waits for: its dependencies to be ready, its restart backoff, or an old container's removal. */
+  kind: 'dependencies' | 'backoff' | 'removal';
   reason: string;
-  /** When waiting ends by itself (restart backoff), ms epoch. */
+  /** When waiting ends by itself (restart backoff) or times out (`depends.wait-for.timeout`), ms epoch. */
   until?: number;
+  /** Set once a dependency wait outlasted `waitForTimeoutSeconds`: the instance is reported failed. */
+  failure?: { code: ErrorCode; message: string };
 }
 
 /** The output of {@link planReconcile}: steps to apply in order, and workloads left waiting. */
@@ -122,13 +145,17 @@ type Intent =
  *   then smallest id). Containers in state `removing` are left alone.
  * - A running workload without a container is created; one whose container has another spec hash or name
  *   is replaced; a created container is started; an exited or dead one is restarted when its recovery
- *   policy says so (`always`; `on-failure` when the exit code is non-zero or unknown, or the container is
- *   dead) and {@link nextRestartDelay} has elapsed since it exited, else it waits with `until`.
+ *   policy says so ({@link restartsOnExit}) and {@link nextRestartDelay} has elapsed since it exited, else
+ *   it waits with `until`. A running container in `unhealthy` (its liveness check failed) is bounced, the
+ *   same container stopped and started, when {@link restartsOnLivenessFailure}.
  * - Dependencies gate first starts only: `create`, `start`, and `replace` of a container that is not
  *   running wait until every `dependsOn` workload is ready (per `ready`, and not itself being changed by
  *   this plan). Replacing a running container and restarting an exited one do not wait: the workload
  *   already ran, holding back an update or a recovery on a flapping dependency would leave it down or stale,
  *   and the backoff already slows a crash loop. A workload on a dependency cycle waits, with the cycle named.
+ *   With `waitForTimeoutSeconds`, a dependency wait carries `until` (its deadline, from `waitingSince`) and,
+ *   once past it, a `TIMEOUT` failure: Monk reports an error then; the instance still starts if its
+ *   dependencies become ready later.
  * - A `stopped` workload gets its running container stopped (kept, not removed) and nothing else, even
  *   if its spec changed: it is replaced when it runs again.
  * - A create or replace waits while a container with the same name is still `removing`.
@@ -202,10 +229,11 @@ export function planReconcile(input: ReconcileInput): Plan {
       ? blockedBy({ workload, desired, cycles: order.cycles, isReady, changing })
       : undefined;
     if (block !== undefined) {
-      waiting.push({ workloadId: workload.id, reason: block });
+      waiting.push(dependencyWait({ workload, reason: block, input }));
     } else if ((step.kind === 'create' || step.kind === 'replace') && removing.has(step.name)) {
       waiting.push({
         workloadId: workload.id,
+        kind: 'removal',
         reason: `waiting for the old container ${step.name} to be removed`,
       });
     } else {
@@ -213,6 +241,27 @@ export function planReconcile(input: ReconcileInput): Plan {
     }
   }
   return { steps: [...removalSteps(discarded), ...stops, ...steps], waiting };
+}
+
+/** A dependency wait, failed once it outlasted the workload's `waitForTimeoutSeconds`. */
+function dependencyWait(options: {
+  workload: Workload;
+  reason: string;
+  input: ReconcileInput;
+}): WaitingWorkload {
+  const { workload, reason, input } = options;
+  const base: WaitingWorkload = { workloadId: workload.id, kind: 'dependencies', reason };
+  const timeout = workload.waitForTimeoutSeconds;
+  if (timeout === undefined) return base;
+  const waitingSince = input.waitingSince;
+  const since =
+    waitingSince !== undefined && Object.hasOwn(waitingSince, workload.id)
+      ? (waitingSince[workload.id] ?? input.now)
+      : input.now;
+  const until = since + timeout * 1_000;
+  if (until > input.now) return { ...base, until };
+  const message = `dependencies not ready after ${formatDuration(timeout * 1_000)} (depends.wait-for.timeout): ${reason}`;
+  return { ...base, until, failure: { code: 'TIMEOUT', message } };
 }
 
 /** Stop (when it runs) and remove each unwanted container, by container id. */
@@ -276,6 +325,17 @@ function intentFor(options: {
     case 'dead':
       return recoveryIntent(options);
     case 'running': {
+      const unhealthy = options.input.unhealthy;
+      const liveness =
+        unhealthy !== undefined && Object.hasOwn(unhealthy, workloadId) ? unhealthy[workloadId] : undefined;
+      if (liveness !== undefined && restartsOnLivenessFailure(workload.recovery)) {
+        const reason = `liveness check failed: ${liveness}`;
+        return {
+          kind: 'step',
+          step: { kind: 'bounce', workloadId, containerId: container.id, reason, recovery: true },
+          gated: false,
+        };
+      }
       const requested = workload.restartRequestedAt;
       if (requested === undefined || container.startedAt === undefined) return { kind: 'none' };
       if (!(Date.parse(container.startedAt) < Date.parse(requested))) return { kind: 'none' };
@@ -311,9 +371,8 @@ function recoveryIntent(options: {
   const { workload, input } = options;
   const container = options.container;
   if (container === undefined) return { kind: 'none' };
-  const failed = container.state === 'dead' || container.exitCode !== 0;
   const policy = workload.recovery;
-  if (policy.restart === 'no' || (policy.restart === 'on-failure' && !failed)) return { kind: 'none' };
+  if (!restartsOnExit(policy, container)) return { kind: 'none' };
 
   const record = Object.hasOwn(input.restarts, workload.id) ? input.restarts[workload.id] : undefined;
   const count = record?.restarts ?? 0;
@@ -327,7 +386,7 @@ function recoveryIntent(options: {
     return { kind: 'step', step, gated: false };
   }
   const reason = `${what}; restart #${count + 1} in ${formatDuration(due - input.now)} (backoff ${formatDuration(delay)})`;
-  return { kind: 'wait', waiting: { workloadId: workload.id, reason, until: due } };
+  return { kind: 'wait', waiting: { workloadId: workload.id, kind: 'backoff', reason, until: due } };
 }
 
 function blockedBy(options: {
