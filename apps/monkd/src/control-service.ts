@@ -19,7 +19,7 @@ import {
   type TemplateRecord,
   type TemplateSource,
 } from '@monk/monkscript';
-import { diffWorkloads, formatPlan } from '@monk/planner';
+import { diffWorkloads, formatPlan, isDeployFailure } from '@monk/planner';
 import type { ContainerRuntime } from '@monk/runtime';
 import type {
   ConflictEvent,
@@ -260,7 +260,9 @@ export function createCoreHandlers(
           }
         }
         if (waitOptions.until === 'ready') {
-          const failed = statuses.filter(({ observed }) => observed !== undefined && isFailure(observed));
+          const failed = statuses.filter(
+            ({ observed }) => observed !== undefined && isDeployFailure(observed),
+          );
           if (failed.length > 0) {
             finish(() =>
               reject(
@@ -723,12 +725,6 @@ function isPrivate(record: TemplateRecord): boolean {
     !Array.isArray(metadata) &&
     (metadata as JsonObject)['private'] === true
   );
-}
-
-function isFailure(observed: ObservedWorkload): boolean {
-  if (observed.phase === 'failed') return true;
-  if (observed.phase === 'exited' && (observed.exitCode ?? 0) !== 0) return true;
-  return observed.phase === 'backoff' && observed.restarts >= 3;
 }
 
 function psEntry(

@@ -20,7 +20,8 @@ import { createCoreHandlers } from './control-service.ts';
 import { createDispatcher } from './handlers.ts';
 import type { Logger } from './logger.ts';
 import { createProbe } from './probe.ts';
-import { createReadinessProber } from './readiness.ts';
+import { createLivenessProber, createReadinessProber } from './readiness.ts';
+import { systemTimers } from './timers.ts';
 import { createReconciler, workloadNetwork } from './reconciler.ts';
 import { createActionRunner } from './actions/action-runner.ts';
 import { createActionsHandlers } from './actions/actions-handlers.ts';
@@ -113,6 +114,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const prober = createReadinessProber({
     probe: createProbe({ runtime }),
     logger: logger.child('readiness'),
+    timers: systemTimers,
+  });
+  const liveness = createLivenessProber({
+    probe: createProbe({ runtime }),
+    logger: logger.child('liveness'),
+    timers: systemTimers,
   });
   const imageServices = createImageServices(
     { peerName: config.peerName, registryPull: config.registryPull ?? { timeoutMs: 10_000 } },
@@ -160,8 +167,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       graph,
       runtime,
       prober,
+      liveness,
       logger: logger.child('reconciler'),
-      now,
+      timers: systemTimers,
       onContainerStarted: (workload, containerId) => hooks.onContainerStarted(workload, containerId),
       images: imageServices.exchange,
       onNetworkReady: (network) => {

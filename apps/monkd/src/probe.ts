@@ -4,7 +4,7 @@ import { probeReadiness, type ContainerRuntime } from '@monk/runtime';
 import type { ProbeFunction } from './readiness.ts';
 
 /**
- * The readiness probe of this host: plain exec/http/tcp checks go to the runtime; Arrow checks
+ * The check probe of this host (readiness and liveness): plain exec/http/tcp checks go to the runtime; Arrow checks
  * (`exec("c", …) "x" contains?`, `http-get("http://localhost:8080")`) are evaluated by MonkScript with
  * `exec` running in the named container of the same runnable and `localhost` meaning that container.
  */
@@ -40,7 +40,7 @@ export function createProbe(components: { runtime: ContainerRuntime }): ProbeFun
         },
       },
     });
-    return { ready: truthy(value), message: `readiness expression evaluated to ${JSON.stringify(value)}` };
+    return { ready: truthy(value), message: `expression evaluated to ${JSON.stringify(value)}` };
   };
 }
 

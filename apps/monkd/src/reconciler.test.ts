@@ -9,7 +9,8 @@ import {
 } from '@monk/model';
 import { createMemoryRuntime, type MemoryRuntime } from '@monk/runtime';
 import { createLogger } from './logger.ts';
-import { createReadinessProber } from './readiness.ts';
+import { createManualTimers, systemTimers } from './timers.ts';
+import { createLivenessProber, createReadinessProber, type ProbeFunction } from './readiness.ts';
 import type { ImageExchange, ImagePreparation } from './images/image-exchange.ts';
 import { createReconciler, type Reconciler, type WorkloadNetwork } from './reconciler.ts';
 import { buildWorkloads } from './workloads.ts';
@@ -72,7 +73,7 @@ describe('reconciler (memory runtime)', () => {
         runtime,
         prober,
         logger,
-        now: () => Date.now(),
+        timers: systemTimers,
         ...(options.images === undefined ? {} : { images: options.images }),
       },
     );
@@ -282,5 +283,196 @@ describe('reconciler (memory runtime)', () => {
       errorCode: 'IMAGE_NOT_FOUND',
       message: 'image monk-local/app:1 is on no peer: asked bravo (does not have it)',
     });
+  });
+});
+
+describe('reconciler on a manual clock', () => {
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const stops: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+  });
+
+  async function setup(options: { probe?: ProbeFunction } = {}) {
+    const timers = createManualTimers({ start });
+    const runtime = createMemoryRuntime({
+      images: ['busybox:latest'],
+      clock: () => new Date(timers.now()),
+    });
+    const graph = await createGraph({ peerId, store: createMemoryStore() });
+    const probe = options.probe ?? (async () => ({ ready: true, message: 'ok' }));
+    const reconciler = createReconciler(
+      { peerId, resyncIntervalMs: 30_000 },
+      {
+        graph,
+        runtime,
+        prober: createReadinessProber({ probe, logger, timers }),
+        liveness: createLivenessProber({ probe, logger, timers }),
+        logger,
+        timers,
+      },
+    );
+    graph.onChange(() => reconciler.kick());
+    reconciler.start();
+    stops.push(() => reconciler.stop());
+    return { runtime, graph, timers };
+  }
+
+  const deploy = (graph: Graph, runnables: ResolvedRunnable[]): void => {
+    graph.putWorkloads(buildWorkloads({ deployment: 'ns/app', runnables, owner: peerId, generation: 1 }));
+  };
+  const withDefaults = (r: ResolvedRunnable): ResolvedRunnable => ({ ...r, recovery: defaultRecoveryPolicy });
+
+  it('backs off restarts 1 s, 2 s, 4 s and starts over after a minute up, without waiting for any of it', async () => {
+    const { runtime, graph, timers } = await setup();
+    deploy(graph, [withDefaults(runnable('ns/web', 'busybox:latest'))]);
+    await timers.advance(100);
+    const id = graph.getObserved('ns/web#web')?.containerId ?? '';
+    expect(graph.getObserved('ns/web#web')).toMatchObject({ phase: 'ready', restarts: 0 });
+
+    const restartsAfter = async (ms: number): Promise<number> => {
+      await timers.advance(ms);
+      return graph.getObserved('ns/web#web')?.restarts ?? -1;
+    };
+    runtime.simulateExit(id, 1);
+    expect(await restartsAfter(900)).toBe(0);
+    expect(graph.getObserved('ns/web#web')).toMatchObject({ phase: 'backoff', exitCode: 1 });
+    expect(await restartsAfter(200)).toBe(1);
+
+    runtime.simulateExit(id, 1);
+    expect(await restartsAfter(1_900)).toBe(1);
+    expect(await restartsAfter(200)).toBe(2);
+
+    runtime.simulateExit(id, 1);
+    expect(await restartsAfter(3_900)).toBe(2);
+    expect(await restartsAfter(200)).toBe(3);
+
+    // Up for more than a minute: the next crash waits 1 s again.
+    await timers.advance(61_000);
+    runtime.simulateExit(id, 1);
+    expect(await restartsAfter(900)).toBe(3);
+    expect(await restartsAfter(200)).toBe(4);
+    expect(graph.getObserved('ns/web#web')).toMatchObject({ phase: 'ready', containerId: id });
+  });
+
+  it('is ready only once its readiness check passed, after its initial delay', async () => {
+    let passes = false;
+    const { graph, timers } = await setup({
+      probe: async () => (passes ? { ready: true, message: 'ok' } : { ready: false, message: 'not yet' }),
+    });
+    deploy(graph, [
+      {
+        ...runnable('ns/db', 'busybox:latest'),
+        readiness: {
+          kind: 'exec',
+          command: ['true'],
+          initialDelaySeconds: 10,
+          periodSeconds: 5,
+          timeoutSeconds: 1,
+          attempts: 100,
+        },
+      },
+    ]);
+    await timers.advance(100);
+    expect(graph.getObserved('ns/db#db')).toMatchObject({
+      phase: 'running',
+      ready: false,
+      message: 'waiting for the first readiness check',
+    });
+    await timers.advance(10_000);
+    expect(graph.getObserved('ns/db#db')).toMatchObject({
+      phase: 'running',
+      message: 'readiness check failed (1/100): not yet',
+    });
+    passes = true;
+    // Probes at +10 s and +15 s after the start (at 0): still not ready at +14.9 s.
+    await timers.advance(4_800);
+    expect(graph.getObserved('ns/db#db')?.ready).toBe(false);
+    await timers.advance(200);
+    expect(graph.getObserved('ns/db#db')).toMatchObject({ phase: 'ready', ready: true });
+  });
+
+  it('restarts a running container whose liveness check fails attempts times in a row, counting it', async () => {
+    let healthy = true;
+    const { runtime, graph, timers } = await setup({
+      probe: async ({ check }) =>
+        check.kind === 'exec' && check.command[0] === 'alive' && !healthy
+          ? { ready: false, message: 'exit code 1' }
+          : { ready: true, message: 'ok' },
+    });
+    deploy(graph, [
+      {
+        ...runnable('ns/web', 'busybox:latest'),
+        liveness: {
+          kind: 'exec',
+          command: ['alive'],
+          initialDelaySeconds: 5,
+          periodSeconds: 2,
+          timeoutSeconds: 1,
+          attempts: 3,
+        },
+      },
+    ]);
+    await timers.advance(6_000);
+    const before = graph.getObserved('ns/web#web');
+    expect(before).toMatchObject({ phase: 'ready', restarts: 0 });
+    const startedAt = before?.startedAt;
+
+    healthy = false;
+    // Fails at +2 s and +4 s: not yet.
+    await timers.advance(4_500);
+    expect(graph.getObserved('ns/web#web')?.restarts).toBe(0);
+    // The third failure in a row (+6 s) restarts it, the same container.
+    await timers.advance(2_000);
+    const after = graph.getObserved('ns/web#web');
+    expect(after).toMatchObject({
+      phase: 'ready',
+      restarts: 1,
+      containerId: before?.containerId,
+      message: 'liveness check failed: exit code 1 (3 times in a row)',
+    });
+    expect(after?.startedAt).not.toBe(startedAt);
+    expect(await runtime.listContainers({ all: true })).toHaveLength(1);
+
+    // Healthy again: the fresh container's checks pass and it is not restarted again.
+    healthy = true;
+    await timers.advance(60_000);
+    expect(graph.getObserved('ns/web#web')?.restarts).toBe(1);
+  });
+
+  it('reports a dependent failed once depends.wait-for.timeout passes, and starts it when the dependency gets ready', async () => {
+    let dbReady = false;
+    const { graph, timers } = await setup({
+      probe: async () => (dbReady ? { ready: true, message: 'ok' } : { ready: false, message: 'no' }),
+    });
+    deploy(graph, [
+      {
+        ...runnable('ns/db', 'busybox:latest'),
+        readiness: {
+          kind: 'exec',
+          command: ['ready'],
+          initialDelaySeconds: 0,
+          periodSeconds: 1,
+          timeoutSeconds: 1,
+          attempts: 1_000,
+        },
+      },
+      { ...runnable('ns/web', 'busybox:latest', ['ns/db']), waitForTimeoutSeconds: 30 },
+    ]);
+    await timers.advance(29_000);
+    expect(graph.getObserved('ns/web#web')).toMatchObject({
+      phase: 'pending',
+      message: 'waiting for ns/db#db to be ready',
+    });
+    await timers.advance(1_500);
+    expect(graph.getObserved('ns/web#web')).toMatchObject({
+      phase: 'failed',
+      errorCode: 'TIMEOUT',
+      message:
+        'dependencies not ready after 30s (depends.wait-for.timeout): waiting for ns/db#db to be ready',
+    });
+    dbReady = true;
+    await timers.advance(2_000);
+    expect(graph.getObserved('ns/web#web')).toMatchObject({ phase: 'ready', ready: true });
   });
 });

@@ -1,23 +1,20 @@
-import {
-  monkLabels,
-  MonkError,
-  toMonkError,
-  type ObservedWorkload,
-  type Workload,
-  type WorkloadPhase,
-} from '@monk/model';
+import { monkLabels, MonkError, toMonkError, type ObservedWorkload, type Workload } from '@monk/model';
 import type { Graph } from '@monk/graph';
 import {
   planReconcile,
   describeStep,
-  nextRestartDelay,
+  createRetryDelay,
+  hasRecovered,
+  instancePhase,
   type ObservedContainer,
   type PlanStep,
+  type WaitingWorkload,
 } from '@monk/planner';
 import type { ContainerInfo, ContainerRuntime } from '@monk/runtime';
 import type { ImageExchange } from './images/image-exchange.ts';
 import type { Logger } from './logger.ts';
-import type { ReadinessProber } from './readiness.ts';
+import type { CheckProber, ReadinessProber } from './readiness.ts';
+import type { Timer, Timers } from './timers.ts';
 
 /** The name of the user-defined bridge network every monk container joins on this host. */
 export const workloadNetwork = 'monk';
@@ -64,8 +61,11 @@ interface RestartState {
 /**
  * The continuous reconcile loop of one peer: observe the Docker engine, ask the planner for the steps
  * that move this peer's workloads toward the desired graph, apply them, and write what it observed back
- * under this peer's own keys. Runs on graph changes, Docker events, readiness changes and a periodic
- * resync; survives the engine going away and comes back by itself.
+ * under this peer's own keys. Runs on graph changes, Docker events, readiness and liveness changes and a
+ * periodic resync; survives the engine going away and comes back by itself.
+ *
+ * It only does I/O: what to do (`planReconcile`), which phase an instance is in (`instancePhase`), when
+ * to retry and when a backoff starts over come from `@monk/planner`; every wait goes through `timers`.
  */
 export function createReconciler(
   options: {
@@ -84,8 +84,11 @@ export function createReconciler(
     graph: Graph;
     runtime: ContainerRuntime;
     prober: ReadinessProber;
+    /** Runs `checks.liveness`; a container failing it is restarted. Without it, liveness checks are not run. */
+    liveness?: CheckProber;
     logger: Logger;
-    now: () => number;
+    /** The clock and timers of every wait and deadline of the loop. */
+    timers: Timers;
     /** Told after this loop started a container (container `hooks`); must return at once, never throw. */
     onContainerStarted?: (workload: Workload, containerId: string) => void;
     /**
@@ -97,9 +100,14 @@ export function createReconciler(
     onNetworkReady?: (network: WorkloadNetwork) => void;
   },
 ): Reconciler {
-  const { graph, runtime, prober, logger, now } = components;
+  const { graph, runtime, prober, logger, timers } = components;
+  const now = (): number => timers.now();
   const failures = new Map<string, FailureRecord>();
   const restarts = new Map<string, RestartState>();
+  /** Why a workload's container was last restarted by its liveness check, until a new container replaces it. */
+  const livenessRestarts = new Map<string, string>();
+  /** When each workload started waiting for its dependencies (for `depends.wait-for.timeout`). */
+  const dependencyWaits = new Map<string, number>();
   /** Workloads whose image is on its way, with what the exchange says about it. */
   const imageWaits = new Map<string, string>();
   let status: RuntimeStatus = { available: false, message: 'not checked yet' };
@@ -107,7 +115,7 @@ export function createReconciler(
   let networkReady: string | undefined;
   let network: WorkloadNetwork | undefined;
   let events: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let inPass = false;
   let again = false;
@@ -122,9 +130,9 @@ export function createReconciler(
     if (stopped) return;
     const at = now() + Math.max(0, delayMs);
     if (timer !== undefined && timerAt <= at) return;
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(
+    timer = timers.setTimeout(
       () => {
         timer = undefined;
         timerAt = Number.POSITIVE_INFINITY;
@@ -225,6 +233,7 @@ export function createReconciler(
     const workloads = graph.listWorkloads();
     const mine = workloads.filter((w) => w.owner === options.peerId);
     prober.sync(mine, containers);
+    components.liveness?.sync(mine, containers);
 
     const plan = planReconcile({
       peerId: options.peerId,
@@ -233,8 +242,11 @@ export function createReconciler(
       containers: containers.map(toObserved),
       ready: readinessMap(workloads, containers),
       restarts: restartRecords(containers),
+      unhealthy: unhealthyMap(mine, containers),
+      waitingSince: Object.fromEntries(dependencyWaits),
       now: now(),
     });
+    trackDependencyWaits(plan.waiting);
 
     const t = now();
     const byIdAll = new Map(workloads.map((w) => [w.id, w]));
@@ -261,12 +273,16 @@ export function createReconciler(
     }
 
     const after = steps.length > 0 ? await listOwnContainers() : containers;
-    if (steps.length > 0) prober.sync(mine, after);
+    if (steps.length > 0) {
+      prober.sync(mine, after);
+      components.liveness?.sync(mine, after);
+    }
     writeObserved(mine, after, plan.waiting);
 
     let next = options.resyncIntervalMs;
     for (const waiting of plan.waiting) {
-      if (waiting.until !== undefined) next = Math.min(next, waiting.until - now());
+      // A deadline already past (a timed-out dependency wait) needs no wake-up of its own.
+      if (waiting.until !== undefined && waiting.until > now()) next = Math.min(next, waiting.until - now());
     }
     for (const failure of failures.values()) next = Math.min(next, failure.nextAttemptAt - now());
     schedule(Math.max(next, 50));
@@ -334,6 +350,14 @@ export function createReconciler(
           break;
         }
         case 'bounce':
+          if (step.recovery === true) {
+            const state = restarts.get(step.workloadId) ?? { restarts: 0, consecutive: 0 };
+            restarts.set(step.workloadId, {
+              restarts: state.restarts + 1,
+              consecutive: state.consecutive + 1,
+            });
+            livenessRestarts.set(step.workloadId, step.reason);
+          }
           // The same container, stopped and started: its filesystem and id survive, as with docker restart.
           await runtime.stopContainer(step.containerId, { timeoutSeconds: 10 });
           await runtime.startContainer(step.containerId);
@@ -362,7 +386,7 @@ export function createReconciler(
       if (step.workloadId !== undefined && (step.kind === 'create' || step.kind === 'replace')) {
         const previous = failures.get(step.workloadId);
         const count = (previous?.count ?? 0) + 1;
-        const delay = Math.min(1_000 * 2 ** (count - 1), 60_000);
+        const delay = createRetryDelay(count);
         failures.set(step.workloadId, {
           specHash: byId.get(step.workloadId)?.specHash ?? '',
           count,
@@ -405,6 +429,7 @@ export function createReconciler(
     });
     if (workload.spec.files.length > 0) await runtime.putFiles(created.id, workload.spec.files);
     restarts.set(workload.id, { restarts: restarts.get(workload.id)?.restarts ?? 0, consecutive: 0 });
+    livenessRestarts.delete(workload.id);
     await runtime.startContainer(created.id);
     components.onContainerStarted?.(workload, created.id);
   }
@@ -419,11 +444,7 @@ export function createReconciler(
     containers: readonly ContainerInfo[],
   ): Record<string, boolean> {
     const ready: Record<string, boolean> = {};
-    const running = new Map<string, ContainerInfo>();
-    for (const c of containers) {
-      const id = c.labels[monkLabels.workload];
-      if (id !== undefined && c.state === 'running') running.set(id, c);
-    }
+    const running = runningByWorkload(containers);
     for (const w of workloads) {
       if (w.owner !== options.peerId) {
         ready[w.id] = graph.getObserved(w.id)?.ready ?? false;
@@ -436,6 +457,38 @@ export function createReconciler(
     return ready;
   }
 
+  /** The workloads whose running container failed its liveness check `attempts` times in a row. */
+  function unhealthyMap(
+    mine: readonly Workload[],
+    containers: readonly ContainerInfo[],
+  ): Record<string, string> {
+    const unhealthy: Record<string, string> = {};
+    const liveness = components.liveness;
+    if (liveness === undefined) return unhealthy;
+    const running = runningByWorkload(containers);
+    for (const w of mine) {
+      const container = running.get(w.id);
+      if (w.liveness === undefined || container === undefined) continue;
+      const status = liveness.status(w.id, container.id);
+      if (status.failed) {
+        const attempts = w.liveness.attempts;
+        unhealthy[w.id] =
+          `${status.answer ?? 'no answer'} (${attempts} ${attempts === 1 ? 'time' : 'times in a row'})`;
+      }
+    }
+    return unhealthy;
+  }
+
+  function trackDependencyWaits(waiting: readonly WaitingWorkload[]): void {
+    const waitingNow = new Set<string>();
+    for (const w of waiting) {
+      if (w.kind !== 'dependencies') continue;
+      waitingNow.add(w.workloadId);
+      if (!dependencyWaits.has(w.workloadId)) dependencyWaits.set(w.workloadId, now());
+    }
+    for (const id of [...dependencyWaits.keys()]) if (!waitingNow.has(id)) dependencyWaits.delete(id);
+  }
+
   function restartRecords(
     containers: readonly ContainerInfo[],
   ): Record<string, { restarts: number; lastExitAt?: number }> {
@@ -445,7 +498,11 @@ export function createReconciler(
       if (id === undefined) continue;
       const state = restarts.get(id) ?? { restarts: 0, consecutive: 0 };
       // A container that has stayed up for a minute has recovered: back-off starts over.
-      if (c.state === 'running' && c.startedAt !== undefined && now() - Date.parse(c.startedAt) > 60_000) {
+      if (
+        c.state === 'running' &&
+        c.startedAt !== undefined &&
+        hasRecovered({ startedAt: Date.parse(c.startedAt), now: now() })
+      ) {
         state.consecutive = 0;
         restarts.set(id, state);
       }
@@ -463,7 +520,7 @@ export function createReconciler(
   function writeObserved(
     mine: readonly Workload[],
     containers: readonly ContainerInfo[],
-    waiting: ReadonlyArray<{ workloadId: string; reason: string; until?: number }>,
+    waiting: readonly WaitingWorkload[],
   ): void {
     const byWorkload = new Map<string, ContainerInfo>();
     for (const c of containers) {
@@ -493,26 +550,53 @@ export function createReconciler(
   function observe(
     workload: Workload,
     container: ContainerInfo | undefined,
-    waiting: { reason: string; until?: number } | undefined,
+    waiting: WaitingWorkload | undefined,
   ): Omit<ObservedWorkload, 'updatedAt'> {
     const failure = failures.get(workload.id);
-    const restartCount = restarts.get(workload.id)?.restarts ?? 0;
-    const base = { workloadId: workload.id, peer: options.peerId, restarts: restartCount };
-    if (container === undefined) {
-      if (workload.state === 'stopped') return { ...base, phase: 'stopped', ready: false };
-      if (failure !== undefined) {
-        return { ...base, phase: 'failed', ready: false, message: failure.message, errorCode: failure.code };
-      }
-      const imageWait = imageWaits.get(workload.id);
-      if (imageWait !== undefined) return { ...base, phase: 'pending', ready: false, message: imageWait };
-      if (waiting !== undefined) return { ...base, phase: 'pending', ready: false, message: waiting.reason };
-      return { ...base, phase: 'creating', ready: false };
-    }
+    const imageWait = imageWaits.get(workload.id);
+    const livenessRestart = livenessRestarts.get(workload.id);
+    const running = container?.state === 'running';
+    const status = instancePhase({
+      desired: workload.state,
+      recovery: workload.recovery,
+      readinessChecked: workload.readiness !== undefined,
+      ...(container === undefined
+        ? {}
+        : {
+            container: {
+              state: container.state,
+              ...(container.exitCode === undefined ? {} : { exitCode: container.exitCode }),
+            },
+          }),
+      ...(failure === undefined ? {} : { failure: { message: failure.message, code: failure.code } }),
+      ...(imageWait === undefined ? {} : { imageWait }),
+      ...(waiting === undefined ? {} : { waiting }),
+      ...(running && workload.readiness !== undefined
+        ? { readiness: prober.status(workload.id, container.id) }
+        : {}),
+      ...(running && workload.liveness !== undefined && components.liveness !== undefined
+        ? { liveness: components.liveness.status(workload.id, container.id) }
+        : {}),
+      ...(livenessRestart === undefined ? {} : { livenessRestart }),
+      consecutiveRestarts: restarts.get(workload.id)?.consecutive ?? 0,
+      now: now(),
+    });
+    const base = {
+      workloadId: workload.id,
+      peer: options.peerId,
+      restarts: restarts.get(workload.id)?.restarts ?? 0,
+      phase: status.phase,
+      ready: status.ready,
+      ...(status.message === undefined ? {} : { message: status.message }),
+      ...(status.exitCode === undefined ? {} : { exitCode: status.exitCode }),
+      ...(status.errorCode === undefined ? {} : { errorCode: status.errorCode }),
+    };
+    if (container === undefined) return base;
     const address =
       options.network === undefined || network === undefined || container.state !== 'running'
         ? undefined
         : container.ipAddresses[network.name];
-    const withContainer = {
+    return {
       ...base,
       containerId: container.id,
       ...(container.labels[monkLabels.specHash] === undefined
@@ -521,57 +605,6 @@ export function createReconciler(
       ...(container.startedAt === undefined ? {} : { startedAt: container.startedAt }),
       ...(address === undefined ? {} : { address }),
     };
-    const phase = (
-      p: WorkloadPhase,
-      extra: { ready?: boolean; message?: string; exitCode?: number } = {},
-    ) => ({
-      ...withContainer,
-      phase: p,
-      ready: extra.ready ?? false,
-      ...(extra.message === undefined ? {} : { message: extra.message }),
-      ...(extra.exitCode === undefined ? {} : { exitCode: extra.exitCode }),
-    });
-    switch (container.state) {
-      case 'running': {
-        if (workload.state === 'stopped') return phase('stopping');
-        if (failure !== undefined) return phase('failed', { message: failure.message });
-        if (workload.readiness === undefined) return phase('ready', { ready: true });
-        const probe = prober.status(workload.id, container.id);
-        return probe.ready
-          ? phase('ready', { ready: true })
-          : phase(
-              probe.failed ? 'failed' : 'running',
-              probe.message === undefined ? {} : { message: probe.message },
-            );
-      }
-      case 'created':
-      case 'restarting':
-        return phase('starting');
-      case 'paused':
-        return phase('running', { message: 'paused' });
-      case 'removing':
-        return phase('stopping');
-      case 'exited':
-      case 'dead': {
-        const exitCode = container.exitCode ?? 0;
-        if (workload.state === 'stopped') return phase('stopped', { exitCode });
-        if (failure !== undefined) return phase('failed', { message: failure.message, exitCode });
-        const shouldRestart =
-          workload.recovery.restart === 'always' ||
-          (workload.recovery.restart === 'on-failure' && exitCode !== 0);
-        if (!shouldRestart) return phase('exited', { exitCode, message: `exited with code ${exitCode}` });
-        const delay = nextRestartDelay(workload.recovery, restarts.get(workload.id)?.consecutive ?? 0);
-        const message =
-          waiting?.until === undefined
-            ? `exited with code ${exitCode}; restarting`
-            : `exited with code ${exitCode}; restarting in ${Math.ceil(Math.max(waiting.until - now(), 0) / 1000)}s (back-off ${Math.round(delay / 1000)}s)`;
-        return phase('backoff', { exitCode, message });
-      }
-      default: {
-        const unknown: never = container.state;
-        throw new MonkError('INTERNAL', `unknown container state ${String(unknown)}`);
-      }
-    }
   }
 
   function markUnavailable(): void {
@@ -595,13 +628,15 @@ export function createReconciler(
     start() {
       stopped = false;
       prober.onChange(() => schedule(0));
+      components.liveness?.onChange(() => schedule(0));
       runPass();
     },
     async stop() {
       stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) timers.clearTimeout(timer);
       events?.abort();
       prober.stop();
+      components.liveness?.stop();
       await current;
     },
     kick() {
@@ -620,6 +655,15 @@ export function dockerName(workloadName: string, peerId: string): string {
     .replace(/[^a-zA-Z0-9]/g, '')
     .slice(-6)
     .toLowerCase()}`;
+}
+
+function runningByWorkload(containers: readonly ContainerInfo[]): Map<string, ContainerInfo> {
+  const running = new Map<string, ContainerInfo>();
+  for (const c of containers) {
+    const id = c.labels[monkLabels.workload];
+    if (id !== undefined && c.state === 'running') running.set(id, c);
+  }
+  return running;
 }
 
 function toObserved(c: ContainerInfo): ObservedContainer {

@@ -68,6 +68,10 @@ export function buildWorkloads(options: {
           specHash: specHash({ spec: fullSpec, name, aliases, ...(hooks === undefined ? {} : { hooks }) }),
           dependsOn,
           ...(runnable.readiness === undefined ? {} : { readiness: withScope(runnable.readiness, runnable) }),
+          ...(runnable.liveness === undefined ? {} : { liveness: withScope(runnable.liveness, runnable) }),
+          ...(runnable.waitForTimeoutSeconds === undefined
+            ? {}
+            : { waitForTimeoutSeconds: runnable.waitForTimeoutSeconds }),
           recovery: runnable.recovery,
           owner: options.owner,
           state: 'running',
@@ -80,7 +84,7 @@ export function buildWorkloads(options: {
   return workloads;
 }
 
-/** An Arrow readiness check carries the runnable's variables, so the prober can evaluate it later. */
+/** An Arrow check (readiness, liveness) carries the runnable's variables, so the prober can evaluate it later. */
 function withScope(check: ReadinessCheck, runnable: ResolvedRunnable): ReadinessCheck {
   if (check.kind !== 'arrow') return check;
   // Secret variables come sealed from the resolver (the runtime unseals them in `exec`); the rest are plain.

@@ -16,6 +16,8 @@ export interface CheckStatus {
   /** Readiness: failed `attempts` times before ever passing. Liveness: failed `attempts` times in a row. */
   readonly failed: boolean;
   readonly message?: string;
+  /** The last probe's own answer when it failed (`exit code 1`, `GET / answered 500`). */
+  readonly answer?: string;
 }
 
 /** Everything {@link instancePhase} looks at for one instance this peer owns. Plain data. */

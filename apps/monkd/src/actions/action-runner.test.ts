@@ -5,6 +5,7 @@ import { monkLabels } from '@monk/model';
 import { createMemoryFileSource, loadTemplates, resolveDeployment } from '@monk/monkscript';
 import { createMemoryRuntime, type MemoryExecRequest, type MemoryRuntime } from '@monk/runtime';
 import { createLogger } from '../logger.ts';
+import { systemTimers } from '../timers.ts';
 import { createReadinessProber } from '../readiness.ts';
 import { createReconciler } from '../reconciler.ts';
 import { createResolveHosts } from '../resolve-host.ts';
@@ -106,7 +107,7 @@ describe('actions and hooks (memory runtime)', () => {
         runtime,
         prober: createReadinessProber({ probe: async () => ({ ready: true, message: 'ok' }), logger }),
         logger,
-        now: () => Date.now(),
+        timers: systemTimers,
         onContainerStarted: (workload, containerId) => hooks.onContainerStarted(workload, containerId),
       },
     );
