@@ -449,6 +449,91 @@ app:
     expect(computedBad.location?.path).toBe('t/app/checks/readiness/code');
   });
 
+  it('resolves a liveness check like a readiness check, with its own timing', async () => {
+    const runnable = await single(`namespace: t
+app:
+  defines: runnable
+  containers: {a: {image: x}}
+  checks:
+    liveness:
+      code: exec("a", "/bin/healthy")
+      period: 3
+      initialDelay: 7
+      attempts: 2
+`);
+    expect(runnable.liveness).toEqual({
+      kind: 'arrow',
+      code: 'exec("a", "/bin/healthy")',
+      runnable: 't/app',
+      initialDelaySeconds: 7,
+      periodSeconds: 3,
+      timeoutSeconds: 10,
+      attempts: 2,
+    });
+    expect(runnable.readiness).toBeUndefined();
+    const error = await rejection(
+      single(
+        'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  checks:\n    liveness: {period: 3}\n',
+      ),
+    );
+    expect(error.message).toContain('liveness needs code');
+  });
+
+  it('resolves recovery when, after and mode as Monk documents them', async () => {
+    const recovery = async (section: string) =>
+      (
+        await single(
+          `namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  recovery: ${section}\n`,
+        )
+      ).recovery;
+    expect(await recovery('{when: always, after: 60s, mode: cluster}')).toMatchObject({
+      restart: 'always',
+      when: 'always',
+      afterMs: 60_000,
+      mode: 'cluster',
+    });
+    expect(await recovery('{when: container-failure, after: 1m30s}')).toMatchObject({
+      restart: 'always',
+      when: 'container-failure',
+      afterMs: 90_000,
+    });
+    expect(await recovery('{when: node-failure, after: 15}')).toMatchObject({
+      restart: 'no',
+      when: 'node-failure',
+      afterMs: 15_000,
+    });
+    expect(await recovery('{when: none}')).toMatchObject({ restart: 'no', when: 'none' });
+    const bad = await rejection(recovery('{when: sometimes}'));
+    expect(bad.code).toBe('TEMPLATE_INVALID');
+    expect(bad.message).toContain('"sometimes" is not one of always, node-failure, container-failure, none');
+    expect(bad.location?.path).toBe('t/app/recovery/when');
+    const badAfter = await rejection(recovery('{after: soon}'));
+    expect(badAfter.message).toContain('"soon" is not a duration');
+    const badMode = await rejection(recovery('{mode: anywhere}'));
+    expect(badMode.message).toContain('"anywhere" is not one of default, node, cluster');
+  });
+
+  it('warns that node-pressure recovery is not watched, and recovers nothing then', async () => {
+    const deployment = await resolve(
+      'namespace: t\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  recovery: {when: memory-pressure}\n',
+      { path: 't/app' },
+    );
+    expect(deployment.runnables[0]?.recovery).toMatchObject({ restart: 'no', when: 'none' });
+    expect(deployment.warnings).toEqual([
+      't/app: recovery when "memory-pressure" is not supported (monk does not watch node pressure); the runnable is not recovered',
+    ]);
+  });
+
+  it('refuses a wait-for timeout that is not a duration', async () => {
+    const error = await rejection(
+      single(
+        'namespace: t\nb: {defines: runnable, containers: {a: {image: x}}}\napp:\n  defines: runnable\n  containers: {a: {image: x}}\n  depends: {wait-for: {runnables: [t/b], timeout: 0}}\n',
+      ),
+    );
+    expect(error.code).toBe('TEMPLATE_INVALID');
+    expect(error.message).toContain('depends/wait-for/timeout');
+  });
+
   it('refuses readiness code that does not parse, naming where', async () => {
     const error = await rejection(
       single(
@@ -503,8 +588,8 @@ app:
       affinity: { tag: 'edge' },
       actions: { hello: { code: '"hi"' } },
       'service-extras': { web: { 'ingress-routes': { r: { 'path-prefix': '/' } } } },
-      'wait-for-timeout': 30,
     });
+    expect(deployment.runnables.find((r) => r.path === 't/app')?.waitForTimeoutSeconds).toBe(30);
     expect(deployment.runnables[0]?.containers[0]?.hooks).toEqual({ 'container-started': 'hello' });
     expect(deployment.sections['t/g']).toEqual({ balancers: { lb: { type: 'tcp', port: 80 } } });
     expect(deployment.warnings).toEqual([

@@ -1,4 +1,4 @@
-import { MonkError, defaultRecoveryPolicy } from '@monk/model';
+import { MonkError, defaultRecoveryPolicy, recoveryModeValues, recoveryWhenValues } from '@monk/model';
 import type {
   ContainerSpec,
   FileSpec,
@@ -7,7 +7,9 @@ import type {
   Mount,
   PortMapping,
   ReadinessCheck,
+  RecoveryMode,
   RecoveryPolicy,
+  RecoveryWhen,
   ResolvedRunnable,
   ResourceLimits,
   ServiceSpec,
@@ -298,6 +300,110 @@ async function resourcesOf(
     ...(cpus === undefined ? {} : { cpus }),
     ...(memoryBytes === undefined ? {} : { memoryBytes: Math.trunc(memoryBytes) }),
   };
+}
+
+/**
+ * The `recovery` section as Monk documents it: `when` (always, node-failure, container-failure, none; the
+ * pressure conditions are not detected, so they recover nothing, with a warning), `after` (a duration,
+ * `60s`, `2m`, or seconds) and `mode` (default, node, cluster). A container's Compose `restart` decides
+ * restarts when `when` is absent.
+ */
+async function resolveRecovery(
+  state: RunnableState,
+  options: { section: { key: string; value: JsonObject } | undefined; containerRestart: string | undefined },
+): Promise<RecoveryPolicy> {
+  const key = options.section?.key ?? 'recovery';
+  const raw = options.section?.value ?? {};
+  const whenText = await evaluateText(state, { value: raw['when'], keyPath: `${key}/when` });
+  let when: RecoveryWhen | undefined;
+  if (whenText !== undefined) {
+    const value = whenText.trim();
+    if ((recoveryWhenValues as readonly string[]).includes(value)) when = value as RecoveryWhen;
+    else if (pressureConditions.has(value)) {
+      state.context.warnings.push(
+        `${state.scope.owner}: recovery when "${value}" is not supported (monk does not watch node pressure); the runnable is not recovered`,
+      );
+      when = 'none';
+    } else if (value === 'no' || value === 'never') when = 'none';
+    else {
+      throw invalid(state, {
+        keyPath: `${key}/when`,
+        message: `"${value}" is not one of ${recoveryWhenValues.join(', ')}`,
+      });
+    }
+  }
+  const restart: RecoveryPolicy['restart'] =
+    when === 'none' || when === 'node-failure'
+      ? 'no'
+      : when !== undefined
+        ? 'always'
+        : (restartOf(options.containerRestart) ?? defaultRecoveryPolicy.restart);
+  const afterSeconds = await evaluateSeconds(state, { value: raw['after'], keyPath: `${key}/after` });
+  const modeText = await evaluateText(state, { value: raw['mode'], keyPath: `${key}/mode` });
+  let mode: RecoveryMode | undefined;
+  if (modeText !== undefined) {
+    const value = modeText.trim();
+    if (!(recoveryModeValues as readonly string[]).includes(value)) {
+      throw invalid(state, {
+        keyPath: `${key}/mode`,
+        message: `"${value}" is not one of ${recoveryModeValues.join(', ')}`,
+      });
+    }
+    mode = value as RecoveryMode;
+    if (mode === 'node') {
+      state.context.warnings.push(
+        `${state.scope.owner}: recovery mode "node" creates no node in monk; a moved instance goes to a peer of the cluster`,
+      );
+    }
+  }
+  return {
+    ...defaultRecoveryPolicy,
+    restart,
+    ...(when === undefined ? {} : { when }),
+    ...(afterSeconds === undefined ? {} : { afterMs: Math.round(afterSeconds * 1000) }),
+    ...(mode === undefined ? {} : { mode }),
+  };
+}
+
+/** Monk's node-pressure recovery conditions, which monk does not watch. */
+const pressureConditions: ReadonlySet<string> = new Set([
+  'pressure',
+  'memory-pressure',
+  'cpu-pressure',
+  'pid-pressure',
+  'disk-pressure',
+]);
+
+/** A duration in seconds: a number (seconds) or text with a unit (`500ms`, `60s`, `2m`, `1h`, `1m30s`). */
+async function evaluateSeconds(
+  state: RunnableState,
+  at: { value: JsonValue | undefined; keyPath: string; positive?: boolean },
+): Promise<number | undefined> {
+  const value = await evaluate(state, at);
+  if (value === undefined || value === '') return undefined;
+  const seconds =
+    typeof value === 'number' ? value : typeof value === 'string' ? parseSeconds(value) : undefined;
+  if (
+    seconds === undefined ||
+    !Number.isFinite(seconds) ||
+    seconds < 0 ||
+    (at.positive === true && seconds === 0)
+  ) {
+    throw invalid(state, {
+      keyPath: at.keyPath,
+      message: `${JSON.stringify(value)} is not a duration (seconds, or like 500ms, 60s, 2m, 1h)`,
+    });
+  }
+  return seconds;
+}
+
+function parseSeconds(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  const units: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] ?? 's'] ?? 1), 0);
 }
 
 function restartOf(text: string | undefined): RecoveryPolicy['restart'] | undefined {
@@ -636,24 +742,24 @@ export async function resolveRunnable(
   }
 
   const checksSection = section('checks');
-  let readiness: ReadinessCheck | undefined;
-  const readinessRaw = checksSection?.value['readiness'];
-  if (isObject(readinessRaw)) {
-    const base = `${checksSection?.key ?? 'checks'}/readiness`;
-    const codeValue = readinessRaw['code'];
+  const resolveCheck = async (name: 'readiness' | 'liveness'): Promise<ReadinessCheck | undefined> => {
+    const raw = checksSection?.value[name];
+    if (!isObject(raw)) return undefined;
+    const base = `${checksSection?.key ?? 'checks'}/${name}`;
+    const codeValue = raw['code'];
     if (typeof codeValue !== 'string' || codeValue.trim() === '')
-      throw invalid(state, { keyPath: base, message: 'readiness needs code' });
+      throw invalid(state, { keyPath: base, message: `${name} needs code` });
     // `code: <- \`…\`` computes the check's code at resolve time; plain code is the check itself.
     const code = (await evaluateText(state, { value: codeValue, keyPath: `${base}/code` })) ?? '';
     parseExpression(code, locate(scope.merged, `${base}/code`));
     const timing = async (key: string, fallback: number, min: number): Promise<number> =>
-      (await evaluateNumber(state, { value: readinessRaw[key], keyPath: `${base}/${key}`, min })) ?? fallback;
+      (await evaluateNumber(state, { value: raw[key], keyPath: `${base}/${key}`, min })) ?? fallback;
     const interval = await evaluateNumber(state, {
-      value: readinessRaw['interval'],
+      value: raw['interval'],
       keyPath: `${base}/interval`,
       min: 0.001,
     });
-    readiness = {
+    return {
       kind: 'arrow',
       code,
       runnable: scope.owner,
@@ -663,25 +769,16 @@ export async function resolveRunnable(
       timeoutSeconds: await timing('timeout', readinessDefaults.timeoutSeconds, 0.001),
       attempts: Math.max(1, Math.trunc(await timing('attempts', readinessDefaults.attempts, 1))),
     };
-  }
+  };
+  const readiness = await resolveCheck('readiness');
+  const liveness = await resolveCheck('liveness');
   if (definition['readiness'] !== undefined && checksSection === undefined) {
     context.warnings.push(
       `${scope.owner}: a top-level "readiness:" is ignored; readiness checks go under "checks:"`,
     );
   }
 
-  const recoverySection = section('recovery');
-  const restart =
-    restartOf(
-      await evaluateText(state, {
-        value: recoverySection?.value['when'],
-        keyPath: `${recoverySection?.key ?? 'recovery'}/when`,
-      }),
-    ) ??
-    restartOf(containerRestart) ??
-    defaultRecoveryPolicy.restart;
-  const recovery: RecoveryPolicy = { ...defaultRecoveryPolicy, restart };
-
+  const recovery = await resolveRecovery(state, { section: section('recovery'), containerRestart });
   const dependsSection = section('depends');
   const waitFor = dependsSection?.value['wait-for'];
   const dependsOn: string[] = [];
@@ -701,6 +798,13 @@ export async function resolveRunnable(
       if (!dependsOn.includes(path)) dependsOn.push(path);
     }
   }
+  const waitForTimeoutSeconds = isObject(waitFor)
+    ? await evaluateSeconds(state, {
+        value: waitFor['timeout'],
+        keyPath: `${dependsSection?.key ?? 'depends'}/wait-for/timeout`,
+        positive: true,
+      })
+    : undefined;
 
   const connections: Record<string, string> = {};
   for (const [name] of sectionEntries(section('connections')?.value)) {
@@ -716,7 +820,6 @@ export async function resolveRunnable(
   }
   if (Object.keys(containerKept).length > 0) kept['container-extras'] = containerKept;
   if (Object.keys(serviceKept).length > 0) kept['service-extras'] = serviceKept;
-  if (isObject(waitFor) && waitFor['timeout'] !== undefined) kept['wait-for-timeout'] = waitFor['timeout'];
 
   return {
     runnable: {
@@ -726,6 +829,8 @@ export async function resolveRunnable(
       dependsOn,
       connections,
       ...(readiness === undefined ? {} : { readiness }),
+      ...(liveness === undefined ? {} : { liveness }),
+      ...(waitForTimeoutSeconds === undefined ? {} : { waitForTimeoutSeconds }),
       recovery,
       variables,
       scale: Math.trunc(scale),
