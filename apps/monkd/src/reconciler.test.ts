@@ -5,7 +5,9 @@ import {
   MonkError,
   monkLabels,
   type ContainerSpec,
+  type ReadinessCheck,
   type ResolvedRunnable,
+  type Workload,
 } from '@monk/model';
 import { createMemoryRuntime, type MemoryRuntime } from '@monk/runtime';
 import { createLogger } from './logger.ts';
@@ -474,5 +476,70 @@ describe('reconciler on a manual clock', () => {
     dbReady = true;
     await timers.advance(2_000);
     expect(graph.getObserved('ns/web#web')).toMatchObject({ phase: 'ready', ready: true });
+  });
+});
+
+describe('depends.wait-for across peers', () => {
+  it('waits for a dependency another peer runs until that peer reports it ready through the graph', async () => {
+    const timers = createManualTimers({ start: Date.parse('2025-01-01T00:00:00Z') });
+    const runtime = createMemoryRuntime({ images: ['busybox:latest'], clock: () => new Date(timers.now()) });
+    const peers = ['peer-aaaaaa', 'peer-bbbbbb'] as const;
+    const graphs = await Promise.all(
+      peers.map((id) => createGraph({ peerId: id, store: createMemoryStore() })),
+    );
+    const [graphA, graphB] = graphs as [Graph, Graph];
+    graphA.onLocalUpdate((update) => graphB.applyRemoteUpdate(update, peers[0]));
+    graphB.onLocalUpdate((update) => graphA.applyRemoteUpdate(update, peers[1]));
+    let dbReady = false;
+    const stops: Array<() => Promise<void>> = [];
+    for (const [index, graph] of graphs.entries()) {
+      const probe: ProbeFunction = async () =>
+        dbReady ? { ready: true, message: 'ok' } : { ready: false, message: 'not yet' };
+      const reconciler = createReconciler(
+        { peerId: peers[index] ?? '', resyncIntervalMs: 30_000 },
+        { graph, runtime, prober: createReadinessProber({ probe, logger, timers }), logger, timers },
+      );
+      graph.onChange(() => reconciler.kick());
+      reconciler.start();
+      stops.push(() => reconciler.stop());
+    }
+    try {
+      const readiness: ReadinessCheck = {
+        kind: 'exec',
+        command: ['ready'],
+        initialDelaySeconds: 0,
+        periodSeconds: 1,
+        timeoutSeconds: 1,
+        attempts: 1_000,
+      };
+      const [db] = buildWorkloads({
+        deployment: 'ns/db',
+        runnables: [{ ...runnable('ns/db', 'busybox:latest'), readiness }],
+        owner: peers[1],
+        generation: 1,
+      });
+      const [web] = buildWorkloads({
+        deployment: 'ns/web',
+        runnables: [runnable('ns/web', 'busybox:latest', ['ns/db']), runnable('ns/db', 'busybox:latest')],
+        owner: peers[0],
+        generation: 1,
+      });
+      graphA.putWorkloads([web as Workload, db as Workload]);
+      await timers.advance(5_000);
+      expect(graphA.getObserved('ns/db#db')).toMatchObject({
+        peer: peers[1],
+        phase: 'running',
+        ready: false,
+      });
+      expect(graphA.getObserved('ns/web#web')).toMatchObject({
+        phase: 'pending',
+        message: 'waiting for ns/db#db to be ready',
+      });
+      dbReady = true;
+      await timers.advance(2_000);
+      expect(graphA.getObserved('ns/web#web')).toMatchObject({ peer: peers[0], phase: 'ready' });
+    } finally {
+      for (const stop of stops) await stop();
+    }
   });
 });
