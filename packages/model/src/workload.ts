@@ -153,7 +153,7 @@ export const workloadSchema = z.object({
   container: z.string(),
   /** Docker container name and DNS name on the workload network. */
   name: z.string(),
-  /** Extra DNS names on the workload network (what `connection-hostname` returns). */
+  /** Extra DNS names on the workload network (what `connection-hostname` returns outside the mesh). */
   aliases: z.array(z.string()),
   spec: containerSpecSchema,
   specHash: z.string(),
