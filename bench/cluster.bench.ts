@@ -224,7 +224,7 @@ async function launchMonkd(peer: Omit<MonkPeer, 'child' | 'id'>): Promise<ChildP
   const child = spawnTracked(
     monkdBin,
     [
-      ...['--data-dir', peer.dataDir, '--name', peer.name],
+      ...['--data-dir', peer.dataDir, '--name', peer.name, '--no-mesh'],
       ...['--p2p-host', '127.0.0.1', '--p2p-port', '0'],
       // info: membership changes are logged ("peer NAME is dead"), with a timestamp
       ...['--log-level', 'info'],

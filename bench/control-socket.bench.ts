@@ -44,7 +44,7 @@ async function open(): Promise<Socket> {
   }
 }
 
-const daemon = spawn(join(root, 'bin/monkd'), ['--data-dir', dir, '--log-level', 'error'], {
+const daemon = spawn(join(root, 'bin/monkd'), ['--data-dir', dir, '--log-level', 'error', '--no-mesh'], {
   stdio: 'ignore',
 });
 let exited = false;

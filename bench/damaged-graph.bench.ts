@@ -31,6 +31,7 @@ function start(peer: Peer, name: string): void {
   peer.child = spawn(
     join(root, 'bin/monkd'),
     [
+      '--no-mesh',
       '--data-dir',
       peer.dir,
       '--name',

@@ -135,7 +135,7 @@ lines.push(
 );
 writeFileSync(join(dir, 'bench.yaml'), lines.join('\n'));
 
-const daemon = spawn(join(root, 'bin/monkd'), ['--data-dir', dir, '--log-level', 'warn'], {
+const daemon = spawn(join(root, 'bin/monkd'), ['--data-dir', dir, '--log-level', 'warn', '--no-mesh'], {
   stdio: 'ignore',
 });
 try {

@@ -31,6 +31,7 @@ function startPeer(name: string, dockerSocket?: string): Peer {
   const child = spawn(
     join(root, 'bin/monkd'),
     [
+      '--no-mesh',
       '--data-dir',
       dir,
       '--name',

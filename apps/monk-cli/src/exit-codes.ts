@@ -56,6 +56,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ACCESS_DENIED':
     case 'PERMISSION_DENIED':
     case 'CLUSTER_EXISTS':
+    case 'MESH_ADDRESSES_EXHAUSTED':
     case 'PROTOCOL_ERROR':
     case 'MESSAGE_TOO_LARGE':
     case 'RATE_LIMITED':

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JsonObject } from '@monk/model';
+import { monkLabels, toMonkError, type JsonObject } from '@monk/model';
 import type { PeerIdentity } from '@monk/p2p';
 import type { PeerProblem } from '@monk/sdk';
 import { createExecFileRunner, meshDnsRecords } from '@monk/network';
@@ -10,9 +10,9 @@ import { createMonkClient, createUnixSocketTransport } from '@monk/sdk';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
-import { createMeshDns, meshNetworkName, meshNetworkOf } from './cluster/mesh-lan.ts';
+import { createMeshDns, leaveOldMeshSubnet, meshNetworkName, meshNetworkOf } from './cluster/mesh-lan.ts';
 import { createMeshLink } from './cluster/mesh-link.ts';
-import type { MeshOptions } from './cluster/mesh-record.ts';
+import { meshForEngine, type MeshOptions } from './cluster/mesh-record.ts';
 import { openGraph, readSparedContainers, spareUnknownContainers } from './graph-recovery.ts';
 import { createClusterHandlers } from './cluster/cluster-handlers.ts';
 import { createLocalHosts } from './cluster/local-hosts.ts';
@@ -103,12 +103,29 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   if (recovery?.mode === 'operator') {
     await spareUnknownContainers({ dataDir: config.dataDir, peerId }, { graph, runtime: engine, logger });
   }
+  const meshOptions = await meshForEngine(config.mesh, {
+    peerId,
+    managedContainerLabels: async () =>
+      (await engine.listContainers({ all: true, labels: { [monkLabels.managed]: 'true' } })).map(
+        (c) => c.labels,
+      ),
+    logger: logger.child('mesh'),
+  });
   const keys = createFileKeyProvider({ path: join(config.dataDir, 'secrets.key') });
   // A damaged key is found now, naming the file, not when a container first needs a secret.
   await keys.key();
   const secrets = createSecretStore({ graph, keys, now });
   const runtime = withUnsealedSecrets(engine, secrets);
-  const resolveHosts = createResolveHosts({ secrets });
+  const meshLookup = (name: string) =>
+    meshDnsRecords(name, { workloads: graph.listWorkloads(), observed: (id) => graph.getObserved(id) });
+  const resolveHosts = createResolveHosts({
+    secrets,
+    // Names are the cluster DNS names as soon as the cluster has mesh peers (see docs/architecture.md).
+    mesh: {
+      active: () => cluster.isMember() && graph.listPeers().some((p) => p.wireguard !== undefined),
+      addresses: (name) => meshLookup(name)?.addresses,
+    },
+  });
   const actions = createActionRunner({ peerId, volumeRoot }, { graph, runtime, resolveHosts });
   const hooks = createHookRunner({ actions, logger: logger.child('hooks') });
   const prober = createReadinessProber({
@@ -134,16 +151,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   );
   // In the mesh, containers run on a bridge on this peer's subnet (routed from every other peer through
   // WireGuard) and ask this peer's DNS server, on the bridge's gateway, for `.monk` names.
-  const meshLan = config.mesh?.tunnels === true;
+  const meshLan = meshOptions?.tunnels === true;
   const meshDns = meshLan
     ? createMeshDns(
         {},
         {
-          lookup: (name) =>
-            meshDnsRecords(name, {
-              workloads: graph.listWorkloads(),
-              observed: (id) => graph.getObserved(id),
-            }),
+          lookup: meshLookup,
           logger: logger.child('dns'),
         },
       )
@@ -189,7 +202,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       peerName: config.peerName,
       listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
-      mesh: config.mesh,
+      mesh: meshOptions,
     },
     {
       graph,
@@ -258,12 +271,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   );
   await cluster.start(service);
   const mesh =
-    config.mesh?.tunnels === true
+    meshOptions?.tunnels === true
       ? createMeshLink(
           {
             peerId,
             dataDir: config.dataDir,
-            listenPort: config.mesh.listenPort,
+            listenPort: meshOptions.listenPort,
             bridge: meshNetworkName,
           },
           {
@@ -278,8 +291,19 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const unsubscribeMesh = graph.onChange((changes) => {
     if (!changes.some((c) => c.kind === 'peer')) return;
     mesh?.update();
-    // Our subnet may have arrived or moved: the network of our containers follows.
-    if (meshLan) reconciler.kick();
+    // Our subnet may have arrived or moved: the network of our containers follows, and containers on a
+    // subnet that is no longer ours go, to be created on the new one.
+    if (!meshLan) return;
+    reconciler.kick();
+    if (!cluster.isMember()) return;
+    leaveOldMeshSubnet(
+      { peerId, network: meshNetworkOf(graph.listPeers(), peerId) },
+      { runtime, logger: logger.child('mesh') },
+    ).then(
+      (moved) => (moved.length > 0 ? reconciler.kick() : undefined),
+      (error: unknown) =>
+        logger.warn('containers not moved to the new mesh subnet yet', { error: toMonkError(error).message }),
+    );
   });
   mesh?.update();
   // A failed pass is retried here, and leaving the cluster (no graph change) is noticed here.

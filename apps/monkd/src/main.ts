@@ -2,7 +2,10 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { access } from 'node:fs/promises';
 import { toMonkError } from '@monk/model';
+import { createExecFileRunner, detectMeshSupport } from '@monk/network';
+import type { MeshOptions } from './cluster/mesh-record.ts';
 import { startDaemon } from './daemon.ts';
 import { securePrivateDir } from './data-dir.ts';
 import { createLogger, type LogLevel } from './logger.ts';
@@ -23,8 +26,12 @@ const usage = `monkd: the monk daemon of this host
                         (default: 10; 0 never pulls: images then come only from peers)
   --recover-graph       start from the intact records of a damaged graph log, keeping a copy of it;
                         containers the recovered graph does not know are left running
-  --mesh                take part in the WireGuard mesh (experimental): on cluster create/join, make a
-                        key pair (DIR/wireguard.key) and publish key, endpoint and subnet in the peer record
+  --mesh                take part in the WireGuard mesh: on cluster create/join, make a key pair
+                        (DIR/wireguard.key) and publish key, endpoint and subnet in the peer record.
+                        Without --mesh or --no-mesh, the mesh (with --mesh-tunnels) is on when it can run:
+                        as root, with ip, iptables, wg and WireGuard (kernel module or wireguard-go), on a
+                        Docker engine that runs no other monk peer's containers
+  --no-mesh             stay out of the mesh (workloads on the plain monk network of this host)
   --mesh-port PORT      UDP port of this peer's WireGuard (default: 51820)
   --mesh-endpoint HOST  underlay address other peers reach this one at (default: its first non-loopback IPv4)
   --mesh-tunnels        with --mesh: also bring up this peer's WireGuard interface and keep its peers and
@@ -48,6 +55,7 @@ const { values } = parseArgs({
     'mesh-port': { type: 'string' },
     'mesh-endpoint': { type: 'string' },
     'mesh-tunnels': { type: 'boolean' },
+    'no-mesh': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -71,6 +79,34 @@ function registryPull(seconds: string | undefined): false | { timeoutMs: number 
   return value === 0 ? false : { timeoutMs: value * 1000 };
 }
 
+/** `--mesh` as asked, `--no-mesh`, or on by default when this host can run it (see the usage). */
+async function meshOptions(): Promise<MeshOptions | undefined> {
+  const asked = values.mesh === true || values['mesh-tunnels'] === true;
+  if (values['no-mesh'] === true) {
+    if (asked) {
+      logger.error('--no-mesh contradicts --mesh and --mesh-tunnels: give one or the other');
+      process.exit(2);
+    }
+    return undefined;
+  }
+  const base = { listenPort: Number(values['mesh-port'] ?? 51820), endpointHost: values['mesh-endpoint'] };
+  if (asked) return { ...base, tunnels: values['mesh-tunnels'] === true };
+  const support = await detectMeshSupport({
+    runner: createExecFileRunner({ timeoutMs: 5_000 }),
+    uid: process.getuid?.(),
+    exists: (path) =>
+      access(path).then(
+        () => true,
+        () => false,
+      ),
+  });
+  if (!support.supported) {
+    logger.info(`mesh off: ${support.reason} (--mesh --mesh-tunnels to insist)`);
+    return undefined;
+  }
+  return { ...base, tunnels: true, byDefault: true };
+}
+
 try {
   await securePrivateDir(dataDir, logger);
   const peer = await loadOrCreatePeer({ dataDir, name: values.name ?? hostname() });
@@ -86,14 +122,7 @@ try {
       version: '0.1.0',
       recoverGraph: values['recover-graph'] === true,
       registryPull: registryPull(values['registry-pull-timeout']),
-      mesh:
-        values.mesh === true
-          ? {
-              listenPort: Number(values['mesh-port'] ?? 51820),
-              endpointHost: values['mesh-endpoint'],
-              tunnels: values['mesh-tunnels'] === true,
-            }
-          : undefined,
+      mesh: await meshOptions(),
     },
     logger,
   );

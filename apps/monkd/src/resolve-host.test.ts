@@ -37,6 +37,25 @@ describe('resolve hosts', () => {
     expect(host.randomUuid).toBeUndefined();
   });
 
+  it('in the mesh, names runnables and containers by their cluster DNS names and knows instance addresses', async () => {
+    let active = false;
+    const addresses: Record<string, string[]> = { 'web.shop.monk': ['10.240.1.2', '10.240.2.2'] };
+    const hosts = createResolveHosts({
+      mesh: { active: () => active, addresses: (name) => addresses[name] },
+    });
+    const host = await hosts.forDeployment('shop/web');
+    expect(host.hostnameOf('shop/web')).toBe('shop-web');
+    expect(host.containerHostnameOf?.('shop/web', 'nginx')).toBe('shop-web-nginx');
+    await expect(host.ipOf?.('shop/web')).rejects.toMatchObject({ code: 'ARROW_EVAL' });
+    active = true;
+    expect(host.hostnameOf('shop/web')).toBe('web.shop.monk');
+    expect(host.containerHostnameOf?.('shop/web', 'nginx')).toBe('nginx.web.shop.monk');
+    expect(await host.ipOf?.('shop/web')).toBe('10.240.1.2');
+    await expect(host.containerIpOf?.('shop/web', 'nginx')).rejects.toThrow(
+      /nginx\.web\.shop\.monk has no ready instance/,
+    );
+  });
+
   it('records secrets that are not set instead of failing, when asked, and names them all in one error', async () => {
     await using graph = await createGraph({ peerId: 'peer-a' });
     const key = randomBytes(32);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { MonkError, toMonkError } from '@monk/model';
 import type { ExpressionHost, ResolveHost } from '@monk/monkscript';
+import { runnableMeshDnsName } from '@monk/network';
 import type { SecretStore } from './secrets/secret-store.ts';
-import { runnableHostname } from './workloads.ts';
+import { containerName, runnableHostname } from './workloads.ts';
 
 /**
  * Builds the {@link ResolveHost} monkd gives MonkScript when it resolves a deployment (`run`, `update`,
@@ -33,13 +34,53 @@ export interface ResolveHosts {
   ): Promise<ResolveHost>;
 }
 
-/** Without `secrets` (tests), `secret()` fails with `SECRET_NOT_FOUND` and UUIDs are random. */
-export function createResolveHosts(components: { secrets?: SecretStore }): ResolveHosts {
-  const { secrets } = components;
+/**
+ * How names are given when the cluster runs the WireGuard mesh: the cluster DNS names
+ * (`<runnable>.<namespace>.monk`, `<container>.<runnable>.<namespace>.monk`) that every mesh peer's DNS
+ * server answers with the current addresses of the instances, wherever they run.
+ */
+export interface MeshNames {
+  /** Whether names are mesh names now: the cluster has peers in the mesh. */
+  active(): boolean;
+  /** The mesh addresses of the ready instances a `.monk` name stands for (undefined: no such name). */
+  addresses(name: string): readonly string[] | undefined;
+}
+
+/**
+ * Without `secrets` (tests), `secret()` fails with `SECRET_NOT_FOUND` and UUIDs are random. With `mesh`
+ * active, `connection-hostname` and `get-hostname` give cluster DNS names, which resolve and route from
+ * every mesh peer and follow an instance that moves, and `get-container-ip` / `connection-ip` the current
+ * mesh address of a ready instance; otherwise the names of this peer's `monk` network (the runnable's
+ * alias, the container's name).
+ */
+export function createResolveHosts(components: { secrets?: SecretStore; mesh?: MeshNames }): ResolveHosts {
+  const { secrets, mesh } = components;
+  const inMesh = (): boolean => mesh?.active() === true;
+  const addressOf = async (runnablePath: string, container?: string): Promise<string> => {
+    const name = runnableMeshDnsName(runnablePath, container);
+    if (!inMesh())
+      throw new MonkError(
+        'ARROW_EVAL',
+        `no address for ${name}: instance addresses are known only in the mesh (monkd --mesh); use get-hostname or connection-hostname`,
+      );
+    const [address] = mesh?.addresses(name) ?? [];
+    if (address === undefined)
+      throw new MonkError(
+        'ARROW_EVAL',
+        `${name} has no ready instance yet, so no address; use get-hostname or connection-hostname, which follow the instance`,
+        { details: { name } },
+      );
+    return address;
+  };
   return {
     async forDeployment(path, options = {}) {
       const base: ResolveHost = {
-        hostnameOf: runnableHostname,
+        hostnameOf: (runnablePath) =>
+          inMesh() ? runnableMeshDnsName(runnablePath) : runnableHostname(runnablePath),
+        containerHostnameOf: (runnablePath, container) =>
+          inMesh() ? runnableMeshDnsName(runnablePath, container) : containerName(runnablePath, container),
+        ipOf: (runnablePath) => addressOf(runnablePath),
+        containerIpOf: (runnablePath, container) => addressOf(runnablePath, container),
         ...(options.arrowHostFor === undefined ? {} : { arrowHostFor: options.arrowHostFor }),
       };
       if (secrets === undefined) return base;

@@ -56,6 +56,12 @@ export function buildWorkloads(options: {
           [monkLabels.deployment]: options.deployment,
         };
         const fullSpec = { ...spec, labels };
+        // For SRV answers; HTTP and custom services run over TCP.
+        const services = runnable.services
+          .filter((s) => s.port > 0 && (s.container === undefined || s.container === key))
+          .map(
+            (s) => ({ name: s.name, port: s.port, protocol: s.protocol === 'udp' ? 'udp' : 'tcp' }) as const,
+          );
         workloads.push({
           id,
           deployment: options.deployment,
@@ -77,6 +83,7 @@ export function buildWorkloads(options: {
           state: 'running',
           generation: options.generation,
           ...(hooks === undefined ? {} : { hooks }),
+          ...(services.length === 0 ? {} : { services }),
         });
       }
     }

@@ -60,6 +60,8 @@ export async function startMonkd(
         '--resync-seconds',
         '2',
         ...(options.dockerSocket === undefined ? [] : ['--docker-socket', options.dockerSocket]),
+        // Several test monkd share this machine's engine and network namespace: no mesh unless a test asks.
+        ...(options.extraArgs?.some((a) => a.startsWith('--mesh')) === true ? [] : ['--no-mesh']),
         ...(options.extraArgs ?? []),
       ],
       { stdio: ['ignore', out, out] },

@@ -52,6 +52,8 @@ export const errorCodes = [
   'JOIN_TOKEN_INVALID',
   'JOIN_TOKEN_EXPIRED',
   'JOIN_TOKEN_USED',
+  /** The cluster's mesh address plan has no subnet left for a joining peer. */
+  'MESH_ADDRESSES_EXHAUSTED',
   'PROTOCOL_ERROR',
   'MESSAGE_TOO_LARGE',
   'RATE_LIMITED',

@@ -180,7 +180,7 @@ export const workloadSchema = z.object({
   container: z.string(),
   /** Docker container name and DNS name on the workload network. */
   name: z.string(),
-  /** Extra DNS names on the workload network (what `connection-hostname` returns). */
+  /** Extra DNS names on the workload network (what `connection-hostname` returns outside the mesh). */
   aliases: z.array(z.string()),
   spec: containerSpecSchema,
   specHash: z.string(),
@@ -202,6 +202,19 @@ export const workloadSchema = z.object({
   generation: z.number().int().min(0),
   /** Container `hooks`: event (`container-started`) → the name of an action of the same runnable. */
   hooks: z.record(z.string(), z.string()).optional(),
+  /**
+   * The runnable's services this container serves (MonkScript `services` for it or for every container):
+   * the cluster DNS answers them as SRV, `_<name>._<protocol>.<runnable>.<namespace>.monk`.
+   */
+  services: z
+    .array(
+      z.object({
+        name: z.string(),
+        port: z.number().int().min(1).max(65535),
+        protocol: z.enum(['tcp', 'udp']),
+      }),
+    )
+    .optional(),
   /**
    * When `monk restart` last asked for a fresh start (ISO time): the owner restarts the container (the
    * same one, stopped and started) when it started before this.

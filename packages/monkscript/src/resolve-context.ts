@@ -23,6 +23,13 @@ export interface ResolveHost {
   secret?(name: string, runnablePath: string): Promise<string>;
   /** `connection-ip`: the IP of a runnable's instance. */
   ipOf?(runnablePath: string): Promise<string>;
+  /**
+   * `get-hostname(runnable, container)`: the DNS name of one container of a runnable. Without it,
+   * `hostnameOf(runnable)`.
+   */
+  containerHostnameOf?(runnablePath: string, container: string): string;
+  /** `get-container-ip(runnable, container)`: the IP of one container of a runnable. */
+  containerIpOf?(runnablePath: string, container: string): Promise<string>;
   /** `connection-domain-name`: the public domain name of a runnable (ingress). */
   domainNameOf?(runnablePath: string): Promise<string>;
   /**
@@ -412,6 +419,7 @@ export class ResolveContext {
     const { taint } = call;
     const extra = this.host.arrowHostFor?.(scope.owner) ?? {};
     const stableUuid = this.host.randomUuid?.bind(this.host);
+    const containerIpOf = this.host.containerIpOf?.bind(this.host);
     let uuids = 0;
     const target = (name: string): string => {
       const found = this.connection(scope, name).target;
@@ -450,10 +458,17 @@ export class ResolveContext {
           throw new MonkError('ARROW_EVAL', 'connection-domain-name is not available at resolve time');
         return this.host.domainNameOf(path);
       },
-      getHostname: (runnable) =>
-        settle(() =>
-          this.host.hostnameOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable),
-        ),
+      getHostname: (runnable, container) =>
+        settle(() => {
+          const path = resolveReference(runnable, scope.merged.record.namespace) ?? runnable;
+          return this.host.containerHostnameOf?.(path, container) ?? this.host.hostnameOf(path);
+        }),
+      ...(containerIpOf === undefined
+        ? {}
+        : {
+            getContainerIp: (runnable: string, container: string) =>
+              containerIpOf(resolveReference(runnable, scope.merged.record.namespace) ?? runnable, container),
+          }),
       secret: async (name) => {
         taint.secret = true;
         if (permitted[name] !== true) {

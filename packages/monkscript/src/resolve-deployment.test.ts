@@ -396,6 +396,44 @@ app:
   });
 });
 
+describe('resolveDeployment: container names and addresses through the host', () => {
+  const yaml = `namespace: t
+db:
+  defines: runnable
+  containers: {pg: {image: postgres}}
+app:
+  defines: runnable
+  containers: {a: {image: x}}
+  variables:
+    runnable-host: <- get-hostname("t/db", "pg")
+    relative-host: <- get-hostname("db", "pg")
+    ip: <- get-container-ip("db", "pg")
+`;
+  it('asks the host for the container-level name and address of a runnable, relative paths resolved', async () => {
+    const runnable = await single(yaml, {
+      host: {
+        hostnameOf: (path) => `runnable:${path}`,
+        containerHostnameOf: (path, container) => `${container}.${path}`,
+        containerIpOf: async (path, container) => `ip-of-${container}.${path}`,
+      },
+    });
+    expect(runnable.variables).toMatchObject({
+      'runnable-host': 'pg.t/db',
+      'relative-host': 'pg.t/db',
+      ip: 'ip-of-pg.t/db',
+    });
+  });
+
+  it('falls back to the runnable name, and refuses get-container-ip, when the host has neither', async () => {
+    const withoutIp = yaml.replace(/ {4}ip: .*\n/, '');
+    const runnable = await single(withoutIp, { host: { hostnameOf: (path) => `runnable:${path}` } });
+    expect(runnable.variables).toMatchObject({ 'runnable-host': 'runnable:t/db' });
+    const refused = await rejection(single(yaml, { host: { hostnameOf: (path) => path } }));
+    expect(refused.code).toBe('ARROW_EVAL');
+    expect(refused.message).toContain('get-container-ip');
+  });
+});
+
 describe('resolveDeployment: checks, recovery, order, kept sections', () => {
   it('fills readiness defaults and maps recovery', async () => {
     const runnable = await single(`namespace: t

@@ -3,6 +3,7 @@
 // Needs root and iperf3. Run from the repository root:
 //   node --conditions=@monk/source packages/network/bench/mesh.bench.ts
 import { createSocket } from 'node:dgram';
+import { availableParallelism, loadavg } from 'node:os';
 import { dnsTypes, encodeQuery, startDnsServer } from '../src/index.ts';
 import { createNamespacePair, eventually } from '../test/namespace-pair.ts';
 
@@ -54,6 +55,17 @@ async function throughput(): Promise<void> {
   const mesh4 = await measure(b.peer.overlayAddress, 4);
   const link = (await a.exec('ip', ['-o', 'link', 'show', 'dev', a.wireguard.name])).stdout;
   const mtu = /mtu (\d+)/.exec(link)?.[1] ?? '?';
+  // What the figures depend on most: the wireguard-go build (TUN offloads, GSO/GRO, arrived in
+  // v0.0.20230223; before it every 1420-byte packet crosses the TUN device and is sealed on its own),
+  // the cores, and how busy they are while this runs.
+  const version = await a.exec('wireguard-go', ['--version']).then(
+    ({ stdout }) => /v[\d.]+/.exec(stdout)?.[0] ?? 'unknown',
+    () => 'not installed',
+  );
+  const [load1] = loadavg();
+  console.log(
+    `wireguard-go ${version}, ${availableParallelism()} cores, load average ${load1?.toFixed(1) ?? '?'} at the end`,
+  );
   console.log(`TCP throughput, ${seconds} s each, one stream (iperf3), namespace A → B:`);
   console.log(`  raw veth underlay (MTU 1500):    ${raw.toFixed(0)} Mbit/s`);
   console.log(`  WireGuard mesh (wireguard-go, MTU ${mtu}): ${mesh.toFixed(0)} Mbit/s`);

@@ -132,6 +132,25 @@ describe('AddressPlan.allocate', () => {
     expect([...got.keys()]).toEqual(['a']);
   });
 
+  it('refuses a joiner when every subnet is taken, naming the CIDR and how many peers it holds', () => {
+    const small = createAddressPlan({ cidr: '10.9.0.0/22', subnetPrefix: 24 });
+    expect(small.capacity).toBe(3);
+    expect(() => small.assertRoomFor(['a', 'b'], { id: 'c', name: 'host-c' })).not.toThrow();
+    // A peer already in the cluster (a rejoin) keeps its place.
+    expect(() => small.assertRoomFor(['a', 'b', 'c'], { id: 'c', name: 'host-c' })).not.toThrow();
+    let refused: unknown;
+    try {
+      small.assertRoomFor(['a', 'b', 'c'], { id: 'd', name: 'host-d' });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({
+      code: 'MESH_ADDRESSES_EXHAUSTED',
+      details: { cidr: '10.9.0.0/22', capacity: 3, peers: 3, joiner: 'host-d' },
+    });
+    expect((refused as Error).message).toContain('10.9.0.0/22 has room for 3 peers of /24 and holds 3');
+  });
+
   const claimArb = fc.record({
     id: fc.string({ minLength: 1, maxLength: 6 }),
     joinedAt: fc.option(fc.constantFrom('2026-01-01', '2026-01-02', '2026-01-03'), { nil: undefined }),

@@ -68,6 +68,14 @@ export interface AddressPlan {
    * Peers beyond the plan's capacity are left out of the result.
    */
   allocate(claims: readonly SubnetClaim[]): ReadonlyMap<string, PeerAddresses>;
+  /**
+   * Checks, before a peer is admitted, that the plan has a subnet left for it: `peers` are the ids of the
+   * peers the cluster holds now (each has, or will get, a subnet), `joiner` the one asking to join.
+   *
+   * @throws MonkError `MESH_ADDRESSES_EXHAUSTED` naming the cluster CIDR, how many peers it holds and what to
+   *   do, when every subnet is taken.
+   */
+  assertRoomFor(peers: readonly string[], joiner: { readonly id: string; readonly name: string }): void;
 }
 
 /**
@@ -145,6 +153,17 @@ export function createAddressPlan(options: { cidr?: string; subnetPrefix?: numbe
     return result;
   }
 
+  function assertRoomFor(peers: readonly string[], joiner: { id: string; name: string }): void {
+    const holding = new Set(peers);
+    if (holding.has(joiner.id) || holding.size < capacity) return;
+    const cidr = formatCidr(cluster);
+    throw new MonkError(
+      'MESH_ADDRESSES_EXHAUSTED',
+      `no mesh subnet left for ${joiner.name}: the cluster CIDR ${cidr} has room for ${capacity} peers of /${subnetPrefix} and holds ${holding.size}; remove a peer (monk cluster peer-remove) or make the cluster with a larger --mesh-cidr`,
+      { details: { cidr, subnetPrefix, capacity, peers: holding.size, joiner: joiner.name } },
+    );
+  }
+
   return {
     cidr: formatCidr(cluster),
     subnetPrefix,
@@ -155,6 +174,7 @@ export function createAddressPlan(options: { cidr?: string; subnetPrefix?: numbe
     addressesOf,
     slotOf,
     allocate,
+    assertRoomFor,
   };
 }
 

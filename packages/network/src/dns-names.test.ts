@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meshDnsName, parseMeshDnsName } from './dns-names.ts';
+import { meshDnsName, parseMeshDnsName, runnableMeshDnsName } from './dns-names.ts';
 
 describe('meshDnsName / parseMeshDnsName', () => {
   it.each([
@@ -27,5 +27,16 @@ describe('meshDnsName / parseMeshDnsName', () => {
     ['.shop.monk', undefined],
   ])('parses %s', (name, expected) => {
     expect(parseMeshDnsName(name)).toEqual(expected);
+  });
+});
+
+describe('runnableMeshDnsName', () => {
+  it.each([
+    ['shop/web', undefined, 'web.shop.monk'],
+    ['shop/web', 'nginx', 'nginx.web.shop.monk'],
+    ['eu/shop/Web_Front', 'Main', 'main.web-front.eu-shop.monk'],
+  ])('%s %s → %s, which parses back to the same labels', (path, container, name) => {
+    expect(runnableMeshDnsName(path, container)).toBe(name);
+    expect(parseMeshDnsName(name)).toBeDefined();
   });
 });

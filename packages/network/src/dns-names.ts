@@ -23,6 +23,28 @@ export function meshDnsName(target: MeshDnsTarget, zone = 'monk'): string {
 }
 
 /**
+ * The mesh DNS name of a runnable path (`ns/name`; in a longer path the namespace is all before the last
+ * `/`) or of one of its containers: what `connection-hostname` and `get-hostname` return in the mesh, and
+ * what {@link meshDnsRecords} answers for.
+ *
+ * @example
+ * runnableMeshDnsName('shop/web'); // 'web.shop.monk'
+ * runnableMeshDnsName('shop/web', 'nginx'); // 'nginx.web.shop.monk'
+ */
+export function runnableMeshDnsName(runnablePath: string, container?: string, zone = 'monk'): string {
+  return meshDnsName({ ...meshTargetOf(runnablePath), container }, zone);
+}
+
+/** Namespace and runnable of a runnable path: all before the last `/`, and the rest. */
+export function meshTargetOf(runnablePath: string): { namespace: string; runnable: string } {
+  const slash = runnablePath.lastIndexOf('/');
+  return {
+    namespace: slash < 0 ? '' : runnablePath.slice(0, slash),
+    runnable: runnablePath.slice(slash + 1),
+  };
+}
+
+/**
  * The reverse of {@link meshDnsName} for a lower-case name without the trailing dot (what a `DnsLookup`
  * receives): the labels, or undefined for a name of another shape. Labels are compared with
  * `toDnsLabel` of the namespace, runnable and container names by whoever answers.

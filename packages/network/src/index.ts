@@ -41,7 +41,7 @@ export {
   type DnsService,
 } from './dns-server.ts';
 export { dnsRcodes, dnsTypes, encodeQuery, parseResponse } from './dns-message.ts';
-export { meshDnsName, parseMeshDnsName, type MeshDnsTarget } from './dns-names.ts';
+export { meshDnsName, parseMeshDnsName, runnableMeshDnsName, type MeshDnsTarget } from './dns-names.ts';
 export {
   allowMeshForwarding,
   meshForwardChain,
@@ -51,4 +51,5 @@ export {
   type MeshForwardLinks,
 } from './mesh-forward.ts';
 export { meshDnsRecords } from './mesh-dns-lookup.ts';
-export { subnetGateway } from './ipv4.ts';
+export { detectMeshSupport, type MeshSupport } from './mesh-support.ts';
+export { ipv4InCidr, subnetGateway } from './ipv4.ts';

@@ -60,3 +60,14 @@ export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
 export function subnetGateway(cidr: string): string {
   return formatIpv4(parseCidr(cidr).base + 1);
 }
+
+/** True when `address` (an IPv4) lies in `cidr`; false for anything that does not parse. */
+export function ipv4InCidr(address: string, cidr: string): boolean {
+  try {
+    const network = parseCidr(cidr);
+    const value = parseIpv4(address);
+    return value >= network.base && value < network.base + 2 ** (32 - network.prefix);
+  } catch {
+    return false;
+  }
+}

@@ -56,7 +56,13 @@ import {
   writeClusterConfig,
   type ClusterConfig,
 } from './cluster-files.ts';
-import { loadMeshKey, meshRecordOf, underlayHostOf, type MeshOptions } from './mesh-record.ts';
+import {
+  assertMeshRoom,
+  loadMeshKey,
+  meshRecordOf,
+  underlayHostOf,
+  type MeshOptions,
+} from './mesh-record.ts';
 
 const syncProtocol = '/monk/graph-sync/1.0.0';
 
@@ -448,6 +454,10 @@ export function createCluster(
     const joinRequest = parsed.data;
     let token;
     try {
+      if (joinRequest.role === 'peer') {
+        const joiner = { id: from, name: joinRequest.name };
+        assertMeshRoom({ meshCidr: graph.getMeta().meshCidr, peers: graph.listPeers(), joiner });
+      }
       token = await ledger.redeem({
         secretHash: hashTokenSecret(joinRequest.secret),
         peerId: from,
@@ -769,7 +779,8 @@ export function createCluster(
             break;
           } catch (error) {
             const monkError = toMonkError(error);
-            if (monkError.code.startsWith('JOIN_TOKEN')) throw monkError;
+            if (monkError.code.startsWith('JOIN_TOKEN') || monkError.code === 'MESH_ADDRESSES_EXHAUSTED')
+              throw monkError;
             failures.push(`${address}: ${monkError.message}`);
           }
         }

@@ -1,5 +1,7 @@
-import { toMonkError, type PeerRecord } from '@monk/model';
+import { monkLabels, toMonkError, type PeerRecord } from '@monk/model';
+import type { ContainerRuntime } from '@monk/runtime';
 import {
+  ipv4InCidr,
   startDnsServer,
   subnetGateway,
   type DnsLookup,
@@ -27,6 +29,40 @@ export function meshNetworkOf(records: readonly PeerRecord[], self: string): Wor
     bridgeName: meshNetworkName,
     dns: [gateway],
   };
+}
+
+/**
+ * Removes this peer's containers that sit on the mesh network at an address outside `network`'s subnet:
+ * the address plan moved this peer to another subnet (a collision settled, see `meshRecordOf`). Docker
+ * cannot move a container between subnets, and cannot remove the old network while containers use it;
+ * once they are gone the reconciler makes the network again on the new subnet and creates them there.
+ * Returns the names of the containers it removed.
+ */
+export async function leaveOldMeshSubnet(
+  options: { readonly peerId: string; readonly network: WorkloadNetwork | undefined },
+  components: {
+    readonly runtime: Pick<ContainerRuntime, 'listContainers' | 'removeContainer'>;
+    readonly logger: Pick<Logger, 'info'>;
+  },
+): Promise<string[]> {
+  const subnet = options.network?.ipv4?.subnet;
+  if (subnet === undefined) return [];
+  const stale = (
+    await components.runtime.listContainers({
+      all: true,
+      labels: { [monkLabels.managed]: 'true', [monkLabels.peer]: options.peerId },
+    })
+  ).filter((c) => {
+    const address = c.ipAddresses[meshNetworkName];
+    return address !== undefined && address !== '' && !ipv4InCidr(address, subnet);
+  });
+  for (const container of stale) {
+    await components.runtime.removeContainer(container.id, { force: true });
+    components.logger.info(
+      `mesh subnet moved to ${subnet}: removed ${container.name} (${container.ipAddresses[meshNetworkName] ?? ''}) to create it there`,
+    );
+  }
+  return stale.map((c) => c.name);
 }
 
 /** The cluster DNS server of a mesh peer, kept on its bridge's gateway (which moves when its subnet does). */

@@ -18,6 +18,8 @@ const marker = `monk-lan-marker-${randomBytes(6).toString('hex')}`;
 const app = `namespace: lan
 server:
   defines: runnable
+  services:
+    web: {container: httpd, port: 8080, protocol: tcp}
   containers:
     httpd:
       image: monk-local/busybox
@@ -25,6 +27,21 @@ server:
       bash: mkdir -p /www && echo ${marker} > /www/index.html && exec httpd -f -v -p 8080 -h /www
 client:
   defines: runnable
+  connections:
+    server: {runnable: lan/server, service: web}
+  variables:
+    server-host:
+      type: string
+      value: <- connection-hostname("server")
+      env: SERVER_HOST
+    server-port:
+      type: int
+      value: <- connection-port("server")
+      env: SERVER_PORT
+    httpd-host:
+      type: string
+      value: <- get-hostname("server", "httpd")
+      env: HTTPD_HOST
   containers:
     shell:
       image: monk-local/busybox
@@ -56,7 +73,10 @@ describe.runIf(isRoot)(
       if (name === undefined) throw new Error(`no client container on ${c.name}: ${names.join(', ')}`);
       return name;
     };
-    /** One HTTP request from the client on C to the server on B, by the server's cluster DNS name. */
+    /**
+     * One HTTP request from the client on C to the server on B, at the host and port its environment got
+     * from `connection-hostname` and `connection-port` (the server's cluster DNS name).
+     */
     const fetchFromClient = async (): Promise<string | undefined> => {
       try {
         // busybox wget has no usable -T (it crashes): the deadline is the exec's.
@@ -67,9 +87,9 @@ describe.runIf(isRoot)(
             `unix://${c.dockerSocket}`,
             'exec',
             await clientContainer(),
-            'wget',
-            '-qO-',
-            'http://server.lan.monk:8080/',
+            'sh',
+            '-c',
+            'wget -qO- "http://$SERVER_HOST:$SERVER_PORT/"',
           ],
           { timeout: 10_000 },
         );
@@ -111,6 +131,13 @@ describe.runIf(isRoot)(
       ]);
     });
 
+    it('the client got the server’s cluster DNS names from connection-hostname and get-hostname', async () => {
+      const env = await c.docker(['exec', await clientContainer(), 'env']);
+      expect(env).toContain('SERVER_HOST=server.lan.monk\n');
+      expect(env).toContain('SERVER_PORT=8080\n');
+      expect(env).toContain('HTTPD_HOST=httpd.server.lan.monk\n');
+    });
+
     it('the client fetches from the server by DNS name, over the mesh subnets', async () => {
       const body = await eventually(fetchFromClient, {
         what: 'the server answers the client',
@@ -130,8 +157,10 @@ describe.runIf(isRoot)(
       ).trim();
       const subnet = (await meshOf(b)).subnet;
       expect(address.split('.').slice(0, 3).join('.')).toBe(subnet.split('.').slice(0, 3).join('.'));
-      const resolved = await c.docker(['exec', await clientContainer(), 'nslookup', 'server.lan.monk']);
-      expect(resolved).toContain(address);
+      for (const name of ['server.lan.monk', 'httpd.server.lan.monk']) {
+        const resolved = await c.docker(['exec', await clientContainer(), 'nslookup', name]);
+        expect(resolved).toContain(address);
+      }
       // Container to container: the server sees the client's own address, not its host's.
       const client = (
         await c.docker([

@@ -27,12 +27,16 @@ const token = async (peer: Peer): Promise<string> =>
 
 describe('monkd --mesh: peer records carry each peer’s WireGuard key and subnet (needs Docker, loopback TCP)', () => {
   const peers: Peer[] = [];
+  /** A fourth peer, for which the cluster's address plan has no room. */
+  let fourth: Peer | undefined;
 
   beforeAll(async () => {
     for (const name of ['m1', 'm2', 'm3']) peers.push(await startPeer(name));
+    fourth = await startPeer('m4');
   });
   afterAll(async () => {
     for (const peer of peers) await peer.monkd[Symbol.asyncDispose]();
+    await fourth?.monkd[Symbol.asyncDispose]();
   });
 
   it('refuses a cluster CIDR the address plan cannot use', async () => {
@@ -101,5 +105,14 @@ describe('monkd --mesh: peer records carry each peer’s WireGuard key and subne
       }
       expect(JSON.stringify(settled)).not.toContain(privateKey);
     }
+  });
+
+  it('refuses a peer the address plan has no subnet for, at join time, naming the CIDR and its peers', async () => {
+    const [first] = peers as [Peer];
+    const joined = await fourth?.monkd.monk(['cluster', 'join', await token(first)]);
+    expect(joined?.code).toBe(1);
+    expect(joined?.stderr).toContain('MESH_ADDRESSES_EXHAUSTED');
+    expect(joined?.stderr).toContain('the cluster CIDR 10.77.0.0/22 has room for 3 peers of /24 and holds 3');
+    expect((await peersOf(first)).map((p) => p.name).sort()).toEqual(['m1', 'm2', 'm3']);
   });
 });
