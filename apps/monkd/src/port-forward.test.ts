@@ -41,7 +41,8 @@ function channel(input: readonly string[]): CallChannel & { received: () => stri
   return {
     received: () => Buffer.concat(chunks).toString(),
     emit: async (event: JsonObject) => {
-      if (event['type'] === 'data') chunks.push(Buffer.from(String(event['data']), 'base64'));
+      const data = event['data'];
+      if (event['type'] === 'data' && typeof data === 'string') chunks.push(Buffer.from(data, 'base64'));
     },
     clientFrames: (async function* (): AsyncGenerator<ClientFrame> {
       for (const text of input) yield { stdin: Buffer.from(text).toString('base64') };
@@ -144,8 +145,8 @@ describe('portForward handler (a real TCP server standing in for the container)'
 
   it('names the path when there is no such instance', async () => {
     const { portForward } = await setup(workloadsOf('ns/web', self));
-    await expect(
-      portForward({ path: 'ns/nope', port: 80, check: false }, channel([])),
-    ).rejects.toMatchObject({ code: 'RUNNABLE_NOT_FOUND', message: 'no instance at ns/nope' });
+    await expect(portForward({ path: 'ns/nope', port: 80, check: false }, channel([]))).rejects.toMatchObject(
+      { code: 'RUNNABLE_NOT_FOUND', message: 'no instance at ns/nope' },
+    );
   });
 });

@@ -79,7 +79,12 @@ export function createPortForwardHandlers(
           workload.owner,
           {
             method: 'portForward',
-            params: { path: workload.id, container: workload.container, port: params.port, check: params.check },
+            params: {
+              path: workload.id,
+              container: workload.container,
+              port: params.port,
+              check: params.check,
+            },
           },
           channel,
         );

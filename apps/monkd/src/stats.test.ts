@@ -64,7 +64,7 @@ describe('instanceStats', () => {
       reading({ cpuNanos: 1, systemCpuNanos: 3, onlineCpus: 1 }),
       33.33,
     ],
-  ])('CPU percent of %s', (_what, previous, current, cpuPercent) => {
+  ] as const)('CPU percent of %s', (...[, previous, current, cpuPercent]) => {
     expect(instanceStats(target, { previous, current }).cpuPercent).toBe(cpuPercent);
   });
 
@@ -148,7 +148,14 @@ describe('stats handler (memory runtime)', () => {
           forwarded.push({ peer, params: request.params });
           if (peer === 'peer-broken') throw new Error('stream reset');
           const answer: StatsResult = {
-            instances: [{ ...instanceStats({ ...target, workloadId: 'ns/db#db', peer }, { previous: undefined, current: reading() }) }],
+            instances: [
+              {
+                ...instanceStats(
+                  { ...target, workloadId: 'ns/db#db', peer },
+                  { previous: undefined, current: reading() },
+                ),
+              },
+            ],
             unreachable: [],
           };
           return answer as unknown as JsonObject;

@@ -1,5 +1,12 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { monkLabels, MonkError, toMonkError, type JsonObject, type JsonValue, type PeerState } from '@monk/model';
+import {
+  monkLabels,
+  MonkError,
+  toMonkError,
+  type JsonObject,
+  type JsonValue,
+  type PeerState,
+} from '@monk/model';
 import type { Graph } from '@monk/graph';
 import type { ContainerRuntime, ContainerStats } from '@monk/runtime';
 import type { InstanceStats, MethodName, StatsEvent, StatsResult } from '@monk/sdk';
@@ -58,9 +65,7 @@ export interface StatsSampler {
   sample(targets: readonly StatsTarget[]): Promise<InstanceStats[]>;
 }
 
-export function createStatsSampler(components: {
-  runtime: Pick<ContainerRuntime, 'stats'>;
-}): StatsSampler {
+export function createStatsSampler(components: { runtime: Pick<ContainerRuntime, 'stats'> }): StatsSampler {
   let last = new Map<string, ContainerStats>();
   return {
     async sample(targets) {
