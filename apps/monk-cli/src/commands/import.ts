@@ -54,7 +54,11 @@ export class Import extends MonkCommand {
   };
   static override flags = {
     output: Flags.string({ char: 'o', description: 'write the MonkScript here (default: standard output)' }),
-    namespace: Flags.string({ description: 'the namespace (default: the Compose project name)' }),
+    namespace: Flags.string({
+      char: 'n',
+      aliases: ['ns'],
+      description: 'the namespace (default: the Compose project name)',
+    }),
     force: Flags.boolean({ description: 'overwrite --output if it exists' }),
   };
 

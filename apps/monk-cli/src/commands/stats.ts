@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { MonkError } from '@monk/model';
 import type { InstanceStats, StatsResult } from '@monk/sdk';
 import { MonkCommand } from '../base-command.ts';
 import { renderStats } from './stats-format.ts';
@@ -18,6 +19,7 @@ export class Stats extends MonkCommand {
     path: Args.string({ required: false, description: 'a deployment, runnable or instance (default: all)' }),
   };
   static override flags = {
+    all: Flags.boolean({ char: 'a', description: 'every running instance (what no PATH means; as in Monk)' }),
     follow: Flags.boolean({ char: 'f', description: 'keep refreshing until Ctrl-C' }),
     interval: Flags.integer({
       char: 'i',
@@ -30,6 +32,9 @@ export class Stats extends MonkCommand {
 
   async run(): Promise<StatsResult | undefined> {
     const { args, flags } = await this.parse(Stats);
+    if (flags.all && args.path !== undefined) {
+      throw new MonkError('INVALID_REQUEST', `give either a PATH (${args.path}) or --all, not both`);
+    }
     const params = {
       ...(args.path === undefined ? {} : { path: args.path }),
       intervalMs: flags.interval,
