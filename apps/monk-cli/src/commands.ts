@@ -1,4 +1,5 @@
 import { Actions } from './commands/actions.ts';
+import { Completion } from './commands/completion.ts';
 import { ClusterContexts } from './commands/cluster-contexts.ts';
 import { ClusterDestroy } from './commands/cluster-destroy.ts';
 import { ClusterExit } from './commands/cluster-exit.ts';
@@ -18,11 +19,13 @@ import { Do } from './commands/do.ts';
 import { Dump } from './commands/dump.ts';
 import { Events } from './commands/events.ts';
 import { Exec } from './commands/exec.ts';
+import { Import } from './commands/import.ts';
 import { Info } from './commands/info.ts';
 import { List } from './commands/list.ts';
 import { Load } from './commands/load.ts';
 import { Logs } from './commands/logs.ts';
 import { Plan } from './commands/plan.ts';
+import { PortForward } from './commands/port-forward.ts';
 import { Ps } from './commands/ps.ts';
 import { Purge } from './commands/purge.ts';
 import { Restart } from './commands/restart.ts';
@@ -35,6 +38,7 @@ import { SecretsAdd } from './commands/secrets-add.ts';
 import { SecretsList } from './commands/secrets-list.ts';
 import { SecretsRemove } from './commands/secrets-remove.ts';
 import { Shell } from './commands/shell.ts';
+import { Stats } from './commands/stats.ts';
 import { Status } from './commands/status.ts';
 import { Stop } from './commands/stop.ts';
 import { Update } from './commands/update.ts';
@@ -43,6 +47,7 @@ import { Version } from './commands/version.ts';
 /** Every command of `monk`, discovered explicitly (package.json `oclif.commands`). */
 export const commands = {
   actions: Actions,
+  completion: Completion,
   'cluster:contexts': ClusterContexts,
   'cluster:destroy': ClusterDestroy,
   'cluster:exit': ClusterExit,
@@ -63,11 +68,13 @@ export const commands = {
   events: Events,
   exec: Exec,
   images: Images,
+  import: Import,
   info: Info,
   list: List,
   load: Load,
   logs: Logs,
   plan: Plan,
+  'port-forward': PortForward,
   ps: Ps,
   purge: Purge,
   'registry:list': RegistryList,
@@ -79,6 +86,7 @@ export const commands = {
   'secrets:list': SecretsList,
   'secrets:remove': SecretsRemove,
   shell: Shell,
+  stats: Stats,
   status: Status,
   stop: Stop,
   update: Update,

@@ -18,6 +18,8 @@ import { createClusterHandlers } from './cluster/cluster-handlers.ts';
 import { createLocalHosts } from './cluster/local-hosts.ts';
 import { createCoreHandlers } from './control-service.ts';
 import { createDispatcher } from './handlers.ts';
+import { createPortForwardHandlers } from './port-forward.ts';
+import { createStatsHandlers } from './stats.ts';
 import type { Logger } from './logger.ts';
 import { createProbe } from './probe.ts';
 import { createLivenessProber, createReadinessProber } from './readiness.ts';
@@ -264,6 +266,20 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     createSecretsHandlers({ secrets, logger: logger.child('secrets') }),
     createActionsHandlers({ actions, logger: logger.child('actions') }),
     imageServices.handlers,
+    createStatsHandlers(
+      { peerId },
+      {
+        graph,
+        runtime,
+        peerStates: () =>
+          new Map(cluster.isMember() ? cluster.peers().map((p) => [p.id, p.state] as const) : []),
+        forward: (peer, request, channel) => cluster.forward(peer, request, channel),
+      },
+    ),
+    createPortForwardHandlers(
+      { peerId },
+      { graph, runtime, forward: (peer, request, channel) => cluster.forward(peer, request, channel) },
+    ),
   ]);
   const api = await startApiServer(
     { socketPath: config.apiSocket },

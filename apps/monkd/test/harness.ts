@@ -38,6 +38,8 @@ export async function startMonkd(
     prefix?: readonly string[];
     /** Runs monkd inside this network namespace (a name under /var/run/netns), through `nsenter`. */
     netns?: string;
+    /** How long monkd may take to answer `monk info` (default 30 s; a loaded machine needs more). */
+    startTimeoutMs?: number;
   } = {},
 ): Promise<MonkdProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'monk-e2e-')));
@@ -66,7 +68,7 @@ export async function startMonkd(
       ],
       { stdio: ['ignore', out, out] },
     );
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
     while (Date.now() < deadline) {
       const info = await monk(['info']);
       if (info.code === 0) return;

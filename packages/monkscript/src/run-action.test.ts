@@ -30,7 +30,7 @@ app:
       arguments:
         name: {type: string, default: world}
         times: {type: int, default: 1}
-      code: <- \`\${greeting} \${name} x\${times} from \${region}\`
+      code: <- \`"\${greeting} \${name} x\${times} from \${region}"\`
     dsn:
       code: connection-hostname("database") ":" connection-port("database") concat-all
     run:
@@ -46,6 +46,12 @@ app:
       code: $args get-member("a")
     leak:
       code: $token
+    computed-sum:
+      arguments: {a: {type: int, default: 40}}
+      code: <- \`\${a} 2 add\`
+    computed-object:
+      arguments: {a: {type: int, default: 1}}
+      code: <- \`$args\`
     sum:
       description: sums two numbers (Monk's documented example)
       arguments:
@@ -93,6 +99,12 @@ describe('runAction', () => {
     expect((await act({ action: 'sum', args: { a: '2', b: '3', 'add-one': 'true' } })).value).toBe(6);
   });
 
+  it('runs the script that "code: <- `…`" computes, keeping the type of what it returns', async () => {
+    expect(await act({ action: 'computed-sum' })).toEqual({ value: 42, secret: false });
+    expect((await act({ action: 'computed-sum', args: { a: '1' } })).value).toBe(3);
+    expect((await act({ action: 'computed-object' })).value).toEqual({ a: 1 });
+  });
+
   it('runs exec through the host, in the named container of the runnable', async () => {
     const calls: Array<{ runnable: string; container: string; command: string[] }> = [];
     const host: ResolveHost = {
@@ -120,7 +132,7 @@ describe('runAction', () => {
     const error = await rejection(act({ action: 'nope' }));
     expect(error.code).toBe('ACTION_NOT_FOUND');
     expect(error.message).toBe(
-      't/app has no action "nope"; its actions: greet, dsn, run, safe, nested, args-object, leak, sum',
+      't/app has no action "nope"; its actions: greet, dsn, run, safe, nested, args-object, leak, computed-sum, computed-object, sum',
     );
     const none = await rejection(act({ action: 'x', runnable: 't/db' }));
     expect(none.message).toBe('t/db has no action "x"; it defines no actions');

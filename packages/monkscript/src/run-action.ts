@@ -1,6 +1,7 @@
 import { MonkError } from '@monk/model';
 import type { JsonObject, JsonValue } from '@monk/model';
 import { locate } from './merge-template.ts';
+import type { ArrowHost } from './arrow-bridge.ts';
 import type { ResolveContext, Scope } from './resolve-context.ts';
 import { prepareDeployment } from './resolve-deployment.ts';
 import type { ResolveDeploymentOptions } from './resolve-deployment.ts';
@@ -90,19 +91,21 @@ async function invoke(
     });
   }
   const locals = await argumentsOf(context, scope, { raw, base, call: { ...call, action: name } });
-  const result = await context.evaluateCode(scope, {
-    code,
-    location: locate(scope.merged, `${base}/code`),
-    locals,
-    extraHost: {
-      act: async (action, args) => {
-        if (call.depth + 1 >= maxActionDepth) {
-          throw new MonkError('ARROW_EVAL', `actions call each other more than ${maxActionDepth} deep`);
-        }
-        return (await invoke(context, scope, { action, args, depth: call.depth + 1 })).value;
-      },
+  const location = locate(scope.merged, `${base}/code`);
+  const extraHost: ArrowHost = {
+    act: async (action, args) => {
+      if (call.depth + 1 >= maxActionDepth) {
+        throw new MonkError('ARROW_EVAL', `actions call each other more than ${maxActionDepth} deep`);
+      }
+      return (await invoke(context, scope, { action, args, depth: call.depth + 1 })).value;
     },
-  });
+  };
+  const result = await context.evaluateCode(scope, { code, location, locals, extraHost });
+  // `code: <- \`…\`` computes the script (as for readiness); the script then runs, and its value is the result.
+  if (code.trimStart().startsWith('<-') && typeof result.value === 'string') {
+    const computed = await context.evaluateCode(scope, { code: result.value, location, locals, extraHost });
+    return { value: computed.value ?? null, secret: result.secret || computed.secret };
+  }
   return { value: result.value ?? null, secret: result.secret };
 }
 

@@ -147,6 +147,28 @@ export interface EventsOptions {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Counters of one running container at one moment. CPU counters only mean something as a difference
+ * between two readings: CPU percent = Δ`cpuNanos` / Δ`systemCpuNanos` × `onlineCpus` × 100.
+ */
+export interface ContainerStats {
+  /** When the engine read the counters (ISO 8601). */
+  readonly readAt: string;
+  /** CPU time the container used since it started, in nanoseconds. */
+  readonly cpuNanos: number;
+  /** CPU time of the whole host (all cores) on the same clock, in nanoseconds. */
+  readonly systemCpuNanos: number;
+  /** How many cores the host has online. */
+  readonly onlineCpus: number;
+  /** Memory in use without the inactive page cache, as `docker stats` shows it. */
+  readonly memoryBytes: number;
+  /** The container's memory limit; the host's memory when it has none. */
+  readonly memoryLimitBytes: number;
+  /** Bytes received and sent on all its networks since it started. */
+  readonly networkRxBytes: number;
+  readonly networkTxBytes: number;
+}
+
 export interface ListContainersOptions {
   /** Include containers that are not running. Default false. */
   readonly all?: boolean;
@@ -166,7 +188,7 @@ export interface RuntimeVersion {
  * throws {@link MonkError} only, with these codes:
  * - `RUNTIME_UNAVAILABLE`: the engine does not answer (socket missing, connection refused or reset);
  * - `CONTAINER_NOT_FOUND`: no container has that id or name;
- * - `NOT_RUNNING`: an exec into a container that is not running;
+ * - `NOT_RUNNING`: an exec into (or the stats of) a container that is not running;
  * - `IMAGE_NOT_FOUND`: `createContainer` with an image the engine does not have (the engine's message kept);
  * - `TIMEOUT` / `CANCELLED`: an exec ran out of time or was aborted;
  * - `RUNTIME_ERROR`: anything else the engine refused (`details.statusCode` holds its HTTP status).
@@ -223,6 +245,11 @@ export interface ContainerRuntime {
   ensureNetwork(name: string, options?: NetworkOptions): Promise<void>;
   /** Removes a network; a missing one is fine. Throws `RUNTIME_ERROR` while containers are attached. */
   removeNetwork(name: string): Promise<void>;
+  /**
+   * Reads the CPU, memory and network counters of a running container once (no waiting for a second
+   * sample). Throws `CONTAINER_NOT_FOUND`, or `NOT_RUNNING` when it is not running.
+   */
+  stats(id: string): Promise<ContainerStats>;
   /** Whether the engine has the image locally (`name` means `name:latest`). */
   hasImage(ref: string): Promise<boolean>;
 }

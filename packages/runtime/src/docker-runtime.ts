@@ -8,6 +8,7 @@ import type {
   ContainerInfo,
   ContainerRuntime,
   ContainerState,
+  ContainerStats,
   CreateContainerOptions,
   ExecOutputChunk,
   ExecResult,
@@ -252,6 +253,18 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       });
     },
 
+    async stats(id) {
+      const what = `read the stats of container ${id}`;
+      const raw = await engine(
+        what,
+        async () =>
+          (await docker.getContainer(id).stats({ stream: false, 'one-shot': true } as {
+            stream: false;
+          })) as unknown as DockerStats,
+      );
+      return toContainerStats(raw, { id, what });
+    },
+
     async hasImage(ref) {
       return engine(`look up image ${ref}`, async () => {
         try {
@@ -265,6 +278,47 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     },
   };
   return runtime;
+}
+
+/** The fields of the engine's `GET /containers/{id}/stats` that monk reads. */
+interface DockerStats {
+  readonly read?: string;
+  readonly cpu_stats?: {
+    readonly cpu_usage?: { readonly total_usage?: number; readonly percpu_usage?: readonly number[] };
+    readonly system_cpu_usage?: number;
+    readonly online_cpus?: number;
+  };
+  readonly memory_stats?: {
+    readonly usage?: number;
+    readonly limit?: number;
+    readonly stats?: Readonly<Record<string, number>>;
+  };
+  readonly networks?: Readonly<Record<string, { readonly rx_bytes?: number; readonly tx_bytes?: number }>>;
+}
+
+function toContainerStats(raw: DockerStats, context: { id: string; what: string }): ContainerStats {
+  const cpu = raw.cpu_stats;
+  const memory = raw.memory_stats;
+  // A container that is not running has no system CPU reading and an empty memory section.
+  if (cpu?.system_cpu_usage === undefined || memory?.usage === undefined) {
+    throw new MonkError('NOT_RUNNING', `cannot ${context.what}: it is not running`, {
+      details: { container: context.id },
+    });
+  }
+  // As the docker CLI: cgroup v2 reports inactive_file, v1 total_inactive_file; the page cache is not "used".
+  const inactive = memory.stats?.['inactive_file'] ?? memory.stats?.['total_inactive_file'] ?? 0;
+  const usage = memory.usage;
+  const networks = Object.values(raw.networks ?? {});
+  return {
+    readAt: raw.read ?? new Date().toISOString(),
+    cpuNanos: cpu.cpu_usage?.total_usage ?? 0,
+    systemCpuNanos: cpu.system_cpu_usage,
+    onlineCpus: cpu.online_cpus ?? cpu.cpu_usage?.percpu_usage?.length ?? 1,
+    memoryBytes: inactive < usage ? usage - inactive : usage,
+    memoryLimitBytes: memory.limit ?? 0,
+    networkRxBytes: networks.reduce((sum, n) => sum + (n.rx_bytes ?? 0), 0),
+    networkTxBytes: networks.reduce((sum, n) => sum + (n.tx_bytes ?? 0), 0),
+  };
 }
 
 function toCreateBody(create: CreateContainerOptions): Docker.ContainerCreateOptions {

@@ -15,6 +15,7 @@ export type {
   ExecSession,
   EventsOptions,
   ListContainersOptions,
+  ContainerStats,
   RuntimeVersion,
   ContainerRuntime,
 } from './container-runtime.ts';

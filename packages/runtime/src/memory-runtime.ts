@@ -8,6 +8,7 @@ import type {
   ContainerInfo,
   ContainerRuntime,
   ContainerState,
+  ContainerStats,
   CreateContainerOptions,
   ExecOutputChunk,
   ExecResult,
@@ -75,6 +76,11 @@ export interface MemoryRuntime extends ContainerRuntime {
   networkOptionsOf(name: string): NetworkOptions | undefined;
   /** Adds an image, as a `docker load` would. */
   addImage(ref: string): void;
+  /**
+   * Sets counters `stats` reports for a container (the rest keep their defaults: 4 MiB of 1 GiB used,
+   * one core, no CPU or network used, the host's CPU time following the clock).
+   */
+  setStats(id: string, stats: Partial<Omit<ContainerStats, 'readAt'>>): void;
 }
 
 interface StoredLog {
@@ -98,6 +104,7 @@ interface MemoryContainer {
   readonly logs: StoredLog[];
   readonly followers: Set<AsyncQueue<StoredLog>>;
   readonly files: Map<string, FileSpec>;
+  stats?: Partial<Omit<ContainerStats, 'readAt'>>;
 }
 
 const stopExitCode = 143;
@@ -466,6 +473,32 @@ export function createMemoryRuntime(options: MemoryRuntimeOptions): MemoryRuntim
 
     hasImage(ref) {
       return call(() => images.has(normalizeImage(ref)));
+    },
+
+    stats(id) {
+      return call(() => {
+        const container = find(id);
+        if (container.state !== 'running') {
+          throw new MonkError('NOT_RUNNING', `container ${container.name} is not running; it has no stats`);
+        }
+        const at = clock();
+        return {
+          readAt: at.toISOString(),
+          cpuNanos: 0,
+          systemCpuNanos: at.getTime() * 1e6,
+          onlineCpus: 1,
+          memoryBytes: 4 * 1024 * 1024,
+          memoryLimitBytes: 1024 * 1024 * 1024,
+          networkRxBytes: 0,
+          networkTxBytes: 0,
+          ...container.stats,
+        };
+      });
+    },
+
+    setStats(id, stats) {
+      const container = find(id);
+      container.stats = { ...container.stats, ...stats };
     },
 
     simulateExit(id, exitCode) {

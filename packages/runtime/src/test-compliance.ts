@@ -182,6 +182,28 @@ export function describeRuntimeCompliance(name: string, options: RuntimeComplian
       await expectCode(runtime.inspectContainer(created.id), 'CONTAINER_NOT_FOUND');
     });
 
+    it(`reads the counters of a running container, and refuses a stopped one${needs}`, async () => {
+      const container = await run(complianceCommands.idle);
+      const first = await runtime.stats(container.id);
+      expect(Number.isNaN(Date.parse(first.readAt))).toBe(false);
+      expect(first.memoryBytes).toBeGreaterThan(0);
+      expect(first.memoryLimitBytes).toBeGreaterThanOrEqual(first.memoryBytes);
+      expect(first.onlineCpus).toBeGreaterThanOrEqual(1);
+      expect(first.systemCpuNanos).toBeGreaterThan(0);
+      for (const counter of [first.cpuNanos, first.networkRxBytes, first.networkTxBytes]) {
+        expect(counter).toBeGreaterThanOrEqual(0);
+      }
+      const second = await eventually(
+        () => runtime.stats(container.id),
+        (next) => next.systemCpuNanos > first.systemCpuNanos,
+      );
+      expect(second.cpuNanos).toBeGreaterThanOrEqual(first.cpuNanos);
+
+      await runtime.stopContainer(container.id, { timeoutSeconds: 1 });
+      await expectCode(runtime.stats(container.id), 'NOT_RUNNING');
+      await expectCode(runtime.stats(`${runId}-missing`), 'CONTAINER_NOT_FOUND');
+    });
+
     it(`lists containers by label, running ones unless all${needs}`, async () => {
       const started = await run(complianceCommands.idle);
       const createdOnly = await create();

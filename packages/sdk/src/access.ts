@@ -39,6 +39,9 @@ export const methodAccess = {
   logs: 'view',
   // exec runs anything inside a container and shows what the container sees, its secrets included.
   exec: 'deploy',
+  stats: 'view',
+  // A connection into a container reaches whatever it serves, unauthenticated admin ports included.
+  portForward: 'deploy',
   'cluster.new': 'host',
   'cluster.joinToken': 'admin',
   'cluster.join': 'host',

@@ -13,6 +13,10 @@ import {
   type ProgressEvent,
   type PsEntry,
   type ImagesResult,
+  type PortForwardDataEvent,
+  type PortForwardResult,
+  type StatsEvent,
+  type StatsResult,
   type TemplateSummary,
 } from './protocol.ts';
 import type { ControlTransport, FrameChannel } from './transport.ts';
@@ -67,6 +71,27 @@ export interface MonkClient {
       signal?: AbortSignal;
     },
   ): Promise<{ exitCode: number }>;
+  /**
+   * CPU, memory and network of running instances. With `follow`, `onStats` gets fresh rows of each peer
+   * until `signal` aborts (the call then resolves with what it last had).
+   */
+  stats(
+    params: MethodParams<'stats'>,
+    options?: { onStats?: (event: StatsEvent) => void; signal?: AbortSignal },
+  ): Promise<StatsResult>;
+  /**
+   * Carries one TCP connection to a port of an instance's container: `input` is what the local side sends
+   * (its end closes the write side), `onData` gets what the container sends. Resolves when the connection
+   * closes; with `check: true` it only says where it would connect.
+   */
+  portForward(
+    params: MethodParams<'portForward'>,
+    options?: {
+      input?: AsyncIterable<Uint8Array>;
+      onData?: (data: Uint8Array) => void;
+      signal?: AbortSignal;
+    },
+  ): Promise<PortForwardResult>;
 }
 
 export function createMonkClient(options: { transport: ControlTransport }): MonkClient {
@@ -158,6 +183,38 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
         ...(execOptions.signal === undefined ? {} : { signal: execOptions.signal }),
       });
       return result as { exitCode: number };
+    },
+    stats: async (params, statsOptions = {}) =>
+      call('stats', params, {
+        onEvent: (event) => {
+          if (event['type'] === 'stats') statsOptions.onStats?.(event as unknown as StatsEvent);
+        },
+        ...(statsOptions.signal === undefined ? {} : { signal: statsOptions.signal }),
+      }) as Promise<StatsResult>,
+    portForward: async (params, forwardOptions = {}) => {
+      const channel = await transport.open({
+        v: protocolVersion,
+        method: 'portForward',
+        params: params as JsonObject,
+      });
+      const pump = async (): Promise<void> => {
+        if (forwardOptions.input === undefined) return;
+        for await (const chunk of forwardOptions.input) {
+          await channel.send({ stdin: Buffer.from(chunk).toString('base64') });
+        }
+        await channel.send({ stdinEnd: true });
+      };
+      // The container may close first, which closes the channel under the pump.
+      pump().catch(() => undefined);
+      return (await drain(channel, {
+        onEvent: (event) => {
+          if (event['type'] === 'data') {
+            const data = (event as unknown as PortForwardDataEvent).data;
+            forwardOptions.onData?.(Buffer.from(data, 'base64'));
+          }
+        },
+        ...(forwardOptions.signal === undefined ? {} : { signal: forwardOptions.signal }),
+      })) as PortForwardResult;
     },
   };
 }

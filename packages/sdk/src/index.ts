@@ -34,6 +34,11 @@ export type {
   ImageEntry,
   ImagesResult,
   RegistryEntry,
+  InstanceStats,
+  StatsResult,
+  StatsEvent,
+  PortForwardResult,
+  PortForwardDataEvent,
 } from './protocol.ts';
 export {
   controlProtocol,

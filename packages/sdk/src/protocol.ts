@@ -59,6 +59,28 @@ export const methodParams = {
     command: z.array(z.string()).min(1),
     tty: z.boolean().default(false),
   }),
+  /**
+   * CPU, memory and network of the running instances under `path` (all of them without one), read from the
+   * container engine of each owning peer; `follow` streams a `stats` event per peer every `intervalMs`
+   * until the client hangs up. `local` (set by peers when they forward) answers for this peer's instances only.
+   */
+  stats: z.object({
+    path: path.optional(),
+    follow: z.boolean().default(false),
+    intervalMs: z.number().int().min(200).max(60_000).default(1000),
+    local: z.boolean().default(false),
+  }),
+  /**
+   * One TCP connection to `port` of an instance's container, carried by this call: the client sends the
+   * bytes as `{ stdin }` frames (`{ stdinEnd }` closes its side) and gets the container's as `data` events.
+   * With `check`, only finds the instance and answers where it would connect, without connecting.
+   */
+  portForward: z.object({
+    path,
+    container: z.string().optional(),
+    port: z.number().int().min(1).max(65_535),
+    check: z.boolean().default(false),
+  }),
   // cluster lifecycle (issue: masterless cluster)
   'cluster.new': z.object({
     name: z.string().min(1).max(63).optional(),
@@ -250,6 +272,58 @@ export interface LogEvent {
 export interface ExecOutputEvent {
   readonly type: 'output';
   readonly stream: 'stdout' | 'stderr';
+  /** base64 of the bytes */
+  readonly data: string;
+}
+
+/** CPU, memory and network of one running instance, as its owner's container engine reports them. */
+export interface InstanceStats {
+  readonly workloadId: string;
+  readonly container: string;
+  /** Id of the peer that runs it. */
+  readonly peer: string;
+  /** CPU used over the sampling interval, in percent of one core (200 = two cores busy). */
+  readonly cpuPercent: number;
+  /** Memory in use, without the page cache, as `docker stats` counts it. */
+  readonly memoryBytes: number;
+  /** The container's memory limit (the host's memory when it has none). */
+  readonly memoryLimitBytes: number;
+  /** Bytes received and sent on all its networks since it started. */
+  readonly networkRxBytes: number;
+  readonly networkTxBytes: number;
+  /** When it was read (ISO 8601). */
+  readonly at: string;
+}
+
+/** The answer of `stats`: a row per running instance, and the peers that did not answer. */
+export interface StatsResult {
+  readonly instances: readonly InstanceStats[];
+  readonly unreachable: readonly { readonly peer: string; readonly message: string }[];
+}
+
+/** A `stats` event of `stats --follow`: fresh rows for the instances of one peer. */
+export interface StatsEvent {
+  readonly type: 'stats';
+  readonly peer: string;
+  readonly instances: readonly InstanceStats[];
+}
+
+/** What `portForward` connects to (the answer of a `check`, and of a connection when it closes). */
+export interface PortForwardResult {
+  readonly workloadId: string;
+  /** Id of the peer that runs the instance and makes the connection. */
+  readonly peer: string;
+  /** The container's address and port it connects to. */
+  readonly address: string;
+  readonly port: number;
+  /** Bytes carried each way (0 for a `check`). */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** Bytes from the container of a `portForward` call. */
+export interface PortForwardDataEvent {
+  readonly type: 'data';
   /** base64 of the bytes */
   readonly data: string;
 }

@@ -28,6 +28,7 @@ export function withUnsealedSecrets(runtime: ContainerRuntime, secrets: SecretSt
     events: (options) => runtime.events(options),
     ensureNetwork: (name, options) => runtime.ensureNetwork(name, options),
     removeNetwork: (name) => runtime.removeNetwork(name),
+    stats: (id) => runtime.stats(id),
     hasImage: (ref) => runtime.hasImage(ref),
   };
 }
