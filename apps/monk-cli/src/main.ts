@@ -5,4 +5,6 @@ import { enableCompileCache } from 'node:module';
 // (Node's own cache dir) before anything else is loaded: modules imported statically here would be compiled
 // before this line runs, so the CLI itself is imported after it.
 enableCompileCache();
-await import('./cli.ts');
+// Not awaited: oclif ends some commands with process.exit(), and Node warns about an "unsettled top-level
+// await" when that happens while the entry module still awaits.
+void import('./cli.ts');
