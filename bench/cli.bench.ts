@@ -1,4 +1,4 @@
-// Issue 12 ("a CLI that answers at once") figures, with the built bin/monk against a real bin/monkd, side by
+// `pnpm bench cli.bench`: issue 12 ("a CLI that answers at once") figures, with the built bin/monk against a real bin/monkd, side by
 // side in one run (each round runs every command once, in turn, so load changes hit them alike):
 // - `monk ps` and `monk cluster peers`, median of 20 wall times, against `docker ps` (target: within 2.5×)
 //   and against `node -e 0` plus the request's own time (target: within 1.5×); the request's own time is a
