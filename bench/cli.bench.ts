@@ -1,5 +1,5 @@
-// `pnpm bench cli.bench`: issue 12 ("a CLI that answers at once") figures, with the built bin/monk against a real bin/monkd, side by
-// side in one run (each round runs every command once, in turn, so load changes hit them alike):
+// `pnpm bench cli.bench`: issue 12 ("a CLI that answers at once") figures, with the built bin/monk against
+// a real bin/monkd, side by side in one run (each round runs every command once, in turn, so load changes hit them alike):
 // - `monk ps` and `monk cluster peers`, median of 20 wall times, against `docker ps` (target: within 2.5×)
 //   and against `node -e 0` plus the request's own time (target: within 1.5×); the request's own time is a
 //   raw control-socket call (one `ps` / `cluster.peers` frame) made from this process, so without start-up;
