@@ -1,17 +1,13 @@
 import { join } from 'node:path';
 import { Command, Flags } from '@oclif/core';
-import { formatLocation, MonkError, toMonkError } from '@monk/model';
+import { MonkError, toMonkError } from '@monk/model';
 import { createMonkClient, createUnixSocketTransport, type MonkClient } from '@monk/sdk';
-import {
-  createContextStore,
-  monkHome,
-  readCurrentContextName,
-  type ContextStore,
-} from './context/context-store.ts';
+import { createContextStore, type ContextStore } from './context/context-store.ts';
+import { monkHome, readCurrentContextName } from './context/monk-home.ts';
 import { createContextTransport } from './context/context-transport.ts';
 import { flagValue, selectTarget, type ControlTarget } from './context/control-target.ts';
 import type { DisposableTransport } from './context/p2p-transport.ts';
-import { exitCodeFor } from './exit-codes.ts';
+import { reportError } from './error-report.ts';
 
 /** Where the CLI looks for monkd: --socket, then MONK_SOCKET, then $MONK_HOME/monkd.sock, then ~/.monk. */
 export function defaultSocketPath(env: NodeJS.ProcessEnv): string {
@@ -92,20 +88,11 @@ export abstract class MonkCommand extends Command {
   ): Promise<unknown> {
     // oclif's own errors (bad flags, exit()) keep their behaviour.
     if (!(error instanceof MonkError) && error.oclif !== undefined) return super.catch(error);
-    const monkError = toMonkError(error);
-    const exitCode = exitCodeFor(monkError.code);
-    if (this.jsonEnabled()) {
-      this.logJson({ error: monkError.toJSON() });
-    } else {
-      const where = monkError.location === undefined ? '' : `\n  at ${formatLocation(monkError.location)}`;
-      const hint =
-        monkError.code === 'INTERNAL'
-          ? '\n  This is a bug in monk. Please report it with the command you ran and the monkd log.'
-          : '';
-      process.stderr.write(`Error [${monkError.code}]: ${monkError.message}${where}${hint}\n`);
-    }
-    process.exitCode = exitCode;
-    return this.exit(exitCode);
+    const report = reportError(toMonkError(error));
+    if (this.jsonEnabled()) this.logJson(report.json);
+    else process.stderr.write(report.text);
+    process.exitCode = report.exitCode;
+    return this.exit(report.exitCode);
   }
 }
 

@@ -1,24 +1,24 @@
 import { deserializeError, MonkError, type JsonObject } from '@monk/model';
-import {
-  protocolVersion,
-  type DeployResult,
-  type DescribeResult,
-  type ConflictEvent,
-  type ExecOutputEvent,
-  type InfoResult,
-  type LogEvent,
-  type MethodName,
-  type MethodParams,
-  type PlanResult,
-  type ProgressEvent,
-  type PsEntry,
-  type ImagesResult,
-  type PortForwardDataEvent,
-  type PortForwardResult,
-  type StatsEvent,
-  type StatsResult,
-  type TemplateSummary,
+import type {
+  DeployResult,
+  DescribeResult,
+  ConflictEvent,
+  ExecOutputEvent,
+  InfoResult,
+  LogEvent,
+  MethodName,
+  MethodParams,
+  PlanResult,
+  ProgressEvent,
+  PsEntry,
+  ImagesResult,
+  PortForwardDataEvent,
+  PortForwardResult,
+  StatsEvent,
+  StatsResult,
+  TemplateSummary,
 } from './protocol.ts';
+import { protocolVersion } from './protocol-version.ts';
 import type { ControlTransport, FrameChannel } from './transport.ts';
 
 export interface CallOptions {

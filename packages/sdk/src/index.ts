@@ -5,7 +5,8 @@ export type { ControlTransport, FrameChannel } from './transport.ts';
 export { maxFrameBytes, readJsonLines, writeJsonLine } from './frames.ts';
 export { methodAccess, authorizeCall, authorizeResult } from './access.ts';
 export type { Caller, MethodAccess } from './access.ts';
-export { protocolVersion, methodParams, requestFrameSchema, clientFrameSchema } from './protocol.ts';
+export { protocolVersion } from './protocol-version.ts';
+export { methodParams, requestFrameSchema, clientFrameSchema } from './protocol.ts';
 export type {
   MethodName,
   MethodParams,

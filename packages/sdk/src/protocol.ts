@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import { jsonObjectSchema, jsonValueSchema, operatorAccessLevels, type OperatorAccess } from '@monk/model';
 import type { InstanceState, UnknownReason } from '@monk/model';
-
-/**
- * The control protocol between monk clients (CLI, SDK users) and monkd. One request per connection:
- * the client writes one JSON line `{ v, method, params }`; the server answers with any number of
- * `{ event }` lines and exactly one final `{ result }` or `{ error }` line. Interactive methods (`exec`)
- * also read `{ stdin }` / `{ stdinEnd }` lines from the client. The same frames travel over a unix socket
- * (newline-delimited) and over a libp2p stream (length-prefixed).
- */
-export const protocolVersion = 1;
+import { protocolVersion } from './protocol-version.ts';
 
 const variables = z.record(z.string(), z.string());
 const path = z.string().min(1);

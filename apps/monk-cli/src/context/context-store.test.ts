@@ -2,13 +2,8 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  assertContextName,
-  contextNameFor,
-  createContextStore,
-  monkHome,
-  readCurrentContextName,
-} from './context-store.ts';
+import { assertContextName, contextNameFor, createContextStore } from './context-store.ts';
+import { monkHome, readCurrentContextName } from './monk-home.ts';
 import type { ClusterContext, ContextStore } from './context-store.ts';
 
 let home: string;

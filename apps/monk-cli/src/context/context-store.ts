@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MonkError } from '@monk/model';
+import { currentContextFile, readCurrentContextName } from './monk-home.ts';
 
 /** One member of a cluster that an operator context can dial. */
 export interface ContextPeer {
@@ -76,13 +75,6 @@ const contextSchema = z.object({
 });
 
 const contextFile = 'context.json';
-const currentFile = 'current-context';
-
-/** `$MONK_HOME`, else `~/.monk`. */
-export function monkHome(env: NodeJS.ProcessEnv): string {
-  const home = env['MONK_HOME'];
-  return home !== undefined && home !== '' ? home : join(homedir(), '.monk');
-}
 
 /** Checks that a context name can be a folder name; throws `INVALID_REQUEST` otherwise. */
 export function assertContextName(name: string): string {
@@ -102,24 +94,6 @@ export function contextNameFor(clusterName: string, clusterId: string): string {
     .replace(/^[^A-Za-z0-9]+/, '')
     .slice(0, 63);
   return cleaned === '' ? assertContextName(clusterId.slice(0, 63)) : cleaned;
-}
-
-/**
- * The name in `$MONK_HOME/current-context`, read synchronously (the CLI picks its transport before any
- * command code runs). Undefined when there is no such file or it is empty.
- */
-export function readCurrentContextName(home: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(home, currentFile), 'utf8');
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw new MonkError('STORAGE_FAILED', `cannot read ${join(home, currentFile)}: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
-  const name = text.trim();
-  return name === '' ? undefined : name;
 }
 
 /** Creates the store of operator contexts under `home` (see {@link ContextStore}). */
@@ -200,15 +174,15 @@ export function createContextStore(options: { readonly home: string }): ContextS
     },
     async select(name) {
       if (name === undefined) {
-        await guard(`cannot clear ${join(home, currentFile)}`, () =>
-          rm(join(home, currentFile), { force: true }),
+        await guard(`cannot clear ${join(home, currentContextFile)}`, () =>
+          rm(join(home, currentContextFile), { force: true }),
         );
         return;
       }
       await get(name);
-      await guard(`cannot write ${join(home, currentFile)}`, async () => {
+      await guard(`cannot write ${join(home, currentContextFile)}`, async () => {
         await mkdir(home, { recursive: true, mode: 0o700 });
-        await writeSecretFile(join(home, currentFile), `${name}\n`);
+        await writeSecretFile(join(home, currentContextFile), `${name}\n`);
       });
     },
     async forget(name) {
@@ -220,8 +194,8 @@ export function createContextStore(options: { readonly home: string }): ContextS
       );
       await guard(`cannot remove context ${folder}`, () => rm(folder, { recursive: true, force: true }));
       if ((await current()) === name) {
-        await guard(`cannot clear ${join(home, currentFile)}`, () =>
-          rm(join(home, currentFile), { force: true }),
+        await guard(`cannot clear ${join(home, currentContextFile)}`, () =>
+          rm(join(home, currentContextFile), { force: true }),
         );
       }
       return existed;
