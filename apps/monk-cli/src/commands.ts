@@ -38,6 +38,7 @@ import { Shell } from './commands/shell.ts';
 import { Status } from './commands/status.ts';
 import { Stop } from './commands/stop.ts';
 import { Update } from './commands/update.ts';
+import { Scale } from './commands/scale.ts';
 import { Version } from './commands/version.ts';
 
 /** Every command of `monk`, discovered explicitly (package.json `oclif.commands`). */
@@ -82,5 +83,6 @@ export const commands = {
   status: Status,
   stop: Stop,
   update: Update,
+  scale: Scale,
   version: Version,
 };

@@ -12,7 +12,7 @@ import { createLogger } from './logger.ts';
 import { createReadinessProber } from './readiness.ts';
 import type { ImageExchange, ImagePreparation } from './images/image-exchange.ts';
 import { createReconciler, type Reconciler, type WorkloadNetwork } from './reconciler.ts';
-import { buildWorkloads } from './workloads.ts';
+import { buildWorkloads } from '@monk/planner';
 
 const peerId = 'peer-aaaaaa';
 const logger = createLogger({ level: 'error' });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MonkError, toMonkError } from '@monk/model';
 import type { ExpressionHost, ResolveHost } from '@monk/monkscript';
 import type { SecretStore } from './secrets/secret-store.ts';
-import { runnableHostname } from './workloads.ts';
+import { runnableHostname } from '@monk/planner';
 
 /**
  * Builds the {@link ResolveHost} monkd gives MonkScript when it resolves a deployment (`run`, `update`,

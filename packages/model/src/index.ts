@@ -16,6 +16,9 @@ export {
   mountSchema,
   fileSpecSchema,
   resourceLimitsSchema,
+  resourceRequestsSchema,
+  placementConstraintsSchema,
+  unschedulableSchema,
   containerSpecSchema,
   readinessCheckSchema,
   recoveryPolicySchema,
@@ -33,6 +36,9 @@ export type {
   Mount,
   FileSpec,
   ResourceLimits,
+  ResourceRequests,
+  PlacementConstraints,
+  Unschedulable,
   ContainerSpec,
   ReadinessCheck,
   RecoveryPolicy,
@@ -50,9 +56,10 @@ export {
   peerStates,
   peerRecordSchema,
   peerWireguardSchema,
+  peerCapacitySchema,
   operatorAccessLevels,
   defaultOperatorAccess,
 } from './peer.ts';
-export type { PeerState, PeerRecord, PeerWireguard, OperatorAccess } from './peer.ts';
+export type { PeerState, PeerRecord, PeerWireguard, PeerCapacity, OperatorAccess } from './peer.ts';
 export { instanceStatus } from './instance-status.ts';
 export type { InstanceState, InstanceStatus, InstanceView, UnknownReason } from './instance-status.ts';
