@@ -52,7 +52,8 @@ describe('placement across three monkd on one engine (needs Docker, loopback TCP
         '',
       ].join('\n'),
     );
-  });
+    // Three daemons forming a cluster on a shared, busy machine: more than the e2e default.
+  }, 600_000);
 
   afterAll(async () => {
     for (const peer of peers) await peer.monkd[Symbol.asyncDispose]();
@@ -100,7 +101,7 @@ describe('placement across three monkd on one engine (needs Docker, loopback TCP
     const update = await first.monkd.monk(['update', 'spread/web', '--timeout', '120']);
     expect(update.code, update.stderr).toBe(0);
     expect((await first.client.ps({})).filter((r) => r.runnable === 'spread/web')).toHaveLength(5);
-  });
+  }, 600_000);
 
   it('reports a runnable that fits nowhere as unschedulable, per peer, without running it', async () => {
     const [first] = peers as [ClusterPeer];
@@ -127,5 +128,5 @@ describe('placement across three monkd on one engine (needs Docker, loopback TCP
     expect(ps.stdout).toMatch(/spread\/huge +spread-huge-main +- .*unschedulable: no peer fits/);
     const describe = await first.monkd.monk(['describe', 'spread/huge']);
     for (const peer of peers) expect(describe.stdout).toMatch(new RegExp(`${peer.name} +not enough CPU`));
-  });
+  }, 300_000);
 });
