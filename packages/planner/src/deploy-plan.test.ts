@@ -129,12 +129,17 @@ describe('planDeploy: where new instances go', () => {
       expected: { 'ns/ml#main': 'p2' },
     },
     {
-      name: 'operators and peers that are not alive run nothing',
+      name: 'operators and dead peers run nothing; a suspect peer comes after the alive ones',
       input: {
-        runnables: [runnable('ns/web')],
-        peers: [peer('p1', { role: 'operator' }), peer('p2', { state: 'suspect' }), peer('p3')],
+        runnables: [runnable('ns/web', { scale: 3 })],
+        peers: [
+          peer('p0', { state: 'dead' }),
+          peer('p1', { role: 'operator' }),
+          peer('p2', { state: 'suspect' }),
+          peer('p3'),
+        ],
       },
-      expected: { 'ns/web#main': 'p3' },
+      expected: { 'ns/web#main': 'p3', 'ns/web#main@1': 'p2', 'ns/web#main@2': 'p3' },
     },
   ])('$name', ({ input, expected }) => {
     const plan = deploy(input);

@@ -56,10 +56,11 @@ export interface ClusterLoad {
 }
 
 /**
- * Creates the load book of `peers`. Placement of a unit filters peers (role `peer`, state `alive`, the
- * pin, `affinity.name`, tags, resident peers, GPUs, capacity: the sum of requests never exceeds a known
- * capacity) and ranks the rest by (1) fewest replicas of the same runnable (spread), (2) fewest running
- * workloads, (3) the preferred peer, (4) the highest rendezvous weight for the unit, (5) the smallest id.
+ * Creates the load book of `peers`. Placement of a unit filters peers (role `peer`, state `alive` or
+ * `suspect`, the pin, `affinity.name`, tags, resident peers, GPUs, capacity: the sum of requests never
+ * exceeds a known capacity) and ranks the rest by (1) fewest replicas of the same runnable (spread),
+ * (2) alive before suspect, (3) fewest running workloads, (4) the preferred peer, (5) the highest
+ * rendezvous weight for the unit, (6) the smallest id.
  * Deterministic: the answer does not depend on the order of peers or workloads.
  */
 export function createClusterLoad(peers: readonly PlacementPeer[]): ClusterLoad {
@@ -106,6 +107,7 @@ export function createClusterLoad(peers: readonly PlacementPeer[]): ClusterLoad 
         .map((peer) => ({
           id: peer.id,
           same: runnables.get(peer.id)?.get(unit.runnable) ?? 0,
+          suspect: peer.state === 'suspect' ? 1 : 0,
           load: load.get(peer.id) ?? 0,
           preferred: peer.id === options.preferred ? 0 : 1,
           weight: weightOf(peer.id),
@@ -113,6 +115,7 @@ export function createClusterLoad(peers: readonly PlacementPeer[]): ClusterLoad 
         .sort(
           (a, b) =>
             a.same - b.same ||
+            a.suspect - b.suspect ||
             a.load - b.load ||
             a.preferred - b.preferred ||
             b.weight - a.weight ||
@@ -127,7 +130,8 @@ export function createClusterLoad(peers: readonly PlacementPeer[]): ClusterLoad 
 
   function rejection(peer: PlacementPeer, unit: PlacementUnit, pin: string | undefined): string | undefined {
     if (peer.role !== 'peer') return 'an operator (runs no workloads)';
-    if (peer.state !== 'alive') return `${peer.state}`;
+    // Suspect is still a member (SWIM): it may take new instances, after the alive peers of equal spread.
+    if (peer.state !== 'alive' && peer.state !== 'suspect') return `${peer.state}`;
     if (pin !== undefined && peer.id !== pin) return `not the pinned peer (--peer ${pin})`;
     const placement = unit.placement;
     if (placement?.peer !== undefined && placement.peer !== peer.id && placement.peer !== peer.name) {
