@@ -49,6 +49,7 @@ export const commands = {
   'registry:logout': () => import('./commands/registry-logout.ts'),
   restart: () => import('./commands/restart.ts'),
   run: () => import('./commands/run.ts'),
+  scale: () => import('./commands/scale.ts'),
   'secrets:add': () => import('./commands/secrets-add.ts'),
   'secrets:list': () => import('./commands/secrets-list.ts'),
   'secrets:remove': () => import('./commands/secrets-remove.ts'),

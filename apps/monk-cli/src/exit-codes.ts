@@ -43,6 +43,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return 4;
     case 'DEPLOY_FAILED':
     case 'CHECK_FAILED':
+    case 'UNSCHEDULABLE':
       return 5;
     case 'TIMEOUT':
       return 6;

@@ -79,4 +79,22 @@ describe('statusOf', () => {
       examples/web   db-a1b2c3    12D3Ko…UvWxYz   monk-local/busybox:latest                  unknown: peer dead"
     `);
   });
+
+  it('shows an unschedulable instance with no peer and why', () => {
+    expect(
+      renderPs([
+        {
+          ...base,
+          peer: '',
+          state: 'pending',
+          ready: false,
+          unschedulable: 'no peer fits: p1: lacks tag gpu',
+          ports: [],
+        },
+      ]),
+    ).toMatchInlineSnapshot(`
+      "RUNNABLE       CONTAINER    PEER   IMAGE                       PORTS   STATUS
+      examples/web   web-a1b2c3   -      monk-local/busybox:latest           unschedulable: no peer fits: p1: lacks tag gpu"
+    `);
+  });
 });

@@ -21,6 +21,7 @@ export function shortPeerId(id: string): string {
  * see the instance, else its state, readiness and the reason when something is wrong.
  */
 export function statusOf(entry: PsEntry): string {
+  if (entry.unschedulable !== undefined) return `unschedulable: ${entry.unschedulable}`;
   if (entry.state === 'unknown') return `unknown: ${entry.reason ?? 'no report'}`;
   const restarts = entry.restarts > 0 ? ` (${entry.restarts} restarts)` : '';
   const ready = entry.state === 'ready' && entry.ready;
@@ -33,6 +34,13 @@ export function renderPs(entries: readonly PsEntry[]): string {
   if (entries.length === 0) return 'No runnables are running. Start one with monk run NAMESPACE/NAME.';
   return renderTable(
     ['RUNNABLE', 'CONTAINER', 'PEER', 'IMAGE', 'PORTS', 'STATUS'],
-    entries.map((e) => [e.runnable, e.name, shortPeerId(e.peer), e.image, e.ports.join(','), statusOf(e)]),
+    entries.map((e) => [
+      e.runnable,
+      e.name,
+      e.peer === '' ? '-' : shortPeerId(e.peer),
+      e.image,
+      e.ports.join(','),
+      statusOf(e),
+    ]),
   );
 }

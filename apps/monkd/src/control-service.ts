@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type JsonValue,
   type ObservedWorkload,
+  type PeerCapacity,
   type PeerState,
   type Workload,
 } from '@monk/model';
@@ -19,7 +20,7 @@ import {
   type TemplateRecord,
   type TemplateSource,
 } from '@monk/monkscript';
-import { diffWorkloads, formatPlan, isDeployFailure } from '@monk/planner';
+import { formatPlan, isDeployFailure, planDeploy, type DeployPeer } from '@monk/planner';
 import type { ContainerRuntime } from '@monk/runtime';
 import type {
   ConflictEvent,
@@ -39,7 +40,7 @@ import type { Logger } from './logger.ts';
 import type { Reconciler } from './reconciler.ts';
 import { resolvePinnedPeer } from './pin-peer.ts';
 import { createResolveHosts, missingSecretsError, type ResolveHosts } from './resolve-host.ts';
-import { buildWorkloads, selectWorkloads } from './workloads.ts';
+import { selectWorkloads } from './workloads.ts';
 
 export interface ControlServiceOptions {
   readonly peerId: string;
@@ -48,6 +49,8 @@ export interface ControlServiceOptions {
   readonly volumeRoot: string;
   readonly version: string;
   readonly startedAt: string;
+  /** What this host offers to workloads: placement's view of this peer when it is in no cluster. */
+  readonly capacity?: PeerCapacity;
 }
 
 /**
@@ -71,6 +74,11 @@ export function createCoreHandlers(
      * says `unknown: peer dead` for the instances of a peer it shows dead.
      */
     peerStates?: () => ReadonlyMap<string, PeerState | 'unknown'>;
+    /**
+     * The cluster's members as placement sees them (state, tags, capacity); absent or empty on a peer with
+     * no cluster, which then places everything on itself.
+     */
+    deployPeers?: () => DeployPeer[];
     /** Runs a call on the peer that owns a workload (logs, exec); absent on a peer with no cluster. */
     forward?: (
       peerId: string,
@@ -91,14 +99,13 @@ export function createCoreHandlers(
     },
   };
 
-  async function resolveWorkloads(request: {
+  /** Resolves a deployment's template into runnables, naming every missing secret at once. */
+  async function resolveRunnables(request: {
     path: string;
     variables: Record<string, string>;
-    generation: number;
     strict: boolean;
-    owner?: string;
   }) {
-    const { path, variables, generation, strict } = request;
+    const { path, variables, strict } = request;
     const hosts = components.resolveHosts ?? createResolveHosts({});
     const resolve = async (missingSecrets?: Array<{ name: string; runnable: string }>) =>
       resolveDeployment({
@@ -112,9 +119,8 @@ export function createCoreHandlers(
         ),
         volumeRoot: options.volumeRoot,
       });
-    let resolved;
     try {
-      resolved = await resolve();
+      return await resolve();
     } catch (error) {
       if (toMonkError(error).code !== 'SECRET_NOT_FOUND') throw error;
       // Once more, recording every secret that is not set, to name them all in one error.
@@ -122,21 +128,65 @@ export function createCoreHandlers(
       await resolve(missing).catch(() => undefined);
       throw missing.length === 0 ? error : missingSecretsError(normalize(path), missing);
     }
-    const built = buildWorkloads({
-      deployment: normalize(path),
+  }
+
+  /**
+   * The cluster as placement sees it: membership's view when the daemon gives one; else the peers the
+   * graph records (taken as alive); else this peer alone.
+   */
+  function deployPeers(): DeployPeer[] {
+    const members = components.deployPeers?.() ?? [];
+    if (members.length > 0) return members;
+    const recorded: DeployPeer[] = graph.listPeers().map((record) => ({
+      id: record.id,
+      name: record.name,
+      role: record.role,
+      state: 'alive',
+      tags: record.tags,
+      ...(record.capacity === undefined ? {} : { capacity: record.capacity }),
+    }));
+    if (recorded.some((peer) => peer.id === options.peerId)) return recorded;
+    return [
+      ...recorded,
+      {
+        id: options.peerId,
+        name: options.peerName,
+        role: 'peer',
+        state: 'alive',
+        tags: [],
+        ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
+      },
+    ];
+  }
+
+  /**
+   * Gathers the inputs of the deploy core ({@link planDeploy}) for a deployment: the template resolved
+   * with `variables`, every workload of the graph, the peers. Writes nothing.
+   */
+  async function planFor(request: {
+    path: string;
+    variables: Record<string, string>;
+    generation: number;
+    strict: boolean;
+    pin?: string;
+    tags?: readonly string[];
+    forceMove?: boolean;
+    replicas?: Readonly<Record<string, number>>;
+  }) {
+    const resolved = await resolveRunnables(request);
+    const plan = planDeploy({
+      deployment: request.path,
       runnables: resolved.runnables,
-      owner: request.owner ?? options.peerId,
-      generation,
+      generation: request.generation,
+      workloads: graph.listWorkloads(),
+      peers: deployPeers(),
+      accepting: options.peerId,
+      ...(request.pin === undefined ? {} : { pin: request.pin }),
+      ...(request.tags === undefined ? {} : { tags: request.tags }),
+      ...(request.forceMove === undefined ? {} : { forceMove: request.forceMove }),
+      ...(request.replicas === undefined ? {} : { replicas: request.replicas }),
     });
-    // Instances stay where they run: only new ones go to the accepting peer, unless a pin names another.
-    const workloads =
-      request.owner === undefined
-        ? built.map((w) => {
-            const owner = graph.getWorkload(w.id)?.owner;
-            return owner === undefined ? w : { ...w, owner };
-          })
-        : built;
-    return { workloads, warnings: resolved.warnings };
+    return { plan, resolved };
   }
 
   async function deploy(
@@ -149,37 +199,55 @@ export function createCoreHandlers(
     if (method === 'update' && previous === undefined) {
       throw new MonkError('NOT_RUNNING', `${path} is not running; start it with monk run ${path}`);
     }
-    const variables = params.variables ?? previous?.variables ?? {};
+    const run = method === 'run' ? (params as ParsedParams<'run'>) : undefined;
+    return apply({
+      method,
+      path,
+      previous,
+      variables: params.variables ?? previous?.variables ?? {},
+      strict: params.strict,
+      ...(run?.peer === undefined ? {} : { pin: pinnedPeer(run.peer) }),
+      ...(run?.tags === undefined ? {} : { tags: run.tags }),
+      forceMove: run?.forceMove ?? false,
+      replicas: previous?.scale,
+      wait: params.wait,
+      timeoutSeconds: params.timeoutSeconds,
+      channel,
+    });
+  }
+
+  /**
+   * Resolve → place → write: asks the deploy core for the deployment's next workloads and writes them with
+   * the deployment in one transaction, durable before it answers; then follows them until ready when
+   * asked to. Unschedulable instances are written too (they are placed when room appears); with `wait`,
+   * the call then fails with `UNSCHEDULABLE` once the others are ready.
+   */
+  async function apply(request: {
+    method: 'run' | 'update' | 'scale';
+    path: string;
+    previous: Deployment | undefined;
+    variables: Record<string, string>;
+    strict: boolean;
+    pin?: string;
+    tags?: readonly string[];
+    forceMove: boolean;
+    replicas: Readonly<Record<string, number>> | undefined;
+    wait: boolean;
+    timeoutSeconds: number;
+    channel: CallChannel;
+  }): Promise<DeployResult> {
+    const { path, previous, variables } = request;
     const generation = (previous?.generation ?? 0) + 1;
-    const pinned = 'peer' in params && params.peer !== undefined ? pinnedPeer(params.peer) : undefined;
-    const { workloads, warnings } = await resolveWorkloads({
+    const tags = request.tags ?? previous?.tags;
+    const { plan, resolved } = await planFor({
       path,
       variables,
       generation,
-      strict: params.strict,
-      ...(pinned === undefined ? {} : { owner: pinned }),
-    });
-    if (workloads.length === 0) {
-      throw new MonkError('TEMPLATE_INVALID', `${path} defines no containers to run`);
-    }
-    const current = graph.listWorkloads({ deployment: path });
-    const changes = diffWorkloads(current, workloads);
-    const taken = graph
-      .listWorkloads()
-      .filter((w) => w.deployment !== path && workloads.some((n) => n.id === w.id));
-    if (taken.length > 0) {
-      throw new MonkError(
-        'INVALID_REQUEST',
-        `${taken.map((w) => w.id).join(', ')} already run as part of ${taken[0]?.deployment ?? '?'}; purge that first`,
-      );
-    }
-    // Unchanged workloads keep their generation, so their containers are adopted, not recreated.
-    const byId = new Map(current.map((w) => [w.id, w]));
-    const next = workloads.map((w) => {
-      const old = byId.get(w.id);
-      const kept = old !== undefined && old.specHash === w.specHash && old.state === 'running';
-      // A pin moves an instance that runs elsewhere; without one, instances stay where they run.
-      return kept && (pinned === undefined || old.owner === pinned) ? old : w;
+      strict: request.strict,
+      ...(request.pin === undefined ? {} : { pin: request.pin }),
+      ...(tags === undefined ? {} : { tags }),
+      forceMove: request.forceMove,
+      ...(request.replicas === undefined ? {} : { replicas: request.replicas }),
     });
     const deployment: Deployment = {
       path,
@@ -187,21 +255,80 @@ export function createCoreHandlers(
       state: 'running',
       generation,
       updatedAt: new Date(components.now()).toISOString(),
+      ...(request.replicas === undefined || Object.keys(request.replicas).length === 0
+        ? {}
+        : { scale: { ...request.replicas } }),
+      ...(tags === undefined || tags.length === 0 ? {} : { tags: [...tags] }),
     };
     graph.transact(() => {
       graph.putDeployment(deployment);
-      graph.deleteWorkloads(current.filter((w) => !next.some((n) => n.id === w.id)).map((w) => w.id));
-      graph.putWorkloads(next);
+      graph.deleteWorkloads(plan.deleted);
+      graph.putWorkloads(plan.workloads);
     });
     await graph.flush();
-    logger.info(`${method} ${path}`, { generation, workloads: next.length });
+    logger.info(`${request.method} ${path}`, {
+      generation,
+      workloads: plan.workloads.length,
+      unschedulable: plan.unschedulable.length,
+    });
     reconciler.kick();
-    const ids = next.map((w) => w.id);
-    if (!params.wait) {
-      return { path, generation, changes, workloads: psEntries(ids), ready: false, warnings };
+    const ids = plan.workloads.map((w) => w.id);
+    const unschedulable = plan.unschedulable.map(({ workloadId, reason }) => ({ workloadId, reason }));
+    const result = (ready: boolean): DeployResult => ({
+      path,
+      generation,
+      changes: plan.changes,
+      workloads: psEntries(ids),
+      ready,
+      warnings: resolved.warnings,
+      ...(unschedulable.length === 0 ? {} : { unschedulable }),
+    });
+    if (!request.wait) return result(false);
+    const placed = plan.workloads.filter((w) => w.owner !== '').map((w) => w.id);
+    const ready = await waitFor(placed, {
+      timeoutSeconds: request.timeoutSeconds,
+      channel: request.channel,
+      until: 'ready',
+    });
+    if (unschedulable.length > 0) {
+      throw new MonkError(
+        'UNSCHEDULABLE',
+        `${unschedulable.map((u) => `${u.workloadId}: ${u.reason}`).join('\n')}\n(recorded: placed when a peer has room; monk describe ${path} shows why)`,
+        { details: { unschedulable: unschedulable.map((u) => u.workloadId) } },
+      );
     }
-    const ready = await waitFor(ids, { timeoutSeconds: params.timeoutSeconds, channel, until: 'ready' });
-    return { path, generation, changes, workloads: psEntries(ids), ready, warnings };
+    return result(ready);
+  }
+
+  /** `monk scale PATH N`: records the replicas in the deployment and deploys them. */
+  async function scale(params: ParsedParams<'scale'>, channel: CallChannel): Promise<DeployResult> {
+    const target = normalize(params.path);
+    const paths = findDeploymentPaths(target);
+    const path = paths[0];
+    const previous = path === undefined ? undefined : graph.getDeployment(path);
+    if (path === undefined || previous === undefined || paths.length > 1) {
+      throw new MonkError('NOT_RUNNING', `${target} is not running; start it with monk run ${target}`);
+    }
+    const runnables = [...new Set(graph.listWorkloads({ deployment: path }).map((w) => w.runnable))].sort();
+    const runnable = runnables.includes(target) ? target : runnables.length === 1 ? runnables[0] : undefined;
+    if (runnable === undefined) {
+      throw new MonkError(
+        'INVALID_REQUEST',
+        `${target} runs several runnables; name the one to scale: ${runnables.join(', ')}`,
+      );
+    }
+    return apply({
+      method: 'scale',
+      path,
+      previous,
+      variables: previous.variables,
+      strict: false,
+      forceMove: false,
+      replicas: { ...previous.scale, [runnable]: params.replicas },
+      wait: params.wait,
+      timeoutSeconds: params.timeoutSeconds,
+      channel,
+    });
   }
 
   /** The peer id `--peer` names, among the cluster's peers (this one alone when in no cluster). */
@@ -417,18 +544,25 @@ export function createCoreHandlers(
       const previous = graph.getDeployment(path);
       const variables =
         Object.keys(params.variables).length > 0 ? params.variables : (previous?.variables ?? {});
-      const { workloads, warnings } = await resolveWorkloads({
+      const { plan, resolved } = await planFor({
         path,
         variables,
         generation: (previous?.generation ?? 0) + 1,
         strict: params.strict,
+        ...(previous?.tags === undefined ? {} : { tags: previous.tags }),
+        ...(previous?.scale === undefined ? {} : { replicas: previous.scale }),
       });
-      const changes = diffWorkloads(graph.listWorkloads({ deployment: path }), workloads);
-      const result: PlanResult = { path, changes, text: formatPlan(changes), warnings };
+      const result: PlanResult = {
+        path,
+        changes: plan.changes,
+        text: formatPlan(plan.changes),
+        warnings: resolved.warnings,
+      };
       return result;
     },
     run: (params, channel) => deploy('run', params, channel),
     update: (params, channel) => deploy('update', params, channel),
+    scale: (params, channel) => scale(params, channel),
     stop: async (params, channel) => {
       const paths = findDeploymentPaths(params.path);
       if (paths.length === 0) throw new MonkError('NOT_RUNNING', `${normalize(params.path)} is not running`);
@@ -555,6 +689,17 @@ export function createCoreHandlers(
           aliases: w.aliases,
           dependsOn: w.dependsOn,
           specHash: w.specHash,
+          ...(w.unschedulable === undefined
+            ? {}
+            : {
+                placement: {
+                  reason: w.unschedulable.reason,
+                  peers: w.unschedulable.peers.map(({ peer, reason }) => {
+                    const name = graph.getPeer(peer)?.name;
+                    return { peer, ...(name === undefined ? {} : { peerName: name }), reason };
+                  }),
+                },
+              }),
         })),
         // A runnable inside a group shows the conflicts of the deployment it belongs to.
         conflicts: [...new Set([path, ...workloads.map((w) => w.deployment)])]
@@ -751,5 +896,6 @@ function psEntry(
     ...(observed?.message === undefined ? {} : { message: observed.message }),
     ...(observed?.errorCode === undefined ? {} : { errorCode: observed.errorCode }),
     ...(observed?.updatedAt === undefined ? {} : { updatedAt: observed.updatedAt }),
+    ...(w.unschedulable === undefined ? {} : { unschedulable: w.unschedulable.reason }),
   };
 }

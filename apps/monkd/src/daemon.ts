@@ -31,6 +31,9 @@ import { createHookRunner } from './actions/hook-runner.ts';
 import { createImageServices } from './images/image-services.ts';
 import { createRegistryCredentials } from './images/registry-credentials.ts';
 import { createResolveHosts } from './resolve-host.ts';
+import { deployPeersOf } from './deploy-peers.ts';
+import { readHostCapacity } from './host-capacity.ts';
+import { createPendingPlacer } from './pending-placer.ts';
 import { createSecretStore } from './secrets/secret-store.ts';
 import { createFileKeyProvider } from './secrets/secrets-key.ts';
 import { createSecretsHandlers } from './secrets/secrets-handlers.ts';
@@ -197,6 +200,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     if (changes.some((c) => c.kind === 'workload' || c.kind === 'deployment')) reconciler.kick();
   });
   const unsubscribeConflicts = logConflicts({ graph, logger: logger.child('graph') });
+  const capacity = await readHostCapacity();
   const cluster = createCluster(
     {
       dataDir: config.dataDir,
@@ -205,6 +209,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
       mesh: meshOptions,
+      capacity,
     },
     {
       graph,
@@ -213,6 +218,34 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       peerStreams: [imageServices.peerStream],
     },
   );
+  /** The peers placement decides over: membership's view in a cluster, this peer alone out of one. */
+  const placementPeers = () =>
+    cluster.isMember()
+      ? deployPeersOf({
+          self: peerId,
+          records: graph.listPeers(),
+          states: new Map(cluster.peers().map((p) => [p.id, p.state] as const)),
+        })
+      : [
+          {
+            id: peerId,
+            name: config.peerName,
+            role: 'peer' as const,
+            state: 'alive' as const,
+            tags: [],
+            capacity,
+          },
+        ];
+  const pending = createPendingPlacer(
+    { peerId },
+    { graph, peers: placementPeers, logger: logger.child('placement') },
+  );
+  const unsubscribePending = graph.onChange((changes) => {
+    if (changes.some((c) => c.kind === 'peer' || c.kind === 'workload')) pending.kick();
+  });
+  // Membership (a peer found alive again) changes no graph record: look again now and then too.
+  const pendingResync = setInterval(() => pending.kick(), config.resyncIntervalMs);
+  pendingResync.unref();
   const core = createCoreHandlers(
     {
       peerId,
@@ -221,6 +254,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       volumeRoot,
       version: config.version,
       startedAt: new Date().toISOString(),
+      capacity,
     },
     {
       graph,
@@ -233,6 +267,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       peerStates: () =>
         new Map(cluster.isMember() ? cluster.peers().map((p) => [p.id, p.state] as const) : []),
       forward: (peer, request, channel) => cluster.forward(peer, request, channel),
+      deployPeers: placementPeers,
     },
   );
   const system = createHostSystem();
@@ -357,6 +392,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       stopped = true;
       clearInterval(publishProblems);
       clearInterval(meshResync);
+      clearInterval(pendingResync);
+      unsubscribePending();
       unsubscribeMesh();
       unsubscribe();
       unsubscribeConflicts();

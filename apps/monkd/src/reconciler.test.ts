@@ -15,7 +15,7 @@ import { createManualTimers, systemTimers } from './timers.ts';
 import { createLivenessProber, createReadinessProber, type ProbeFunction } from './readiness.ts';
 import type { ImageExchange, ImagePreparation } from './images/image-exchange.ts';
 import { createReconciler, type Reconciler, type WorkloadNetwork } from './reconciler.ts';
-import { buildWorkloads } from './workloads.ts';
+import { buildWorkloads } from '@monk/planner';
 
 const peerId = 'peer-aaaaaa';
 const logger = createLogger({ level: 'error' });

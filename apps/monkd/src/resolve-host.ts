@@ -3,7 +3,7 @@ import { MonkError, toMonkError } from '@monk/model';
 import type { ExpressionHost, ResolveHost } from '@monk/monkscript';
 import { runnableMeshDnsName } from '@monk/network';
 import type { SecretStore } from './secrets/secret-store.ts';
-import { containerName, runnableHostname } from './workloads.ts';
+import { containerName, runnableHostname } from '@monk/planner';
 
 /**
  * Builds the {@link ResolveHost} monkd gives MonkScript when it resolves a deployment (`run`, `update`,

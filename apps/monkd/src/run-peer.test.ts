@@ -4,7 +4,8 @@ import { createGraph, createMemoryStore, type Graph } from '@monk/graph';
 import type { JsonObject } from '@monk/model';
 import { createNodeFileSource, loadTemplates } from '@monk/monkscript';
 import { createMemoryRuntime } from '@monk/runtime';
-import type { ParsedParams } from '@monk/sdk';
+import type { DeployPeer } from '@monk/planner';
+import type { DeployResult, DescribeResult, ParsedParams, PsEntry } from '@monk/sdk';
 import { createCoreHandlers } from './control-service.ts';
 import type { CallChannel, HandlerGroup } from './handlers.ts';
 import { createLogger } from './logger.ts';
@@ -17,7 +18,9 @@ const channel: CallChannel = {
 };
 
 /** The core handlers of peer `peer-a` in a cluster of peers a, b and c (c's id shares a's prefix). */
-async function accepting(): Promise<{ graph: Graph; handlers: HandlerGroup }> {
+async function accepting(
+  cluster: { peers?: DeployPeer[]; templates?: JsonObject[] } = {},
+): Promise<{ graph: Graph; handlers: HandlerGroup }> {
   const graph = await createGraph({ peerId: 'peer-a', store: createMemoryStore() });
   for (const [id, name] of [
     ['peer-a', 'root'],
@@ -46,6 +49,7 @@ async function accepting(): Promise<{ graph: Graph; handlers: HandlerGroup }> {
       },
       logger: createLogger({ level: 'error' }),
       now: () => Date.parse('2026-01-01T00:00:00.000Z'),
+      ...(cluster.peers === undefined ? {} : { deployPeers: () => cluster.peers ?? [] }),
     },
   );
   const { templates } = await loadTemplates({
@@ -54,7 +58,7 @@ async function accepting(): Promise<{ graph: Graph; handlers: HandlerGroup }> {
   });
   // As they cross the control socket: plain JSON.
   const records = JSON.parse(JSON.stringify(templates)) as JsonObject[];
-  await handlers['templates.put']?.({ templates: records }, channel);
+  await handlers['templates.put']?.({ templates: [...records, ...(cluster.templates ?? [])] }, channel);
   return { graph, handlers };
 }
 
@@ -64,6 +68,7 @@ const run = (peer?: string): ParsedParams<'run'> => ({
   strict: false,
   wait: false,
   timeoutSeconds: 5,
+  forceMove: false,
   ...(peer === undefined ? {} : { peer }),
 });
 
@@ -137,5 +142,98 @@ describe('a change accepted by a peer that does not own the instances', () => {
     };
     expect(result.changes.flatMap((c) => c.reasons).some((r) => r.startsWith('owner'))).toBe(false);
     expect(owners(graph)).toEqual(['peer-b']);
+  });
+});
+
+describe('placement across the peers membership reports (resolve → place → write)', () => {
+  const GiB = 1024 ** 3;
+  const member = (id: string, name: string, overrides: Partial<DeployPeer> = {}): DeployPeer => ({
+    id,
+    name,
+    role: 'peer',
+    state: 'alive',
+    tags: [],
+    capacity: { cpus: 2, memoryBytes: 4 * GiB },
+    ...overrides,
+  });
+  const peers = [member('peer-a', 'root'), member('peer-b', 'local-1'), member('peer-ax', 'local-2')];
+  const template = (scale: number, extra: JsonObject = {}): JsonObject => ({
+    path: 'place/web',
+    namespace: 'place',
+    name: 'web',
+    kind: 'runnable',
+    file: 'place.yaml',
+    locations: {},
+    definition: {
+      defines: 'runnable',
+      scale,
+      containers: { web: { image: 'monk-local/busybox', 'image-tag': 'latest', bash: 'exec sleep 3600' } },
+      ...extra,
+    },
+  });
+  const runPlace = (extra: Partial<ParsedParams<'run'>> = {}): ParsedParams<'run'> => ({
+    ...run(),
+    path: 'place/web',
+    ...extra,
+  });
+  const ownersById = (graph: Graph): Record<string, string> =>
+    Object.fromEntries(graph.listWorkloads().map((w) => [w.id, w.owner]));
+
+  it('spreads the replicas of a runnable across peers, and monk scale keeps them spread', async () => {
+    const { graph, handlers } = await accepting({ peers, templates: [template(3)] });
+    await handlers.run?.(runPlace(), channel);
+    expect(new Set(Object.values(ownersById(graph)))).toEqual(new Set(['peer-a', 'peer-b', 'peer-ax']));
+    const scaled = (await handlers.scale?.(
+      { path: 'place/web', replicas: 5, wait: false, timeoutSeconds: 5 },
+      channel,
+    )) as DeployResult;
+    expect(scaled.changes.filter((c) => c.kind === 'create').map((c) => c.workloadId)).toEqual([
+      'place/web#web@3',
+      'place/web#web@4',
+    ]);
+    const counts = Object.values(ownersById(graph)).reduce<Record<string, number>>(
+      (acc, owner) => ({ ...acc, [owner]: (acc[owner] ?? 0) + 1 }),
+      {},
+    );
+    expect(Object.values(counts).sort()).toEqual([1, 2, 2]);
+    // The override is part of the deployment: a later update keeps five replicas.
+    expect(graph.getDeployment('place/web')?.scale).toEqual({ 'place/web': 5 });
+    await handlers.update?.({ path: 'place/web', strict: false, wait: false, timeoutSeconds: 5 }, channel);
+    expect(graph.listWorkloads()).toHaveLength(5);
+  });
+
+  it('monk run -t keeps instances on tagged peers, and an update keeps the tag', async () => {
+    const tagged = [member('peer-a', 'root'), member('peer-b', 'local-1', { tags: ['edge'] })];
+    const { graph, handlers } = await accepting({ peers: tagged, templates: [template(2)] });
+    await handlers.run?.(runPlace({ tags: ['edge'] }), channel);
+    expect(Object.values(ownersById(graph))).toEqual(['peer-b', 'peer-b']);
+    await handlers.scale?.({ path: 'place/web', replicas: 3, wait: false, timeoutSeconds: 5 }, channel);
+    expect(Object.values(ownersById(graph))).toEqual(['peer-b', 'peer-b', 'peer-b']);
+  });
+
+  it('records what fits nowhere as unschedulable: ps and describe say why, per peer', async () => {
+    const big = template(1, { resources: { requests: { cpus: 8 } } });
+    const { graph, handlers } = await accepting({ peers, templates: [big] });
+    const result = (await handlers.run?.(runPlace(), channel)) as DeployResult;
+    expect(result.unschedulable?.map((u) => u.workloadId)).toEqual(['place/web#web']);
+    expect(graph.getWorkload('place/web#web')?.owner).toBe('');
+    const [row] = (await handlers.ps?.({ all: true }, channel)) as PsEntry[];
+    expect(row).toMatchObject({ peer: '', state: 'pending' });
+    expect(row?.unschedulable).toMatch(/^no peer fits: root: not enough CPU \(needs 8 CPU/);
+    const described = (await handlers.describe?.({ path: 'place/web' }, channel)) as DescribeResult;
+    expect(described.workloads[0]?.placement?.peers).toEqual([
+      { peer: 'peer-a', peerName: 'root', reason: 'not enough CPU (needs 8 CPU, 2 CPU of 2 CPU free)' },
+      { peer: 'peer-ax', peerName: 'local-2', reason: 'not enough CPU (needs 8 CPU, 2 CPU of 2 CPU free)' },
+      { peer: 'peer-b', peerName: 'local-1', reason: 'not enough CPU (needs 8 CPU, 2 CPU of 2 CPU free)' },
+    ]);
+  });
+
+  it('with wait, a deploy with an unschedulable instance fails with UNSCHEDULABLE once written', async () => {
+    const big = template(1, { resources: { requests: { cpus: 8 } } });
+    const { graph, handlers } = await accepting({ peers, templates: [big] });
+    await expect(handlers.run?.(runPlace({ wait: true }), channel)).rejects.toMatchObject({
+      code: 'UNSCHEDULABLE',
+    });
+    expect(graph.getWorkload('place/web#web')?.unschedulable?.reason).toMatch(/no peer fits/);
   });
 });

@@ -32,6 +32,7 @@ export const errorCodes = [
   'RUNTIME_ERROR',
   'CHECK_FAILED',
   'DEPLOY_FAILED',
+  'UNSCHEDULABLE',
   // state and storage
   'GRAPH_CORRUPT',
   'STORAGE_FAILED',

@@ -16,6 +16,9 @@ export {
   mountSchema,
   fileSpecSchema,
   resourceLimitsSchema,
+  resourceRequestsSchema,
+  placementConstraintsSchema,
+  unschedulableSchema,
   containerSpecSchema,
   readinessCheckSchema,
   livenessCheckSchema,
@@ -36,6 +39,9 @@ export type {
   Mount,
   FileSpec,
   ResourceLimits,
+  ResourceRequests,
+  PlacementConstraints,
+  Unschedulable,
   ContainerSpec,
   ReadinessCheck,
   LivenessCheck,
@@ -56,9 +62,10 @@ export {
   peerStates,
   peerRecordSchema,
   peerWireguardSchema,
+  peerCapacitySchema,
   operatorAccessLevels,
   defaultOperatorAccess,
 } from './peer.ts';
-export type { PeerState, PeerRecord, PeerWireguard, OperatorAccess } from './peer.ts';
+export type { PeerState, PeerRecord, PeerWireguard, PeerCapacity, OperatorAccess } from './peer.ts';
 export { instanceStatus } from './instance-status.ts';
 export type { InstanceState, InstanceStatus, InstanceView, UnknownReason } from './instance-status.ts';

@@ -31,6 +31,17 @@ export const peerWireguardSchema = z.object({
 });
 export type PeerWireguard = z.infer<typeof peerWireguardSchema>;
 
+/**
+ * What a peer's host offers to workloads, read by the peer itself at start: CPUs (`os.cpus()`), memory in
+ * bytes (`os.totalmem()`) and NVIDIA GPUs (`/proc/driver/nvidia/gpus`), absent when it has none.
+ */
+export const peerCapacitySchema = z.object({
+  cpus: z.number().min(0),
+  memoryBytes: z.number().int().min(0),
+  gpus: z.number().int().min(0).optional(),
+});
+export type PeerCapacity = z.infer<typeof peerCapacitySchema>;
+
 /** A member of the cluster as the graph records it. */
 export const peerRecordSchema = z.object({
   id: z.string(),
@@ -43,5 +54,7 @@ export const peerRecordSchema = z.object({
   access: z.enum(operatorAccessLevels).optional(),
   /** Peers in the mesh only (monkd --mesh): its WireGuard key, endpoint and addresses. */
   wireguard: peerWireguardSchema.optional(),
+  /** Peers only: what its host offers to workloads (absent on peers from before capacity was recorded). */
+  capacity: peerCapacitySchema.optional(),
 });
 export type PeerRecord = z.infer<typeof peerRecordSchema>;

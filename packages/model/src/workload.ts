@@ -34,6 +34,41 @@ export const resourceLimitsSchema = z.object({
 export type ResourceLimits = z.infer<typeof resourceLimitsSchema>;
 
 /**
+ * What one container instance asks the scheduler for (MonkScript `resources.requests`, Compose
+ * `deploy.resources.reservations`): a peer runs it only when the sum of the requests of what it runs stays
+ * within its capacity. `gpus` also needs a peer that has GPUs.
+ */
+export const resourceRequestsSchema = z.object({
+  cpus: z.number().min(0).optional(),
+  memoryBytes: z.number().int().min(0).optional(),
+  gpus: z.number().int().min(0).optional(),
+});
+export type ResourceRequests = z.infer<typeof resourceRequestsSchema>;
+
+/**
+ * Where an instance may run (MonkScript `affinity`, `resources.requests`; `monk run -t TAG`). Not part of
+ * the container spec: changing it never recreates a container, and placement is sticky (it decides only
+ * where new or moved instances go).
+ */
+export const placementConstraintsSchema = z.object({
+  requests: resourceRequestsSchema.optional(),
+  /** Tags a peer must all carry (`affinity.tag`, `monk run -t`). */
+  tags: z.array(z.string()).optional(),
+  /** The name or id of the one peer it may run on (`affinity.name`). */
+  peer: z.string().optional(),
+  /** `affinity.resident`: a peer of its own; nothing of another runnable runs beside it. */
+  resident: z.boolean().optional(),
+});
+export type PlacementConstraints = z.infer<typeof placementConstraintsSchema>;
+
+/** Why no peer can run an instance: a summary and, per peer, why that peer was filtered out. */
+export const unschedulableSchema = z.object({
+  reason: z.string(),
+  peers: z.array(z.object({ peer: z.string(), reason: z.string() })),
+});
+export type Unschedulable = z.infer<typeof unschedulableSchema>;
+
+/**
  * Everything the runtime needs to create one container, fully resolved: no expressions, no variables.
  * Two specs with the same {@link specHash} describe the same container.
  */
@@ -164,6 +199,8 @@ export const resolvedRunnableSchema = z.object({
   /** Resolved variable values, for `describe` (secret values never appear here). */
   variables: z.record(z.string(), jsonValueSchema),
   scale: z.number().int().min(0),
+  /** Where its instances may run, and what each asks for (absent: anywhere, nothing). */
+  placement: placementConstraintsSchema.optional(),
 });
 export type ResolvedRunnable = z.infer<typeof resolvedRunnableSchema>;
 
@@ -195,7 +232,7 @@ export const workloadSchema = z.object({
    */
   waitForTimeoutSeconds: z.number().positive().optional(),
   recovery: recoveryPolicySchema,
-  /** The peer that runs it. */
+  /** The peer that runs it; `''` while it is unschedulable (then `unschedulable` says why). */
   owner: z.string(),
   /** `running` or `stopped`: `monk stop` keeps the workload but stops its container. */
   state: z.enum(['running', 'stopped']),
@@ -220,6 +257,13 @@ export const workloadSchema = z.object({
    * same one, stopped and started) when it started before this.
    */
   restartRequestedAt: z.string().optional(),
+  /** Where it may run and what it asks for; see {@link placementConstraintsSchema}. */
+  placement: placementConstraintsSchema.optional(),
+  /**
+   * Set (with `owner: ''`) when no peer could take it: no peer reconciles it, `monk ps` lists it as
+   * unschedulable and `monk describe` shows why each peer was filtered out. It is placed when room appears.
+   */
+  unschedulable: unschedulableSchema.optional(),
 });
 export type Workload = z.infer<typeof workloadSchema>;
 
@@ -273,5 +317,9 @@ export const deploymentSchema = z.object({
   state: z.enum(['running', 'stopped']),
   generation: z.number().int().min(0),
   updatedAt: z.string(),
+  /** Replicas set by `monk scale PATH N`, by runnable path: they win over the template's `scale`. */
+  scale: z.record(z.string(), z.number().int().min(0)).optional(),
+  /** Tags every instance's peer must carry (`monk run -t TAG`); kept for later `update`s. */
+  tags: z.array(z.string()).optional(),
 });
 export type Deployment = z.infer<typeof deploymentSchema>;

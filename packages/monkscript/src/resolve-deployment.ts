@@ -41,7 +41,7 @@ export interface ResolvedDeployment {
   readonly warnings: string[];
   /**
    * Sections monk keeps without interpreting yet, by template path (runnables and groups): `actions`,
-   * `affinity`, `balancers`, `volumes`, `permitted-secrets`, `metadata`, container `hooks`
+   * `balancers`, `volumes`, `permitted-secrets`, `metadata`, container `hooks`
    * (`container-extras`), service `ingress-routes` (`service-extras`)…
    */
   readonly sections: Readonly<Record<string, KeptSections>>;

@@ -103,6 +103,46 @@ app:
   });
 });
 
+describe('resolveRunnable: placement (resources.requests, affinity)', () => {
+  it('reads requests, Compose reservations and Monk affinity into the placement constraints', async () => {
+    const runnable = await single(`namespace: t
+app:
+  defines: runnable
+  resources: {limits: {cpus: 2}, requests: {cpus: 0.5, memory: 1G, gpus: 1}}
+  affinity: {defines: affinity, tag: edge, name: peer-1, resident: true, ignore-pressure: false}
+  containers: {a: {image: x}}
+`);
+    expect(runnable.placement).toEqual({
+      tags: ['edge'],
+      peer: 'peer-1',
+      resident: true,
+      requests: { cpus: 0.5, memoryBytes: 1024 ** 3, gpus: 1 },
+    });
+    expect(runnable.containers[0]?.spec.resources).toEqual({ cpus: 2 });
+    const compose = await single(
+      'namespace: t\napp: {defines: runnable, resources: {reservations: {cpus: 0.1}}, containers: {a: {image: x}}}\n',
+    );
+    expect(compose.placement).toEqual({ requests: { cpus: 0.1 } });
+    const plain = await single('namespace: t\napp: {defines: runnable, containers: {a: {image: x}}}\n');
+    expect(plain.placement).toBeUndefined();
+  });
+
+  it('says where a bad request or affinity is', async () => {
+    const gpus = await rejection(
+      single(
+        'namespace: t\napp: {defines: runnable, resources: {requests: {gpus: 0.5}}, containers: {a: {image: x}}}\n',
+      ),
+    );
+    expect(gpus.message).toMatch(/resources\/requests\/gpus.*whole number/);
+    const resident = await rejection(
+      single(
+        'namespace: t\napp: {defines: runnable, affinity: {resident: maybe}, containers: {a: {image: x}}}\n',
+      ),
+    );
+    expect(resident.message).toMatch(/affinity\/resident.*true or false/);
+  });
+});
+
 describe('resolveRunnable: hooks', () => {
   it('keeps container-started hooks and warns about events monk does not fire', async () => {
     const deployment = await resolve(`namespace: t

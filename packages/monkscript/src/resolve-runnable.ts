@@ -11,7 +11,9 @@ import type {
   RecoveryPolicy,
   RecoveryWhen,
   ResolvedRunnable,
+  PlacementConstraints,
   ResourceLimits,
+  ResourceRequests,
   ServiceSpec,
 } from '@monk/model';
 import { parseExpression } from './arrow-bridge.ts';
@@ -51,6 +53,7 @@ const topLevelKeys = new Set([
   'depends',
   'scale',
   'resources',
+  'affinity',
 ]);
 const containerKeys = new Set([
   'image',
@@ -276,15 +279,58 @@ async function resourcesOf(
   if (section === undefined) return undefined;
   const limits = section.value['limits'];
   if (limits === undefined) return undefined;
-  const base = `${section.key}/limits`;
-  if (!isObject(limits)) throw invalid(state, { keyPath: base, message: 'limits must be a map' });
-  const cpus = await evaluateNumber(state, { value: limits['cpus'], keyPath: `${base}/cpus`, min: 0.001 });
+  const amounts = await amountsOf(state, { value: limits, keyPath: `${section.key}/limits` });
+  return amounts.cpus === undefined && amounts.memoryBytes === undefined
+    ? undefined
+    : {
+        ...(amounts.cpus === undefined ? {} : { cpus: amounts.cpus }),
+        ...(amounts.memoryBytes === undefined ? {} : { memoryBytes: amounts.memoryBytes }),
+      };
+}
+
+/**
+ * Runnable `resources.requests` (or `reservations`, what Compose's `deploy.resources.reservations` becomes):
+ * `cpus`, `memory-bytes` or `memory` with a unit, `gpus`: what each container asks the scheduler for.
+ */
+async function requestsOf(
+  state: RunnableState,
+  section: { key: string; value: JsonObject } | undefined,
+): Promise<ResourceRequests | undefined> {
+  if (section === undefined) return undefined;
+  const key = section.value['requests'] === undefined ? 'reservations' : 'requests';
+  const value = section.value[key];
+  if (value === undefined) return undefined;
+  const keyPath = `${section.key}/${key}`;
+  const amounts = await amountsOf(state, { value, keyPath });
+  const gpus = isObject(value)
+    ? await evaluateNumber(state, { value: value['gpus'], keyPath: `${keyPath}/gpus`, min: 0 })
+    : undefined;
+  if (gpus !== undefined && !Number.isInteger(gpus)) {
+    throw invalid(state, { keyPath: `${keyPath}/gpus`, message: 'gpus must be a whole number' });
+  }
+  const requests: ResourceRequests = {
+    ...(amounts.cpus === undefined ? {} : { cpus: amounts.cpus }),
+    ...(amounts.memoryBytes === undefined ? {} : { memoryBytes: amounts.memoryBytes }),
+    ...(gpus === undefined || gpus === 0 ? {} : { gpus }),
+  };
+  return Object.keys(requests).length === 0 ? undefined : requests;
+}
+
+async function amountsOf(
+  state: RunnableState,
+  at: { value: JsonValue; keyPath: string },
+): Promise<{ cpus?: number; memoryBytes?: number }> {
+  const base = at.keyPath;
+  const map = at.value;
+  if (!isObject(map))
+    throw invalid(state, { keyPath: base, message: `${base.split('/').pop() ?? base} must be a map` });
+  const cpus = await evaluateNumber(state, { value: map['cpus'], keyPath: `${base}/cpus`, min: 0.001 });
   let memoryBytes = await evaluateNumber(state, {
-    value: limits['memory-bytes'],
+    value: map['memory-bytes'],
     keyPath: `${base}/memory-bytes`,
     min: 1,
   });
-  const memoryText = await evaluateText(state, { value: limits['memory'], keyPath: `${base}/memory` });
+  const memoryText = await evaluateText(state, { value: map['memory'], keyPath: `${base}/memory` });
   if (memoryBytes === undefined && memoryText !== undefined && memoryText !== '') {
     try {
       memoryBytes = parseBytes(memoryText);
@@ -295,7 +341,6 @@ async function resourcesOf(
       });
     }
   }
-  if (cpus === undefined && memoryBytes === undefined) return undefined;
   return {
     ...(cpus === undefined ? {} : { cpus }),
     ...(memoryBytes === undefined ? {} : { memoryBytes: Math.trunc(memoryBytes) }),
@@ -406,6 +451,31 @@ function parseSeconds(text: string): number | undefined {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] ?? 's'] ?? 1), 0);
 }
 
+/**
+ * Runnable `affinity` as Monk documents it: `tag` (a peer with that tag), `name` (the peer of that name),
+ * `resident: true` (a peer of its own). `ignore-pressure` is accepted and has no effect.
+ */
+async function affinityOf(
+  state: RunnableState,
+  section: { key: string; value: JsonObject } | undefined,
+): Promise<Omit<PlacementConstraints, 'requests'>> {
+  if (section === undefined) return {};
+  const tag = await evaluateText(state, { value: section.value['tag'], keyPath: `${section.key}/tag` });
+  const name = await evaluateText(state, { value: section.value['name'], keyPath: `${section.key}/name` });
+  const residentValue = await evaluate(state, {
+    value: section.value['resident'],
+    keyPath: `${section.key}/resident`,
+  });
+  if (residentValue !== undefined && typeof residentValue !== 'boolean') {
+    throw invalid(state, { keyPath: `${section.key}/resident`, message: 'resident must be true or false' });
+  }
+  return {
+    ...(tag === undefined || tag === '' ? {} : { tags: [tag] }),
+    ...(name === undefined || name === '' ? {} : { peer: name }),
+    ...(residentValue === true ? { resident: true } : {}),
+  };
+}
+
 function restartOf(text: string | undefined): RecoveryPolicy['restart'] | undefined {
   switch (text) {
     case undefined:
@@ -464,7 +534,14 @@ export async function resolveRunnable(
   const containerKept: Record<string, JsonValue> = {};
   const containers: { key: string; spec: ContainerSpec; hooks?: Record<string, string> }[] = [];
   let containerRestart: string | undefined;
-  const resources = await resourcesOf(state, section('resources'));
+  const resourcesSection = section('resources');
+  const resources = await resourcesOf(state, resourcesSection);
+  const requests = await requestsOf(state, resourcesSection);
+  const affinity = await affinityOf(state, section('affinity'));
+  const placement: PlacementConstraints = {
+    ...affinity,
+    ...(requests === undefined ? {} : { requests }),
+  };
   for (const [name, raw] of containerEntries) {
     const base = `${containersSection?.key ?? 'containers'}/${name}`;
     if (!isObject(raw)) throw invalid(state, { keyPath: base, message: 'a container must be a map' });
@@ -834,6 +911,7 @@ export async function resolveRunnable(
       recovery,
       variables,
       scale: Math.trunc(scale),
+      ...(Object.keys(placement).length === 0 ? {} : { placement }),
     },
     kept,
   };

@@ -31,12 +31,16 @@ export function diffWorkloads(current: readonly Workload[], next: readonly Workl
     const old = before.get(workloadId);
     const fresh = after.get(workloadId);
     if (old === undefined && fresh !== undefined) {
-      const reasons = [`image: ${fresh.spec.image}`, `owner: ${fresh.owner}`];
+      const reasons = [`image: ${fresh.spec.image}`, `owner: ${ownerText(fresh.owner)}`];
       if (fresh.state === 'stopped') reasons.push('state: stopped');
       return { kind: 'create', workloadId, reasons };
     }
     if (fresh === undefined) {
-      return { kind: 'remove', workloadId, reasons: old === undefined ? [] : [`was on ${old.owner}`] };
+      return {
+        kind: 'remove',
+        workloadId,
+        reasons: old === undefined || old.owner === '' ? [] : [`was on ${old.owner}`],
+      };
     }
     if (old === undefined) return { kind: 'unchanged', workloadId, reasons: [] };
     const reasons = compareWorkloads(old, fresh);
@@ -54,7 +58,7 @@ function compareWorkloads(old: Workload, next: Workload): string[] {
   reasons.push(...compareSets('dependsOn', old.dependsOn, next.dependsOn));
   scalar(reasons, { field: 'name', before: old.name, after: next.name });
   reasons.push(...compareSets('aliases', old.aliases, next.aliases));
-  scalar(reasons, { field: 'owner', before: old.owner, after: next.owner });
+  scalar(reasons, { field: 'owner', before: ownerText(old.owner), after: ownerText(next.owner) });
   scalar(reasons, { field: 'state', before: old.state, after: next.state });
   return reasons;
 }
@@ -196,4 +200,9 @@ function formatBytes(bytes: number | undefined): string | undefined {
 
 function show(value: string | number | boolean | undefined): string {
   return value === undefined ? '(none)' : String(value);
+}
+
+/** An owner for people: `''` is an instance no peer can take now. */
+function ownerText(owner: string): string {
+  return owner === '' ? '(unschedulable)' : owner;
 }

@@ -32,3 +32,6 @@ export type {
   Reassignment,
   OwnedWorkload,
 } from './placement.ts';
+export { buildWorkloads, containerName, runnableHostname } from './build-workloads.ts';
+export { planDeploy, placePending, pendingPlacer } from './deploy-plan.ts';
+export type { DeployInput, DeployPeer, DeployPlan, UnschedulableInstance } from './deploy-plan.ts';

@@ -1,4 +1,4 @@
-import type { PeerState } from '@monk/model';
+import type { PeerCapacity, PeerState } from '@monk/model';
 import { compareStrings } from './dependency-order.ts';
 import { rendezvousScorer } from './rendezvous-hash.ts';
 
@@ -11,6 +11,10 @@ export interface PlacementPeer {
   role: 'peer' | 'operator';
   /** How many workloads the peer owns now, including any of this batch it already owns. */
   workloads: number;
+  /** Its name (what `affinity.name` and `--peer` may say); the deploy core matches it as well as the id. */
+  name?: string;
+  /** What its host offers (absent: unknown, and then only GPU requests are refused). */
+  capacity?: PeerCapacity;
 }
 
 /** A workload to place: its id, its current owner if any, and its constraints. */

@@ -47,6 +47,7 @@ describe('authorizeCall', () => {
     ['templates.put', ['ACCESS_DENIED', 'ok', 'ok']],
     ['run', ['ACCESS_DENIED', 'ok', 'ok']],
     ['update', ['ACCESS_DENIED', 'ok', 'ok']],
+    ['scale', ['ACCESS_DENIED', 'ok', 'ok']],
     ['stop', ['ACCESS_DENIED', 'ok', 'ok']],
     ['restart', ['ACCESS_DENIED', 'ok', 'ok']],
     ['purge', ['ACCESS_DENIED', 'ok', 'ok']],

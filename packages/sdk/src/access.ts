@@ -30,6 +30,7 @@ export const methodAccess = {
   plan: 'view',
   run: 'deploy',
   update: 'deploy',
+  scale: 'deploy',
   stop: 'deploy',
   restart: 'deploy',
   purge: 'deploy',

@@ -51,6 +51,11 @@ export interface MonkClient {
     params: MethodParams<'update'>,
     options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal },
   ): Promise<DeployResult>;
+  /** Sets a runnable's replicas (`monk scale`); answers like `update`. */
+  scale(
+    params: MethodParams<'scale'>,
+    options?: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal },
+  ): Promise<DeployResult>;
   stop(params: MethodParams<'stop'>): Promise<{ stopped: string[] }>;
   purge(params: MethodParams<'purge'>): Promise<{ removed: string[]; excised: string[] }>;
   ps(params: MethodParams<'ps'>): Promise<PsEntry[]>;
@@ -123,7 +128,7 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
   }
 
   const deploy =
-    (method: 'run' | 'update') =>
+    (method: 'run' | 'update' | 'scale') =>
     (
       params: object,
       deployOptions: { onProgress?: (event: ProgressEvent) => void; signal?: AbortSignal } = {},
@@ -144,6 +149,7 @@ export function createMonkClient(options: { transport: ControlTransport }): Monk
     plan: (params) => call('plan', params) as Promise<PlanResult>,
     run: deploy('run'),
     update: deploy('update'),
+    scale: deploy('scale'),
     stop: (params) => call('stop', params) as Promise<{ stopped: string[] }>,
     purge: (params) => call('purge', params) as Promise<{ removed: string[]; excised: string[] }>,
     ps: (params) => call('ps', params) as Promise<PsEntry[]>,

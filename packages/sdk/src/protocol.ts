@@ -23,11 +23,25 @@ export const methodParams = {
     timeoutSeconds: z.number().positive().default(300),
     /** Pin the new instances to this peer: a name, an id or a unique prefix of one (`monk run --peer`). */
     peer: z.string().min(1).optional(),
+    /** Tags every instance's peer must carry (`monk run -t TAG`), kept for later updates. */
+    tags: z.array(z.string().min(1)).optional(),
+    /** Place every instance again, not only new ones (`monk run --force-move`); those with a volume stay. */
+    forceMove: z.boolean().default(false),
   }),
   update: z.object({
     path,
     variables: variables.optional(),
     strict,
+    wait: z.boolean().default(true),
+    timeoutSeconds: z.number().positive().default(300),
+  }),
+  /**
+   * Sets the replicas of a running runnable (`monk scale PATH N`); recorded in the deployment, so a later
+   * `update` keeps it. `path` is the runnable (of its own deployment or of a group's).
+   */
+  scale: z.object({
+    path,
+    replicas: z.number().int().min(1).max(1000),
     wait: z.boolean().default(true),
     timeoutSeconds: z.number().positive().default(300),
   }),
@@ -177,6 +191,8 @@ export interface PsEntry {
   readonly message?: string;
   readonly errorCode?: string;
   readonly updatedAt?: string;
+  /** Why no peer runs it (then `peer` is empty): it is placed when room appears. */
+  readonly unschedulable?: string;
 }
 
 /** One image of `monk images`: the same image ID on every peer listed. */
@@ -220,6 +236,8 @@ export interface DeployResult {
   readonly ready: boolean;
   /** What resolution noticed but did not refuse, e.g. a `--set` of a variable the template does not declare. */
   readonly warnings: readonly string[];
+  /** Instances no peer can take now, with why; placed when room appears (`monk describe` says more). */
+  readonly unschedulable?: readonly { readonly workloadId: string; readonly reason: string }[];
 }
 
 /** One line of a plan: what `run`/`update` would do to one workload, and why. */
@@ -334,6 +352,15 @@ export interface DescribeResult {
       readonly aliases: readonly string[];
       readonly dependsOn: readonly string[];
       readonly specHash: string;
+      /** Unschedulable instances only: why each peer was filtered out. */
+      readonly placement?: {
+        readonly reason: string;
+        readonly peers: readonly {
+          readonly peer: string;
+          readonly peerName?: string;
+          readonly reason: string;
+        }[];
+      };
     }
   >;
   /** Writes to this deployment that lost a race to a concurrent one, oldest first (bounded). */

@@ -28,6 +28,14 @@ export const runFlags = {
     char: 'p',
     description: 'run the new instances on this peer (name, id or unique prefix of an id)',
   }),
+  tag: Flags.string({
+    char: 't',
+    multiple: true,
+    description: 'run only on peers with this tag (repeat for several; kept for later updates)',
+  }),
+  'force-move': Flags.boolean({
+    description: 'place every instance again, not only new ones (instances with a volume stay)',
+  }),
 };
 
 /** What `run` and `update` share: variables, waiting, live progress per container. oclif reads each
@@ -61,10 +69,21 @@ export abstract class DeployCommand extends MonkCommand {
       strict: flags.strict,
       ...(method === 'run' || hasVariables ? { variables } : {}),
     };
-    if (method === 'update' && flags.peer !== undefined) {
-      throw new MonkError('INVALID_REQUEST', '--peer pins new instances: use it with monk run');
+    if (
+      method === 'update' &&
+      (flags.peer !== undefined || flags.tag !== undefined || flags['force-move'] === true)
+    ) {
+      throw new MonkError(
+        'INVALID_REQUEST',
+        '--peer, --tag and --force-move decide placement: use them with monk run',
+      );
     }
-    const runParams = { ...params, ...(flags.peer === undefined ? {} : { peer: flags.peer }) };
+    const runParams = {
+      ...params,
+      ...(flags.peer === undefined ? {} : { peer: flags.peer }),
+      ...(flags.tag === undefined ? {} : { tags: flags.tag }),
+      forceMove: flags['force-move'],
+    };
     if (!quiet) process.stderr.write(`${method === 'run' ? 'Starting' : 'Updating'} ${args.path}\n`);
     const result =
       method === 'run'
@@ -72,6 +91,9 @@ export abstract class DeployCommand extends MonkCommand {
         : await client.update(params, { onProgress });
     if (!quiet) {
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+      for (const item of result.unschedulable ?? []) {
+        process.stderr.write(`unschedulable: ${item.workloadId}: ${item.reason}\n`);
+      }
       this.log(renderPs(result.workloads));
       this.log(
         result.ready

@@ -29,12 +29,19 @@ export class Describe extends MonkCommand {
           `    container:  ${w.name}${w.containerId === undefined ? '' : ` (${w.containerId.slice(0, 12)})`}`,
         );
         lines.push(`    image:      ${w.image}`);
-        lines.push(`    peer:       ${w.peer}`);
+        lines.push(`    peer:       ${w.peer === '' ? '(none: unschedulable)' : w.peer}`);
         lines.push(`    hostnames:  ${[w.name, ...w.aliases].join(', ')}`);
         if (w.ports.length > 0) lines.push(`    ports:      ${w.ports.join(', ')}`);
         if (w.dependsOn.length > 0) lines.push(`    depends on: ${w.dependsOn.join(', ')}`);
         lines.push(`    status:     ${statusOf(w)}`);
         if (w.errorCode !== undefined) lines.push(`    error:      ${w.errorCode}`);
+        if (w.placement !== undefined) {
+          lines.push('    placement:  no peer can run it now; it is placed when one has room');
+          for (const peer of w.placement.peers) {
+            lines.push(`      ${(peer.peerName ?? peer.peer).padEnd(20)} ${peer.reason}`);
+          }
+          if (w.placement.peers.length === 0) lines.push(`      ${w.placement.reason}`);
+        }
       }
       if (result.conflicts.length > 0) {
         lines.push('', '  conflicts (writes that lost to a concurrent write; the later write wins):');

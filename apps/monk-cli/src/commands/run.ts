@@ -10,6 +10,8 @@ export class Run extends DeployCommand {
     '<%= config.bin %> run examples/app',
     '<%= config.bin %> run wordpress-mysql/stack --set wordpress-mysql/db/database_name=blog',
     '<%= config.bin %> run examples/web --peer local-2',
+    '<%= config.bin %> run examples/web -t edge',
+    '<%= config.bin %> run examples/web --force-move',
   ];
 
   async run(): Promise<DeployResult> {

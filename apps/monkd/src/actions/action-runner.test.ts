@@ -10,7 +10,7 @@ import { createReadinessProber } from '../readiness.ts';
 import { createReconciler } from '../reconciler.ts';
 import { createResolveHosts } from '../resolve-host.ts';
 import { createSecretStore } from '../secrets/secret-store.ts';
-import { buildWorkloads } from '../workloads.ts';
+import { buildWorkloads } from '@monk/planner';
 import { createActionRunner } from './action-runner.ts';
 import { createGraphTemplateSource } from './graph-templates.ts';
 import { createHookRunner } from './hook-runner.ts';

@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type JsonValue,
   type OperatorAccess,
+  type PeerCapacity,
   type PeerRecord,
 } from '@monk/model';
 import { createGraphSync, type Graph, type GraphSync, type SyncTransport } from '@monk/graph';
@@ -96,6 +97,8 @@ export interface ClusterOptions {
    * endpoint, subnet and overlay address in its record. The interface itself is daemon.ts's mesh link.
    */
   readonly mesh?: MeshOptions | undefined;
+  /** What this host offers to workloads, published in this peer's record for placement. */
+  readonly capacity?: PeerCapacity;
 }
 
 /**
@@ -397,6 +400,7 @@ export function createCluster(
       addresses: active.addresses(),
       joinedAt: existing?.joinedAt ?? joinedAt,
       ...(wireguard === undefined ? {} : { wireguard }),
+      ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
     };
   }
 

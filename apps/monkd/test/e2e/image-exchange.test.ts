@@ -127,7 +127,7 @@ describe('images travel between peers: two monkd on two Docker engines (needs Do
     expect(await engine2.docker(['images', '-q'])).toBe('');
     expect((await p2.monkd.monk(['load', join(scratch, 'exchange.yaml')])).code).toBe(0);
 
-    const result = await p2.monkd.monk(['run', 'exch/pair', '--timeout', '120']);
+    const result = await p2.monkd.monk(['run', 'exch/pair', '--peer', 'p2', '--timeout', '120']);
     expect(result.code, result.stderr).toBe(0);
     // `monk run` shows the wait for the image while it lasts.
     expect(result.stderr).toMatch(new RegExp(`exch/app#app +pending: (looking for|fetching) image ${image}`));
@@ -173,7 +173,7 @@ describe('images travel between peers: two monkd on two Docker engines (needs Do
 
   it('fails an instance whose image no peer has with IMAGE_NOT_FOUND, naming the peers asked', async () => {
     const [, p2] = peers();
-    const result = await p2.monkd.monk(['run', 'exch/ghost', '--timeout', '60']);
+    const result = await p2.monkd.monk(['run', 'exch/ghost', '--peer', 'p2', '--timeout', '60']);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`image ${nobodys} is on no peer: asked p1 (does not have it)`);
     const ghost = (await p2.client.ps({})).find((r: PsEntry) => r.workloadId === 'exch/ghost#ghost');
