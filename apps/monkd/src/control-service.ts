@@ -197,11 +197,33 @@ export function createCoreHandlers(
     logger.info(`${method} ${path}`, { generation, workloads: next.length });
     reconciler.kick();
     const ids = next.map((w) => w.id);
+    // What lands on a peer that is unreachable now (suspect, dead, left) is pending, not waited for.
+    const pending = unreachable(ids);
+    const reported = pending.length === 0 ? {} : { pending };
     if (!params.wait) {
-      return { path, generation, changes, workloads: psEntries(ids), ready: false, warnings };
+      return { path, generation, changes, workloads: psEntries(ids), ready: false, warnings, ...reported };
     }
     const ready = await waitFor(ids, { timeoutSeconds: params.timeoutSeconds, channel, until: 'ready' });
-    return { path, generation, changes, workloads: psEntries(ids), ready, warnings };
+    const stillPending = unreachable(ids);
+    return {
+      path,
+      generation,
+      changes,
+      workloads: psEntries(ids),
+      ready: ready && stillPending.length === 0,
+      warnings,
+      ...(stillPending.length === 0 ? {} : { pending: stillPending }),
+    };
+  }
+
+  /** The workloads among `ids` whose owner membership shows suspect, dead or gone. */
+  function unreachable(ids: readonly string[]): string[] {
+    const states = components.peerStates?.() ?? new Map<string, PeerState | 'unknown'>();
+    return ids.filter((id) => {
+      const owner = graph.getWorkload(id)?.owner;
+      const state = owner === undefined || owner === options.peerId ? 'alive' : states.get(owner);
+      return state === 'suspect' || state === 'dead' || state === 'left';
+    });
   }
 
   /** The peer id `--peer` names, among the cluster's peers (this one alone when in no cluster). */
@@ -275,7 +297,9 @@ export function createCoreHandlers(
             );
             return;
           }
-          if (statuses.every(({ observed }) => observed?.ready === true)) finish(() => resolve(true));
+          const away = new Set(unreachable(ids));
+          if (statuses.every(({ id, observed }) => away.has(id) || observed?.ready === true))
+            finish(() => resolve(true));
         } else if (
           statuses.every(
             ({ observed }) => observed === undefined || ['stopped', 'exited'].includes(observed.phase),

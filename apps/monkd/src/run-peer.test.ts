@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGraph, createMemoryStore, type Graph } from '@monk/graph';
-import type { JsonObject } from '@monk/model';
+import type { JsonObject, PeerState } from '@monk/model';
 import { createNodeFileSource, loadTemplates } from '@monk/monkscript';
 import { createMemoryRuntime } from '@monk/runtime';
 import type { ParsedParams } from '@monk/sdk';
@@ -17,7 +17,9 @@ const channel: CallChannel = {
 };
 
 /** The core handlers of peer `peer-a` in a cluster of peers a, b and c (c's id shares a's prefix). */
-async function accepting(): Promise<{ graph: Graph; handlers: HandlerGroup }> {
+async function accepting(
+  peerStates: ReadonlyMap<string, PeerState> = new Map(),
+): Promise<{ graph: Graph; handlers: HandlerGroup }> {
   const graph = await createGraph({ peerId: 'peer-a', store: createMemoryStore() });
   for (const [id, name] of [
     ['peer-a', 'root'],
@@ -46,6 +48,7 @@ async function accepting(): Promise<{ graph: Graph; handlers: HandlerGroup }> {
       },
       logger: createLogger({ level: 'error' }),
       now: () => Date.parse('2026-01-01T00:00:00.000Z'),
+      peerStates: () => peerStates,
     },
   );
   const { templates } = await loadTemplates({
@@ -137,5 +140,25 @@ describe('a change accepted by a peer that does not own the instances', () => {
     };
     expect(result.changes.flatMap((c) => c.reasons).some((r) => r.startsWith('owner'))).toBe(false);
     expect(owners(graph)).toEqual(['peer-b']);
+  });
+});
+
+// Issue 9: a deploy accepted while some peers are unreachable.
+describe('a deploy onto a peer that is unreachable', () => {
+  it('is accepted, reports the instance pending, and does not wait for it', async () => {
+    const { graph, handlers } = await accepting(new Map([['peer-b', 'dead']]));
+    // The clock never moves here: waiting for the dead peer's instance would never end.
+    const result = (await handlers.run?.({ ...run('local-1'), wait: true }, channel)) as {
+      ready: boolean;
+      pending?: string[];
+    };
+    expect(result).toMatchObject({ ready: false, pending: ['examples/web#web'] });
+    expect(owners(graph)).toEqual(['peer-b']);
+  });
+
+  it('reports nothing pending when every owner is reachable', async () => {
+    const { handlers } = await accepting(new Map([['peer-b', 'alive']]));
+    const result = (await handlers.run?.(run('local-1'), channel)) as { pending?: string[] };
+    expect(result.pending).toBeUndefined();
   });
 });

@@ -20,3 +20,5 @@ export type {
   Reassignment,
   OwnedWorkload,
 } from './placement.ts';
+export { planRepair } from './repair.ts';
+export type { RepairPeer, RepairWorkload, RepairMove, RepairWait, RepairPlan } from './repair.ts';

@@ -206,6 +206,11 @@ export interface DeployResult {
   readonly ready: boolean;
   /** What resolution noticed but did not refuse, e.g. a `--set` of a variable the template does not declare. */
   readonly warnings: readonly string[];
+  /**
+   * Workloads assigned to peers that are unreachable now (suspect, dead or left): accepted, not waited for,
+   * and started when their peer returns or repair moves them. Absent when there are none.
+   */
+  readonly pending?: readonly string[];
 }
 
 /** One line of a plan: what `run`/`update` would do to one workload, and why. */
