@@ -162,8 +162,8 @@ export interface Graph {
   /** Observed records sorted by workload id then peer, optionally of one peer only. */
   listObserved(filter?: { readonly peer?: string; readonly workloadId?: string }): ObservedWorkload[];
   /**
-   * One observation of a workload: `peer`'s if given, else the workload owner's, else the most recently
-   * updated one.
+   * One observation of a workload: `peer`'s if given, else the owner's (none until the owner has observed
+   * it, e.g. just after a move), else, for a workload that no longer exists, the most recently updated one.
    */
   getObserved(workloadId: string, peer?: string): ObservedWorkload | undefined;
 
@@ -650,8 +650,8 @@ class LiveGraph implements Graph {
   getObserved(workloadId: string, peer?: string): ObservedWorkload | undefined {
     if (peer !== undefined) return this.#registers.get(peer, workloadId);
     const owner = this.getWorkload(workloadId)?.owner;
-    const owned = owner === undefined ? undefined : this.#registers.get(owner, workloadId);
-    if (owned !== undefined) return owned;
+    // A peer that no longer owns the instance (it moved) says nothing of it: only its owner does.
+    if (owner !== undefined) return this.#registers.get(owner, workloadId);
     const all = this.listObserved({ workloadId });
     return all.sort((a, b) => compareStrings(b.updatedAt, a.updatedAt))[0];
   }

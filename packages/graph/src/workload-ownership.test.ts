@@ -71,6 +71,24 @@ describe('workload ownership', () => {
     expect(Object.isFrozen(graph.getWorkload(id))).toBe(true);
   });
 
+  it('after a move, only the new owner speaks for the instance', async () => {
+    await using graph = await createGraph({ peerId: 'a' });
+    graph.putWorkloads([makeWorkload({ id, owner: 'a' })]);
+    graph.setObserved({
+      workloadId: id,
+      peer: 'a',
+      phase: 'running',
+      ready: true,
+      restarts: 0,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(graph.getObserved(id)?.ready).toBe(true);
+    graph.assignWorkloads([{ workloadId: id, owner: 'b' }]);
+    // What a (returning) old owner last saw does not make the moved instance look ready.
+    expect(graph.getObserved(id)).toBeUndefined();
+    expect(graph.getObserved(id, 'a')?.ready).toBe(true);
+  });
+
   it('a whole-record write keeps the owner unless it names another one', async () => {
     await using graph = await createGraph({ peerId: 'a' });
     graph.putWorkloads([makeWorkload({ id, owner: 'a' })]);
