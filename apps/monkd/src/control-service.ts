@@ -274,15 +274,20 @@ export function createCoreHandlers(
     reconciler.kick();
     const ids = plan.workloads.map((w) => w.id);
     const unschedulable = plan.unschedulable.map(({ workloadId, reason }) => ({ workloadId, reason }));
-    const result = (ready: boolean): DeployResult => ({
-      path,
-      generation,
-      changes: plan.changes,
-      workloads: psEntries(ids),
-      ready,
-      warnings: resolved.warnings,
-      ...(unschedulable.length === 0 ? {} : { unschedulable }),
-    });
+    // What lands on a peer that is unreachable now (suspect, dead, left) is pending, not waited for.
+    const result = (ready: boolean): DeployResult => {
+      const pending = unreachable(ids);
+      return {
+        path,
+        generation,
+        changes: plan.changes,
+        workloads: psEntries(ids),
+        ready: ready && pending.length === 0,
+        warnings: resolved.warnings,
+        ...(unschedulable.length === 0 ? {} : { unschedulable }),
+        ...(pending.length === 0 ? {} : { pending }),
+      };
+    };
     if (!request.wait) return result(false);
     const placed = plan.workloads.filter((w) => w.owner !== '').map((w) => w.id);
     const ready = await waitFor(placed, {
@@ -328,6 +333,16 @@ export function createCoreHandlers(
       wait: params.wait,
       timeoutSeconds: params.timeoutSeconds,
       channel,
+    });
+  }
+
+  /** The workloads among `ids` whose owner membership shows suspect, dead or gone. */
+  function unreachable(ids: readonly string[]): string[] {
+    const states = components.peerStates?.() ?? new Map<string, PeerState | 'unknown'>();
+    return ids.filter((id) => {
+      const owner = graph.getWorkload(id)?.owner;
+      const state = owner === undefined || owner === options.peerId ? 'alive' : states.get(owner);
+      return state === 'suspect' || state === 'dead' || state === 'left';
     });
   }
 
@@ -404,7 +419,9 @@ export function createCoreHandlers(
             );
             return;
           }
-          if (statuses.every(({ observed }) => observed?.ready === true)) finish(() => resolve(true));
+          const away = new Set(unreachable(ids));
+          if (statuses.every(({ id, observed }) => away.has(id) || observed?.ready === true))
+            finish(() => resolve(true));
         } else if (
           statuses.every(
             ({ observed }) => observed === undefined || ['stopped', 'exited'].includes(observed.phase),

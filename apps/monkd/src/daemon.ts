@@ -25,6 +25,7 @@ import { createProbe } from './probe.ts';
 import { createLivenessProber, createReadinessProber } from './readiness.ts';
 import { systemTimers } from './timers.ts';
 import { createReconciler, workloadNetwork } from './reconciler.ts';
+import { createRepairer } from './repairer.ts';
 import { createActionRunner } from './actions/action-runner.ts';
 import { createActionsHandlers } from './actions/actions-handlers.ts';
 import { createHookRunner } from './actions/hook-runner.ts';
@@ -364,6 +365,26 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     meshDns?.update(meshGateway);
   }, config.resyncIntervalMs);
   meshResync.unref();
+  // Moves the instances of dead and removed peers to live ones (see repairer.ts for who writes what).
+  const repairer = createRepairer(
+    { peerId },
+    {
+      graph,
+      membership: {
+        isMember: () => cluster.isMember(),
+        peerStates: () =>
+          new Map(cluster.isMember() ? cluster.peers().map((p) => [p.id, p.state] as const) : []),
+        onPeerStateChange: (listener) => cluster.onPeerStateChange(listener),
+      },
+      logger: logger.child('repairer'),
+      now,
+      setTimer: (fn, delayMs) => {
+        const timer = setTimeout(fn, delayMs);
+        timer.unref();
+        return () => clearTimeout(timer);
+      },
+    },
+  );
   // Other peers learn of this one's problems (a full disk) through membership: the graph may not take writes.
   const publishProblems = setInterval(() => cluster.setProblems(currentProblems()), 1_000);
   publishProblems.unref();
@@ -376,9 +397,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       logger.info('graph recovered from a cluster peer; reconciling again', { peer });
       problems.delete('graph');
       reconciler.start();
+      repairer.start();
     });
   } else {
     reconciler.start();
+    repairer.start();
   }
   logger.info('monkd started', {
     peer: peerId,
@@ -390,6 +413,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   return {
     async stop() {
       stopped = true;
+      repairer.stop();
       clearInterval(publishProblems);
       clearInterval(meshResync);
       clearInterval(pendingResync);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGraph, createMemoryStore, type Graph } from '@monk/graph';
-import type { JsonObject } from '@monk/model';
+import type { JsonObject, PeerState } from '@monk/model';
 import { createNodeFileSource, loadTemplates } from '@monk/monkscript';
 import { createMemoryRuntime } from '@monk/runtime';
 import type { DeployPeer } from '@monk/planner';
@@ -19,7 +19,11 @@ const channel: CallChannel = {
 
 /** The core handlers of peer `peer-a` in a cluster of peers a, b and c (c's id shares a's prefix). */
 async function accepting(
-  cluster: { peers?: DeployPeer[]; templates?: JsonObject[] } = {},
+  cluster: {
+    peers?: DeployPeer[];
+    templates?: JsonObject[];
+    peerStates?: ReadonlyMap<string, PeerState>;
+  } = {},
 ): Promise<{ graph: Graph; handlers: HandlerGroup }> {
   const graph = await createGraph({ peerId: 'peer-a', store: createMemoryStore() });
   for (const [id, name] of [
@@ -50,6 +54,7 @@ async function accepting(
       logger: createLogger({ level: 'error' }),
       now: () => Date.parse('2026-01-01T00:00:00.000Z'),
       ...(cluster.peers === undefined ? {} : { deployPeers: () => cluster.peers ?? [] }),
+      ...(cluster.peerStates === undefined ? {} : { peerStates: () => cluster.peerStates ?? new Map() }),
     },
   );
   const { templates } = await loadTemplates({
@@ -235,5 +240,25 @@ describe('placement across the peers membership reports (resolve → place → w
       code: 'UNSCHEDULABLE',
     });
     expect(graph.getWorkload('place/web#web')?.unschedulable?.reason).toMatch(/no peer fits/);
+  });
+});
+
+// Issue 9: a deploy accepted while some peers are unreachable.
+describe('a deploy onto a peer that is unreachable', () => {
+  it('is accepted, reports the instance pending, and does not wait for it', async () => {
+    const { graph, handlers } = await accepting({ peerStates: new Map([['peer-b', 'dead']]) });
+    // The clock never moves here: waiting for the dead peer's instance would never end.
+    const result = (await handlers.run?.({ ...run('local-1'), wait: true }, channel)) as {
+      ready: boolean;
+      pending?: string[];
+    };
+    expect(result).toMatchObject({ ready: false, pending: ['examples/web#web'] });
+    expect(owners(graph)).toEqual(['peer-b']);
+  });
+
+  it('reports nothing pending when every owner is reachable', async () => {
+    const { handlers } = await accepting({ peerStates: new Map([['peer-b', 'alive']]) });
+    const result = (await handlers.run?.(run('local-1'), channel)) as { pending?: string[] };
+    expect(result.pending).toBeUndefined();
   });
 });

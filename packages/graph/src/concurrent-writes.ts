@@ -4,8 +4,11 @@ import { z } from 'zod';
 import { compareStamps, createHybridClock, formatStamp, hlcStampSchema } from './hlc.ts';
 import type { HlcStamp, HybridClock } from './hlc.ts';
 
-/** The record kinds whose concurrent writes are ordered by stamp rather than by Yjs. */
-export type StampedKind = 'deployment' | 'workload';
+/**
+ * The record kinds whose concurrent writes are ordered by stamp rather than by Yjs. An `assignment` is the
+ * owner of one workload, kept apart from the workload record (see `Graph.assignWorkloads`).
+ */
+export type StampedKind = 'deployment' | 'workload' | 'assignment';
 
 /** One side of a {@link DeploymentConflict}: a write, who made it and when (by its stamp). */
 export interface ConflictWrite {

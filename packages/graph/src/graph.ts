@@ -8,7 +8,7 @@ import {
   workloadSchema,
 } from '@monk/model';
 import type { Deployment, JsonObject, ObservedWorkload, PeerRecord, Workload } from '@monk/model';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   decodeGraphStateVector,
   decodeGraphUpdate,
@@ -101,9 +101,27 @@ export interface Graph {
   listDeployments(): Deployment[];
   deleteDeployment(path: string): void;
 
-  /** Writes workloads by id, in one transaction. */
+  /**
+   * Writes workloads by id, in one transaction. The owner of a workload is a register of its own (see
+   * {@link Graph.assignWorkloads}): a write assigns `owner` only when it creates the workload or names
+   * another owner than the one this replica shows (a `--peer` pin); otherwise its `owner` is ignored, so a
+   * `stop` or `update` racing a move made elsewhere does not undo it.
+   */
   putWorkloads(workloads: readonly Workload[]): void;
+  /** Deletes workloads and their assignments (no-op for ids it does not hold). */
   deleteWorkloads(ids: readonly string[]): void;
+  /**
+   * Moves workloads to other owners, in one transaction, without touching the rest of their records: what
+   * repair writes. Concurrent assignments of one workload converge on the one with the highest stamp (hybrid
+   * logical clock; ties by peer id), whatever order replicas see them in. A move to the owner already shown
+   * writes nothing. Throws `INVALID_REQUEST` for an empty owner or a workload this replica does not hold,
+   * before writing anything.
+   *
+   * @example
+   * graph.assignWorkloads([{ workloadId: 'ns/app#web', owner: 'peer-b' }]);
+   */
+  assignWorkloads(moves: ReadonlyArray<{ readonly workloadId: string; readonly owner: string }>): void;
+  /** A workload, its `owner` read from its assignment. */
   getWorkload(id: string): Workload | undefined;
   /** Workloads sorted by id, optionally only those of one owner and/or one deployment. */
   listWorkloads(filter?: { readonly owner?: string; readonly deployment?: string }): Workload[];
@@ -144,8 +162,8 @@ export interface Graph {
   /** Observed records sorted by workload id then peer, optionally of one peer only. */
   listObserved(filter?: { readonly peer?: string; readonly workloadId?: string }): ObservedWorkload[];
   /**
-   * One observation of a workload: `peer`'s if given, else the workload owner's, else the most recently
-   * updated one.
+   * One observation of a workload: `peer`'s if given, else the owner's (none until the owner has observed
+   * it, e.g. just after a move), else, for a workload that no longer exists, the most recently updated one.
    */
   getObserved(workloadId: string, peer?: string): ObservedWorkload | undefined;
 
@@ -214,6 +232,7 @@ const mapNames = {
   peer: 'peers',
   meta: 'meta',
   secret: 'secrets',
+  assignment: 'assignments',
 } as const;
 type DesiredKind = keyof typeof mapNames;
 type DesiredValue = {
@@ -223,7 +242,16 @@ type DesiredValue = {
   peer: PeerRecord;
   meta: unknown;
   secret: SecretRecord;
+  assignment: Assignment;
 };
+
+/** The owner register of one workload, keyed by workload id (stamped like workloads). */
+const assignmentSchema = z.object({ owner: z.string().min(1) });
+type Assignment = z.infer<typeof assignmentSchema>;
+
+function isStamped(kind: DesiredKind): kind is StampedKind {
+  return kind === 'deployment' || kind === 'workload' || kind === 'assignment';
+}
 
 const localOrigin = Symbol('monk-graph-local');
 
@@ -253,6 +281,8 @@ class LiveGraph implements Graph {
   #doc!: Y.Doc;
   #maps!: { readonly [K in DesiredKind]: Y.Map<unknown> };
   #cache!: { readonly [K in DesiredKind]: Map<string, DesiredValue[K]> };
+  /** Workloads with the owner of their assignment, built on first read after a change. */
+  #owned!: Map<string, Workload>;
   #registers!: ObservedRegisters;
   #conflicts!: Y.Map<unknown>;
   /** Per deployment or workload, the stamp of the last value deliberately deleted (see concurrent-writes). */
@@ -300,6 +330,7 @@ class LiveGraph implements Graph {
       peer: this.#doc.getMap(mapNames.peer),
       meta: this.#doc.getMap(mapNames.meta),
       secret: this.#doc.getMap(mapNames.secret),
+      assignment: this.#doc.getMap(mapNames.assignment),
     };
     this.#conflicts = this.#doc.getMap('conflicts');
     this.#purges = this.#doc.getMap('purges');
@@ -315,7 +346,9 @@ class LiveGraph implements Graph {
       peer: new Map(),
       meta: new Map(),
       secret: new Map(),
+      assignment: new Map(),
     };
+    this.#owned = new Map();
     this.#registers = createObservedRegisters(
       options.maxObservedTombstones === undefined ? {} : { maxTombstones: options.maxObservedTombstones },
     );
@@ -323,6 +356,8 @@ class LiveGraph implements Graph {
       this.#pendingYjs.push(update);
     });
     this.#doc.on('afterTransaction', (transaction: Y.Transaction) => {
+      // A workload and its assignment changed together are one change to listeners.
+      const moved = new Set<string>();
       for (const [type, keys] of transaction.changed) {
         if (this.#isConflicts(type)) {
           for (const key of keys) {
@@ -336,7 +371,7 @@ class LiveGraph implements Graph {
         for (const key of keys) {
           if (key === null) continue;
           this.#refresh(kind, key);
-          if (kind === 'deployment' || kind === 'workload') {
+          if (isStamped(kind)) {
             this.#writes.observe({
               kind,
               key,
@@ -344,6 +379,14 @@ class LiveGraph implements Graph {
               value: this.#cache[kind].get(key),
               remote: transaction.origin !== localOrigin,
             });
+          }
+          if (kind === 'workload' || kind === 'assignment') {
+            this.#owned.delete(key);
+            // A move is a change of the workload to those listening: they read owners through it.
+            if (moved.has(key)) continue;
+            moved.add(key);
+            this.#pendingChanges.push({ kind: 'workload', key, origin: this.#origin });
+            continue;
           }
           this.#pendingChanges.push({ kind, key, origin: this.#origin });
         }
@@ -429,22 +472,60 @@ class LiveGraph implements Graph {
       return value;
     });
     this.#write(() => {
-      for (const value of values)
+      for (const value of values) {
+        // Read before the write: a new workload, or another owner than shown, is an assignment.
+        const assign = this.getWorkload(value.id)?.owner !== value.owner;
         this.#maps.workload.set(value.id, this.#stamped('workload', value.id, value));
+        if (assign) this.#assign(value.id, value.owner);
+      }
     });
   }
 
   deleteWorkloads(ids: readonly string[]): void {
-    this.#deleteKeys('workload', ids);
+    this.#write(() => {
+      for (const id of ids) {
+        if (this.#maps.workload.has(id)) this.#delete('workload', id);
+        if (this.#maps.assignment.has(id)) this.#delete('assignment', id);
+      }
+    });
+  }
+
+  assignWorkloads(moves: ReadonlyArray<{ readonly workloadId: string; readonly owner: string }>): void {
+    for (const move of moves) {
+      requireKey('owner', move.owner);
+      if (this.#cache.workload.get(move.workloadId) === undefined)
+        throw invalid(`cannot assign workload ${String(move.workloadId)}: there is no such workload`);
+    }
+    const changed = moves.filter((move) => this.getWorkload(move.workloadId)?.owner !== move.owner);
+    if (changed.length === 0) {
+      this.#ensureWritable();
+      return;
+    }
+    this.#write(() => {
+      for (const move of changed) this.#assign(move.workloadId, move.owner);
+    });
+  }
+
+  #assign(workloadId: string, owner: string): void {
+    this.#maps.assignment.set(workloadId, this.#stamped('assignment', workloadId, { owner }));
   }
 
   getWorkload(id: string): Workload | undefined {
-    return this.#cache.workload.get(id);
+    const cached = this.#owned.get(id);
+    if (cached !== undefined) return cached;
+    const workload = this.#cache.workload.get(id);
+    if (workload === undefined) return undefined;
+    const owner = this.#cache.assignment.get(id)?.owner;
+    const view =
+      owner === undefined || owner === workload.owner ? workload : deepFreeze({ ...workload, owner });
+    this.#owned.set(id, view);
+    return view;
   }
 
   listWorkloads(filter: { readonly owner?: string; readonly deployment?: string } = {}): Workload[] {
     return sortedEntries(this.#cache.workload)
-      .map(([, value]) => value)
+      .map(([id]) => this.getWorkload(id))
+      .filter((workload) => workload !== undefined)
       .filter(
         (workload) =>
           (filter.owner === undefined || workload.owner === filter.owner) &&
@@ -568,9 +649,9 @@ class LiveGraph implements Graph {
 
   getObserved(workloadId: string, peer?: string): ObservedWorkload | undefined {
     if (peer !== undefined) return this.#registers.get(peer, workloadId);
-    const owner = this.#cache.workload.get(workloadId)?.owner;
-    const owned = owner === undefined ? undefined : this.#registers.get(owner, workloadId);
-    if (owned !== undefined) return owned;
+    const owner = this.getWorkload(workloadId)?.owner;
+    // A peer that no longer owns the instance (it moved) says nothing of it: only its owner does.
+    if (owner !== undefined) return this.#registers.get(owner, workloadId);
     const all = this.listObserved({ workloadId });
     return all.sort((a, b) => compareStrings(b.updatedAt, a.updatedAt))[0];
   }
@@ -833,8 +914,10 @@ class LiveGraph implements Graph {
             workload.deployment === conflict.path &&
             !reasserted.has(workload.id) &&
             compareStampsOf(stamp, conflict.lost.stamp) === 0
-          )
+          ) {
             this.#delete('workload', workload.id);
+            if (this.#maps.assignment.has(workload.id)) this.#delete('assignment', workload.id);
+          }
         }
       }
       for (const key of conflictsToPrune(this.#readConflicts())) this.#conflicts.delete(key);
@@ -861,7 +944,7 @@ class LiveGraph implements Graph {
 
   /** Deletes a record; for stamped ones, records what was deliberately deleted (see concurrent-writes). */
   #delete(kind: DesiredKind, key: string): void {
-    if (kind === 'deployment' || kind === 'workload') {
+    if (isStamped(kind)) {
       const stamp = this.#writes.stampOf(kind, key);
       if (stamp !== undefined) this.#purges.set(`${kind}\u0000${key}`, { ...stamp });
     }
@@ -980,7 +1063,12 @@ class LiveGraph implements Graph {
   #readState(): Map<string, string> {
     const state = new Map<string, string>();
     for (const kind of Object.keys(mapNames) as DesiredKind[]) {
-      for (const [key, value] of this.#cache[kind]) state.set(`${kind}\u0000${key}`, JSON.stringify(value));
+      // Assignments are read through the workloads they own.
+      if (kind === 'assignment') continue;
+      for (const [key] of this.#cache[kind]) {
+        const value = kind === 'workload' ? this.getWorkload(key) : this.#cache[kind].get(key);
+        state.set(`${kind}\u0000${key}`, JSON.stringify(value));
+      }
     }
     for (const observed of this.#registers.list()) {
       state.set(`observed\u0000${observed.peer}\u0000${observed.workloadId}`, JSON.stringify(observed));
@@ -1088,6 +1176,8 @@ function readRecord(kind: DesiredKind, key: string, raw: unknown): unknown {
       const value = parsed(secretRecordSchema, raw);
       return value !== undefined && secretKey(value.scope, value.name) === key ? value : undefined;
     }
+    case 'assignment':
+      return parsed(assignmentSchema, raw);
   }
 }
 

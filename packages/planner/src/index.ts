@@ -35,3 +35,5 @@ export type {
 export { buildWorkloads, containerName, runnableHostname } from './build-workloads.ts';
 export { planDeploy, placePending, pendingPlacer } from './deploy-plan.ts';
 export type { DeployInput, DeployPeer, DeployPlan, UnschedulableInstance } from './deploy-plan.ts';
+export { planRepair } from './repair.ts';
+export type { RepairPeer, RepairWorkload, RepairMove, RepairWait, RepairPlan } from './repair.ts';

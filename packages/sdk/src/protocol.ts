@@ -238,6 +238,11 @@ export interface DeployResult {
   readonly warnings: readonly string[];
   /** Instances no peer can take now, with why; placed when room appears (`monk describe` says more). */
   readonly unschedulable?: readonly { readonly workloadId: string; readonly reason: string }[];
+  /**
+   * Workloads assigned to peers that are unreachable now (suspect, dead or left): accepted, not waited for,
+   * and started when their peer returns or repair moves them. Absent when there are none.
+   */
+  readonly pending?: readonly string[];
 }
 
 /** One line of a plan: what `run`/`update` would do to one workload, and why. */

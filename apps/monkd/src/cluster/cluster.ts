@@ -147,6 +147,8 @@ export interface Cluster {
    * then holds everything that peer held. Never resolves for a peer in no cluster.
    */
   caughtUp(): Promise<string>;
+  /** Calls `listener` after membership changes a peer's state (alive, suspect, dead, left). Returns an unsubscribe. */
+  onPeerStateChange(listener: () => void): () => void;
   /** What is wrong with this peer (`monk info`'s problems), told to every peer for `monk cluster peers`. */
   setProblems(problems: readonly PeerProblem[]): void;
   /** Runs a control call on another peer (logs/exec of the workloads it owns), relaying events. */
@@ -187,6 +189,7 @@ export function createCluster(
   const startedAt = now().toISOString();
   const caughtUp = Promise.withResolvers<string>();
   let recovering = options.recovering === true;
+  const peerStateListeners = new Set<() => void>();
   let problems: readonly PeerProblem[] = [];
   let meshKey: WireguardKey | undefined;
   const membershipMeta = (active: P2PNode): Record<string, string> => ({
@@ -287,6 +290,7 @@ export function createCluster(
       if (addresses.length > 0) active.addPeerAddresses(member.id, addresses).catch(() => undefined);
       if (previous === member.state) return;
       logger.info(`peer ${member.meta['name'] ?? member.id} is ${member.state}`, { peer: member.id });
+      for (const listener of [...peerStateListeners]) listener();
       // A connection to a peer behind a partition stalls rather than closes, and TCP retries it ever more
       // slowly: drop it, so membership's retries dial afresh and the first one after the heal gets through.
       if (member.state === 'dead') active.hangUp(member.id).catch(() => undefined);
@@ -834,6 +838,10 @@ export function createCluster(
     peers() {
       requireMember();
       return peerEntries();
+    },
+    onPeerStateChange(listener) {
+      peerStateListeners.add(listener);
+      return () => peerStateListeners.delete(listener);
     },
     async setTags(id, tags) {
       requireMember();

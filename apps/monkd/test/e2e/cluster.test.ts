@@ -168,6 +168,9 @@ describe('a cluster of five monkd on loopback, formed with join tokens (needs Do
         '    c:',
         '      image: monk-local/busybox',
         '      bash: exec sleep 3600',
+        // Its data on the victim's disk pins it there: repair leaves it for its peer to come back.
+        '      paths:',
+        `        - ${join(scratch, 'victim-data')}:/data`,
         '',
       ].join('\n'),
     );
