@@ -7,8 +7,7 @@ import { commandIdOf, commands as loaders, loadCommand, type CommandId } from '.
 
 const named = commandIdOf(process.argv.slice(2));
 // `monk completion` describes every command, so it sees them all too.
-const ids =
-  named === undefined || named === 'completion' ? (Object.keys(loaders) as CommandId[]) : [named];
+const ids = named === undefined || named === 'completion' ? (Object.keys(loaders) as CommandId[]) : [named];
 
 /** The command classes oclif sees, by id. */
 export const commands: Record<string, Command.Class> = Object.fromEntries(

@@ -11,7 +11,7 @@ import { createMemoryRuntime } from '@monk/runtime';
 import type { ClientFrame, PortForwardResult } from '@monk/sdk';
 import type { CallChannel } from './handlers.ts';
 import { createPortForwardHandlers } from './port-forward.ts';
-import { buildWorkloads } from './workloads.ts';
+import { buildWorkloads } from '@monk/planner';
 
 const image = 'busybox:latest';
 const self = 'peer-self';

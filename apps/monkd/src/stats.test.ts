@@ -11,7 +11,7 @@ import { createMemoryRuntime, type ContainerStats, type MemoryRuntime } from '@m
 import type { ClientFrame, StatsResult } from '@monk/sdk';
 import type { CallChannel } from './handlers.ts';
 import { createStatsHandlers, createStatsSampler, instanceStats, type StatsTarget } from './stats.ts';
-import { buildWorkloads } from './workloads.ts';
+import { buildWorkloads } from '@monk/planner';
 
 const image = 'busybox:latest';
 const self = 'peer-self';

@@ -8,7 +8,7 @@ import { createProbe } from '../src/probe.ts';
 import { createLivenessProber, createReadinessProber } from '../src/readiness.ts';
 import { createReconciler } from '../src/reconciler.ts';
 import { systemTimers } from '../src/timers.ts';
-import { buildWorkloads } from '../src/workloads.ts';
+import { buildWorkloads } from '@monk/planner';
 
 const runtime = createDockerRuntime({});
 const logger = createLogger({ level: 'error' });
