@@ -9,6 +9,7 @@ import { createDockerImageStore, createDockerRuntime } from '@monk/runtime';
 import { createMonkClient, createUnixSocketTransport } from '@monk/sdk';
 import { startApiServer } from './api-server.ts';
 import { createCluster } from './cluster/cluster.ts';
+import { libp2pNodeFactory } from './cluster/cluster-node.ts';
 import { readClusterConfig } from './cluster/cluster-files.ts';
 import { createMeshDns, leaveOldMeshSubnet, meshNetworkName, meshNetworkOf } from './cluster/mesh-lan.ts';
 import { createMeshLink } from './cluster/mesh-link.ts';
@@ -202,19 +203,24 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   });
   const unsubscribeConflicts = logConflicts({ graph, logger: logger.child('graph') });
   const capacity = await readHostCapacity();
+  const clusterLogger = logger.child('cluster');
   const cluster = createCluster(
     {
       dataDir: config.dataDir,
-      identity: config.identity,
+      peerId: config.identity.peerId,
       peerName: config.peerName,
-      listen: config.p2pListen,
       recovering: recovery?.mode === 'cluster',
       mesh: meshOptions,
       capacity,
     },
     {
       graph,
-      logger: logger.child('cluster'),
+      logger: clusterLogger,
+      createNode: libp2pNodeFactory({
+        identity: config.identity,
+        listen: config.p2pListen,
+        logger: clusterLogger.child('p2p'),
+      }),
       secretsKey: keys,
       peerStreams: [imageServices.peerStream],
     },

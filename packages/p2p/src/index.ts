@@ -40,4 +40,5 @@ export type {
   MembershipRequestOptions,
   MembershipRequestContext,
 } from './membership/membership-transport.ts';
+export { systemTimers } from './membership/timers.ts';
 export type { Timers } from './membership/timers.ts';

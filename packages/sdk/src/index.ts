@@ -49,5 +49,13 @@ export {
   encodeJsonMessage,
   decodeJsonMessage,
   peerProblemsSchema,
+  requestJoin,
+  openControlChannel,
 } from './cluster-protocol.ts';
-export type { JoinRequest, JoinResponse } from './cluster-protocol.ts';
+export type {
+  JoinRequest,
+  JoinResponse,
+  JoinClientNode,
+  RequestJoinOptions,
+  ControlStream,
+} from './cluster-protocol.ts';

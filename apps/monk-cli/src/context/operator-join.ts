@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { MonkError, toMonkError } from '@monk/model';
+import { MonkError } from '@monk/model';
 import { createP2PNode, encodeNetworkKey, loadOrCreateIdentity, parseJoinToken } from '@monk/p2p';
-import type { JoinToken, P2PNode } from '@monk/p2p';
-import { encodeJsonMessage, decodeJsonMessage, joinProtocol, joinResponseSchema } from '@monk/sdk';
-import type { JoinRequest, JoinResponse } from '@monk/sdk';
+import { requestJoin } from '@monk/sdk';
+import type { JoinResponse } from '@monk/sdk';
 import { assertContextName, contextNameFor } from './context-store.ts';
 import type { ClusterContext, ContextPeer, ContextStore } from './context-store.ts';
 
@@ -80,7 +79,8 @@ export async function joinAsOperator(options: JoinAsOperatorOptions): Promise<Cl
           addresses: [],
           tags: [],
         },
-        timeoutMs: options.timeoutMs ?? 10_000,
+        dialTimeoutMs: options.timeoutMs ?? 10_000,
+        requestTimeoutMs: options.timeoutMs ?? 10_000,
       });
     } finally {
       await node.stop().catch(() => undefined);
@@ -119,58 +119,6 @@ export function peersOfAddresses(addresses: readonly string[]): ContextPeer[] {
     peers.set(id, list);
   }
   return [...peers].map(([id, list]) => ({ id, addresses: list }));
-}
-
-async function requestJoin(options: {
-  node: P2PNode;
-  token: JoinToken;
-  request: JoinRequest;
-  timeoutMs: number;
-}): Promise<JoinResponse> {
-  const { node, token, timeoutMs } = options;
-  const failures: string[] = [];
-  for (const address of token.addresses) {
-    let peerId: string;
-    try {
-      peerId = await node.dial(address, { timeoutMs });
-    } catch (error) {
-      const monkError = toMonkError(error);
-      failures.push(`${address} (${monkError.code}: ${monkError.message})`);
-      continue;
-    }
-    // Only the issuing peer can redeem the token: once a peer answers, its answer is final.
-    const bytes = await node.request(peerId, joinProtocol, encodeJsonMessage(options.request), {
-      timeoutMs,
-    });
-    let value: unknown;
-    try {
-      value = decodeJsonMessage(bytes);
-    } catch (cause) {
-      throw new MonkError('PROTOCOL_ERROR', `peer ${peerId} answered the join with malformed JSON`, {
-        cause,
-      });
-    }
-    const parsed = joinResponseSchema.safeParse(value);
-    if (!parsed.success) {
-      throw new MonkError(
-        'PROTOCOL_ERROR',
-        `peer ${peerId} answered the join with an unexpected message: ${parsed.error.message}`,
-      );
-    }
-    if (parsed.data.clusterId !== token.clusterId) {
-      throw new MonkError(
-        'PROTOCOL_ERROR',
-        `peer ${peerId} answered for cluster ${parsed.data.clusterId}, not ${token.clusterId} of the token`,
-      );
-    }
-    return parsed.data;
-  }
-  throw new MonkError(
-    'PEER_UNREACHABLE',
-    token.addresses.length === 0
-      ? `the join token of cluster ${token.clusterName} names no address to dial`
-      : `no peer of cluster ${token.clusterName} answered; tried ${failures.join('; ')}`,
-  );
 }
 
 /**

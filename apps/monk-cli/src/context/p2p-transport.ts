@@ -2,8 +2,8 @@ import { access } from 'node:fs/promises';
 import { MonkError, toMonkError } from '@monk/model';
 import { createP2PNode, decodeNetworkKey, loadOrCreateIdentity } from '@monk/p2p';
 import type { MessageStream, P2PNode, PeerIdentity } from '@monk/p2p';
-import { controlProtocol, decodeJsonMessage, encodeJsonMessage } from '@monk/sdk';
-import type { ControlTransport, FrameChannel } from '@monk/sdk';
+import { controlProtocol, openControlChannel } from '@monk/sdk';
+import type { ControlTransport } from '@monk/sdk';
 import type { ClusterContext } from './context-store.ts';
 
 /** A transport that owns resources: `dispose` waits until every node it started has stopped. */
@@ -106,8 +106,7 @@ export function createP2PTransport(options: P2PTransportOptions): DisposableTran
         await node.start();
         for (const peer of context.peers) await node.addPeerAddresses(peer.id, peer.addresses);
         const stream = await connect(node);
-        await stream.send(encodeJsonMessage(request));
-        return streamChannel(stream, () => stopNode(node));
+        return await openControlChannel(stream, request, { onClose: () => void stopNode(node) });
       } catch (error) {
         await stopNode(node);
         throw error;
@@ -116,44 +115,6 @@ export function createP2PTransport(options: P2PTransportOptions): DisposableTran
     async dispose() {
       for (const node of [...running]) void stopNode(node);
       await Promise.all([...stopping]);
-    },
-  };
-}
-
-/** The frames of a control stream: one JSON object per message. */
-function streamChannel(stream: MessageStream, stop: () => Promise<void>): FrameChannel {
-  let closed = false;
-  let ended = false;
-  async function* frames(): AsyncGenerator<Record<string, unknown>> {
-    try {
-      for await (const message of stream) {
-        let value: unknown;
-        try {
-          value = decodeJsonMessage(message);
-        } catch (cause) {
-          throw new MonkError('PROTOCOL_ERROR', `malformed frame from ${stream.peerId}`, { cause });
-        }
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-          throw new MonkError('PROTOCOL_ERROR', `malformed frame from ${stream.peerId}: not a JSON object`);
-        }
-        yield value as Record<string, unknown>;
-      }
-      ended = true;
-    } catch (error) {
-      // Closing the channel resets the stream; the reader then just ends, like a destroyed socket.
-      if (!closed) throw error;
-    }
-  }
-  const iterator = frames();
-  return {
-    [Symbol.asyncIterator]: () => iterator,
-    send: (frame) => stream.send(encodeJsonMessage(frame)),
-    close: () => {
-      if (closed) return;
-      closed = true;
-      if (ended) void stream.close().catch(() => undefined);
-      else stream.abort();
-      void stop();
     },
   };
 }
