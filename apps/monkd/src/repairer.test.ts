@@ -201,4 +201,36 @@ describe('createRepairer', () => {
     expect(repairWorkload(mounts('bind', '/etc/app.conf', true)).pinned).toBeUndefined();
     expect(repairWorkload(workload('ns/app#web', 'c')).group).toBe('ns/app#web');
   });
+  it('follows recovery: when container-failure never moves, after waits that long past the death', async () => {
+    const a = await replica('a', ['a', 'b']);
+    const policy = { restart: 'always', initialBackoffMs: 1000, maxBackoffMs: 60000 } as const;
+    a.putWorkloads([
+      workload('ns/app#stays', 'b', { recovery: { ...policy, when: 'container-failure' } }),
+      workload('ns/app#later', 'b', { recovery: { ...policy, afterMs: 30_000 } }),
+      workload('ns/app#now', 'b'),
+      // Unschedulable: no owner; the pending placer places it, never repair.
+      workload('ns/app#unplaced', ''),
+    ]);
+    const timers = manualTimers();
+    const membership = fakeMembership({ a: 'alive', b: 'alive' });
+    startRepairer(a, membership, timers);
+    membership.set('b', 'dead');
+    timers.advance(10);
+    const owners = () => Object.fromEntries(a.listWorkloads().map((w) => [w.id, w.owner]));
+    expect(owners()).toEqual({
+      'ns/app#stays': 'b',
+      'ns/app#later': 'b',
+      'ns/app#now': 'a',
+      'ns/app#unplaced': '',
+    });
+    timers.advance(29_000);
+    expect(owners()['ns/app#later']).toBe('b');
+    timers.advance(1_000);
+    expect(owners()).toEqual({
+      'ns/app#stays': 'b',
+      'ns/app#later': 'a',
+      'ns/app#now': 'a',
+      'ns/app#unplaced': '',
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import type { PeerState, Workload } from '@monk/model';
 import type { Graph } from '@monk/graph';
-import { planRepair } from '@monk/planner';
+import { peerFailureRecovery, planRepair } from '@monk/planner';
 import type { RepairMove, RepairPeer, RepairWorkload } from '@monk/planner';
 import type { Logger } from './logger.ts';
 
@@ -64,6 +64,8 @@ export function createRepairer(
   /** When this peer first planned each move (by workload and target), to time its fallback. */
   const firstPlanned = new Map<string, number>();
   const waitingReported = new Map<string, string>();
+  /** When this peer first saw each gone peer gone, for `recovery.after`. */
+  const goneSince = new Map<string, number>();
   let running = false;
   let cancelSoon: (() => void) | undefined;
   let cancelWake: (() => void) | undefined;
@@ -93,7 +95,7 @@ export function createRepairer(
     }, resyncIntervalMs);
   };
 
-  function view(): { peers: RepairPeer[]; workloads: RepairWorkload[] } {
+  function view(t: number): { peers: RepairPeer[]; workloads: RepairWorkload[]; wakeAt?: number } {
     const states = membership.peerStates();
     const peers = graph.listPeers().map((peer): RepairPeer => ({
       id: peer.id,
@@ -101,13 +103,40 @@ export function createRepairer(
       tags: peer.tags,
       state: peer.id === self ? 'alive' : (states.get(peer.id) ?? 'unknown'),
     }));
-    return { peers, workloads: graph.listWorkloads().map(repairWorkload) };
+    const recorded = new Map(peers.map((peer) => [peer.id, peer.state]));
+    const isGone = (id: string): boolean => {
+      const state = recorded.get(id);
+      return state === undefined || state === 'dead' || state === 'left';
+    };
+    for (const id of goneSince.keys()) if (!isGone(id)) goneSince.delete(id);
+    let wake: number | undefined;
+    const workloads: RepairWorkload[] = [];
+    // Unschedulable instances (no owner) are the pending placer's, not repair's.
+    for (const workload of graph.listWorkloads().filter((w) => w.owner !== '')) {
+      const seen = repairWorkload(workload);
+      if (seen.pinned !== undefined || !isGone(workload.owner)) {
+        workloads.push(seen);
+        continue;
+      }
+      const deadSince = goneSince.get(workload.owner) ?? t;
+      goneSince.set(workload.owner, deadSince);
+      // `recovery` (when, after) decides whether and when an instance leaves a dead peer.
+      const decision = peerFailureRecovery(workload.recovery, { deadSince, now: t });
+      if (decision.move) {
+        workloads.push(seen);
+        continue;
+      }
+      if (decision.at !== undefined) wake = Math.min(wake ?? decision.at, decision.at);
+      workloads.push({ ...seen, pinned: decision.reason });
+    }
+    return { peers, workloads, ...(wake === undefined ? {} : { wakeAt: wake }) };
   }
 
   function pass(): void {
     if (!running || !membership.isMember()) return;
-    const plan = planRepair(view());
     const t = now();
+    const seen = view(t);
+    const plan = planRepair(seen);
     const planned = new Set(plan.moves.map(moveKey));
     for (const key of firstPlanned.keys()) if (!planned.has(key)) firstPlanned.delete(key);
     const due: RepairMove[] = [];
@@ -131,6 +160,7 @@ export function createRepairer(
     }
     for (const id of waitingReported.keys())
       if (!plan.waiting.some((w) => w.workloadId === id)) waitingReported.delete(id);
+    if (seen.wakeAt !== undefined) nextDue = Math.min(nextDue ?? seen.wakeAt, seen.wakeAt);
     if (nextDue !== undefined) wakeAt(nextDue - t);
     if (due.length === 0) return;
     try {
@@ -189,10 +219,12 @@ export function repairWorkload(workload: Workload): RepairWorkload {
   const data = workload.spec.mounts.find(
     (mount) => (mount.kind === 'volume' && mount.source !== '') || (mount.kind === 'bind' && !mount.readOnly),
   );
+  const tags = workload.placement?.tags ?? [];
   return {
     id: workload.id,
     owner: workload.owner,
     group: `${workload.runnable}#${workload.container}`,
+    ...(tags.length === 0 ? {} : { requiredTags: tags }),
     ...(data === undefined
       ? {}
       : { pinned: `its data (${data.source} at ${data.target}) lives on ${workload.owner}` }),

@@ -46,6 +46,8 @@ describe('a partitioned peer in its own network namespace (needs root, netns, ip
         'namespace: part',
         'hello:',
         '  defines: runnable',
+        // The isolated peer keeps its instance through the partition (the majority does not move it).
+        '  recovery: {after: 10m}',
         '  variables:',
         '    greeting:',
         '      type: string',

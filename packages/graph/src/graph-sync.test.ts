@@ -41,7 +41,7 @@ async function cluster(peers: string[], seed = 1) {
 describe('createGraphSync', () => {
   it('exchanges state on connect, sending only what the other side lacks', async () => {
     await using c = await cluster(['a', 'b']);
-    c.graph('a').putWorkloads([makeWorkload({ id: 'w1' })]);
+    c.graph('a').putWorkloads([makeWorkload({ id: 'w1', owner: 'b' })]);
     c.graph('b').setObserved(makeObserved({ workloadId: 'w1', peer: 'b' }));
     c.network.link('a', 'b');
     c.network.run();
@@ -113,7 +113,7 @@ describe('createGraphSync', () => {
     c.network.link('c', 'd');
     c.network.run();
     const before = c.syncs.reduce((sum, sync) => sum + sync.stats().sent, 0);
-    c.graph('a').putWorkloads([makeWorkload({ id: 'w1' })]);
+    c.graph('a').putWorkloads([makeWorkload({ id: 'w1', owner: 'd' })]);
     c.network.run();
     expect(c.graph('d').getWorkload('w1')?.id).toBe('w1');
     const sent = c.syncs.reduce((sum, sync) => sum + sync.stats().sent, 0) - before;

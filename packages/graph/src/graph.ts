@@ -246,7 +246,7 @@ type DesiredValue = {
 };
 
 /** The owner register of one workload, keyed by workload id (stamped like workloads). */
-const assignmentSchema = z.object({ owner: z.string().min(1) });
+const assignmentSchema = z.object({ owner: z.string() });
 type Assignment = z.infer<typeof assignmentSchema>;
 
 function isStamped(kind: DesiredKind): kind is StampedKind {

@@ -623,11 +623,12 @@ app:
       { path: 't/g' },
     );
     expect(deployment.sections['t/app']).toEqual({
-      affinity: { tag: 'edge' },
       actions: { hello: { code: '"hi"' } },
       'service-extras': { web: { 'ingress-routes': { r: { 'path-prefix': '/' } } } },
     });
     expect(deployment.runnables.find((r) => r.path === 't/app')?.waitForTimeoutSeconds).toBe(30);
+    // affinity is interpreted now: it places the runnable.
+    expect(deployment.runnables.find((r) => r.path === 't/app')?.placement?.tags).toEqual(['edge']);
     expect(deployment.runnables[0]?.containers[0]?.hooks).toEqual({ 'container-started': 'hello' });
     expect(deployment.sections['t/g']).toEqual({ balancers: { lb: { type: 'tcp', port: 80 } } });
     expect(deployment.warnings).toEqual([

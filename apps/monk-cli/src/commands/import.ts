@@ -1,6 +1,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { stringify } from 'yaml';
 import { MonkError } from '@monk/model';
 import { MonkCommand } from '../base-command.ts';
 
@@ -26,7 +27,6 @@ export async function renderImported(options: {
   warnings: readonly string[];
   secrets: readonly string[];
 }): Promise<string> {
-  const { stringify } = await import('yaml');
   const header = [
     `# Imported from ${options.source} by monk import: edit it, then load it with monk load.`,
     ...options.warnings.map((warning) => `# warning: ${warning.replace(/\n/g, ' ')}`),

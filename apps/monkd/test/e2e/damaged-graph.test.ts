@@ -120,13 +120,21 @@ describe('a cluster peer with a damaged graph log (built bin/monkd, needs Docker
     };
     await client(b).call('cluster.join', { token });
     expect((await a.monk(['load', example])).code).toBe(0);
-    expect((await a.monk(['run', 'examples/web'])).code).toBe(0);
+    // a is down a while (killed, its log damaged, restarted): long enough to be seen dead. `recovery.after`
+    // keeps the instance on a meanwhile, so what is checked is the recovery, not a move (repair.test.ts).
+    const kept = join(a.dataDir, 'kept.yaml');
+    await writeFile(
+      kept,
+      'namespace: kept\nweb:\n  defines: runnable\n  inherits: examples/web\n  recovery: {after: 10m}\n',
+    );
+    expect((await a.monk(['load', kept])).code).toBe(0);
+    expect((await a.monk(['run', 'kept/web'])).code).toBe(0);
     const aId = await a.peerId();
     for (const peer of [a, b]) {
       await eventually(
         async () =>
           (await peer.monkJson<PsEntry[]>(['ps'])).some((r) => r.ready && r.peer === aId) ? true : undefined,
-        { what: 'examples/web ready on a, as both peers see it' },
+        { what: 'kept/web ready on a, as both peers see it' },
       );
     }
     const before = await running(aId);
@@ -143,10 +151,10 @@ describe('a cluster peer with a damaged graph log (built bin/monkd, needs Docker
     expect(log).toContain('the graph on disk is damaged');
     expect(log).toContain('graph recovered from a cluster peer');
     const rows = await a.monkJson<PsEntry[]>(['ps']);
-    expect(rows).toEqual([expect.objectContaining({ workloadId: 'examples/web#web', peer: aId })]);
+    expect(rows).toEqual([expect.objectContaining({ workloadId: 'kept/web#web', peer: aId })]);
     await eventually(
       async () => ((await a.monkJson<PsEntry[]>(['ps']))[0]?.ready === true ? true : undefined),
-      { what: 'examples/web ready again on a' },
+      { what: 'kept/web ready again on a' },
     );
     expect(await running(aId)).toEqual(before);
     expect(

@@ -18,6 +18,8 @@ const marker = `monk-lan-marker-${randomBytes(6).toString('hex')}`;
 const app = `namespace: lan
 server:
   defines: runnable
+  # B's monkd is stopped and restarted below: the server stays on B meanwhile (not moved by repair).
+  recovery: {after: 10m}
   services:
     web: {container: httpd, port: 8080, protocol: tcp}
   containers:
