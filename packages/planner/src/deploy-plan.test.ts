@@ -298,6 +298,19 @@ describe('planDeploy: sticky instances, updates and moves', () => {
     expect(owners(plan.workloads)).toEqual({ 'ns/web#main': 'p3', 'ns/web#main@1': 'p2' });
   });
 
+  it('a recovery that waits (after) or never moves (when) keeps a dead owner on a deploy, as repair does', () => {
+    for (const recovery of [{ afterMs: 600_000 }, { when: 'container-failure' as const }]) {
+      const web = runnable('ns/web', { scale: 2 });
+      const waiting = { ...web, recovery: { ...web.recovery, ...recovery } };
+      const plan = deploy({
+        runnables: [waiting],
+        workloads: first.workloads,
+        peers: [peer('p1', { state: 'dead' }), peer('p2'), peer('p3')],
+      });
+      expect(owners(plan.workloads)).toEqual(owners(first.workloads));
+    }
+  });
+
   it('scales through replicas overrides: up adds instances, down deletes the highest', () => {
     const up = deploy({
       runnables: [runnable('ns/web', { scale: 2 })],

@@ -120,7 +120,9 @@ export function planDeploy(input: DeployInput): DeployPlan {
   const toPlace: PlacementUnit[] = [];
   for (const unit of units) {
     const previous = previousOwner(unit, currentById);
-    const volumes = holdsData(unit);
+    // Data on the peer, or a `recovery` that waits (`after`) or never moves: a dead owner keeps it, as
+    // repair would (the deploy reports it pending).
+    const volumes = holdsData(unit) || unit.workloads.some(waitsForItsPeer);
     const usable =
       previous !== undefined && (volumes || ownerUsable(peerById.get(previous)?.state ?? 'unknown'));
     const keep =
@@ -272,6 +274,12 @@ function previousOwner(unit: PlacementUnit, current: ReadonlyMap<string, Workloa
     if (owner !== undefined && owner !== '') return owner;
   }
   return undefined;
+}
+
+/** Whether `recovery` keeps an instance on a dead peer for now (`after`) or for good (`when`). */
+function waitsForItsPeer(workload: Workload): boolean {
+  const { when, afterMs } = workload.recovery;
+  return when === 'none' || when === 'container-failure' || (afterMs !== undefined && afterMs > 0);
 }
 
 /** An owner keeps its instances unless membership says it is gone. */
