@@ -8,6 +8,7 @@ import { createProbe } from '../src/probe.ts';
 import { createLivenessProber, createReadinessProber } from '../src/readiness.ts';
 import { createReconciler } from '../src/reconciler.ts';
 import { systemTimers } from '../src/timers.ts';
+import { eventually } from './harness.ts';
 import { buildWorkloads } from '@monk/planner';
 
 const runtime = createDockerRuntime({});
@@ -15,16 +16,6 @@ const logger = createLogger({ level: 'error' });
 const suffix = randomUUID().slice(0, 8);
 const peerId = `peer-live${suffix}`;
 const network = `monk-liveness-${suffix}`;
-
-async function until<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('liveness on Docker', () => {
   const stops: Array<() => Promise<void>> = [];
@@ -89,16 +80,22 @@ describe('liveness on Docker', () => {
       buildWorkloads({ deployment: 'live/web', runnables: [runnable], owner: peerId, generation: 1 }),
     );
     const observed = (): ObservedWorkload | undefined => graph.getObserved('live/web#web');
-    const first = await until(() => (observed()?.phase === 'ready' ? observed() : undefined), 'ready');
+    const first = await eventually(async () => (observed()?.phase === 'ready' ? observed() : undefined), {
+      what: 'ready',
+      timeoutMs: 30_000,
+    });
     expect(first.restarts).toBe(0);
     const containerId = first.containerId ?? '';
 
     await runtime.exec(containerId, { command: ['rm', '/tmp/healthy'], timeoutMs: 10_000 });
 
-    const restarted = await until(() => {
-      const o = observed();
-      return o !== undefined && o.restarts === 1 && o.phase === 'ready' ? o : undefined;
-    }, 'the liveness restart');
+    const restarted = await eventually(
+      async () => {
+        const o = observed();
+        return o !== undefined && o.restarts === 1 && o.phase === 'ready' ? o : undefined;
+      },
+      { what: 'the liveness restart', timeoutMs: 30_000 },
+    );
     expect(restarted.message).toBe(
       'liveness check failed: exec test -f /tmp/healthy exited 1 (2 times in a row)',
     );
